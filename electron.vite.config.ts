@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
@@ -6,12 +7,16 @@ import react from '@vitejs/plugin-react';
 // host and the worker threads ship from the same bundle as the desktop app.
 // A worker is found at run time next to the chunk that spawns it
 // (see src/main/engine/util/worker-path.ts), hence one flat out/main folder.
-const mainEntries: Record<string, string> = {
-  index: resolve(__dirname, 'src/main/hosts/electron/main.ts'),
-  cli: resolve(__dirname, 'src/main/hosts/cli/main.ts'),
-  'parse-worker': resolve(__dirname, 'src/main/engine/ingest/parse-worker.ts'),
-  'evtx-worker': resolve(__dirname, 'src/main/engine/evtx/evtx-worker.ts'),
-};
+const mainEntries: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    index: 'src/main/hosts/electron/main.ts',
+    cli: 'src/main/hosts/cli/main.ts',
+    'parse-worker': 'src/main/engine/ingest/parse-worker.ts',
+    'evtx-worker': 'src/main/engine/evtx/evtx-worker.ts',
+  })
+    .map(([name, file]) => [name, resolve(__dirname, file)] as const)
+    .filter(([, file]) => existsSync(file)),
+);
 
 export default defineConfig({
   main: {

@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/**
+ * Start a worker thread from either the built bundle or the TypeScript source.
+ *
+ * Built: every worker is its own entry of the main bundle (electron.vite.config.ts),
+ * so it sits next to the running chunk as out/main/<name>.js. From source
+ * (Vitest, tsx): the .ts file is started through tsx's loader. The caller names
+ * both so neither layout has to guess the other's paths.
+ */
+export function startWorker(name: string, sourceUrl: string, options: WorkerOptions = {}): Worker {
+  const sourcePath = fileURLToPath(sourceUrl);
+  if (!sourcePath.endsWith('.ts')) {
+    // Bundled: sourceUrl points into out/main, where the worker entry lives too.
+    return new Worker(join(resolve(sourcePath, '..'), `${name}.js`), options);
+  }
+  const built = join(repoRoot(sourcePath), 'out', 'main', `${name}.js`);
+  if (process.env.LOUPE_WORKERS_FROM_BUILD === '1' && existsSync(built)) return new Worker(built, options);
+  return new Worker(sourcePath, { ...options, execArgv: [...(options.execArgv ?? []), '--import', 'tsx'] });
+}
+
+function repoRoot(from: string): string {
+  let dir = resolve(from, '..');
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return process.cwd();
+}
