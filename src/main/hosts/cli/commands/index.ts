@@ -1,4 +1,6 @@
 import type { RegisterCommand } from '../command';
+import { registerCase } from './case';
+import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerServe];

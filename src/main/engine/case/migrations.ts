@@ -1,0 +1,76 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * Schema migrations, oldest first. A case records the version it is at; opening
+ * it runs the missing steps in one transaction each. Never edit a released
+ * step: add a new one, so every case on disk upgrades the same way.
+ */
+export interface Migration {
+  version: number;
+  why: string;
+  up: (conn: DuckDBConnection) => Promise<void>;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    why: 'evidence manifest, import runs, per-source field tables, the events core, ingest errors',
+    up: async (conn) => {
+      await conn.run(`
+        CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+        CREATE TABLE imports (
+          id INTEGER PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+          options VARCHAR, status VARCHAR NOT NULL);
+        CREATE TABLE evidence (
+          id INTEGER PRIMARY KEY, parent_id INTEGER, import_id INTEGER, path VARCHAR NOT NULL,
+          sha256 VARCHAR, size BIGINT, mtime TIMESTAMP, format VARCHAR, format_confidence DOUBLE,
+          tz VARCHAR, status VARCHAR NOT NULL, seen BIGINT DEFAULT 0, stored BIGINT DEFAULT 0,
+          rejected BIGINT DEFAULT 0, warnings BIGINT DEFAULT 0, first_ts TIMESTAMP, last_ts TIMESTAMP,
+          started_at TIMESTAMP, finished_at TIMESTAMP, seconds DOUBLE, message VARCHAR);
+        CREATE TABLE sources (
+          id INTEGER PRIMARY KEY, evidence_id INTEGER NOT NULL, table_name VARCHAR NOT NULL,
+          format VARCHAR NOT NULL, rows BIGINT DEFAULT 0);
+        CREATE TABLE events (
+          id BIGINT NOT NULL, evidence_id INTEGER NOT NULL, source_id INTEGER NOT NULL,
+          rid BIGINT NOT NULL, pos BIGINT,
+          ts TIMESTAMP, dataset VARCHAR NOT NULL, host VARCHAR, event_code VARCHAR, severity VARCHAR,
+          message VARCHAR, src_ip VARCHAR, src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER,
+          protocol VARCHAR, "user" VARCHAR, process VARCHAR, action VARCHAR, outcome VARCHAR,
+          raw VARCHAR);
+        CREATE TABLE ingest_errors (
+          evidence_id INTEGER NOT NULL, pos BIGINT, pos_kind VARCHAR, kind VARCHAR NOT NULL,
+          reason VARCHAR NOT NULL, excerpt VARCHAR);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+export async function currentVersion(conn: DuckDBConnection): Promise<number> {
+  const hasMeta = await conn.runAndReadAll(
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'meta'",
+  );
+  if (Number(hasMeta.getRows()[0]?.[0] ?? 0) === 0) return 0;
+  const r = await conn.runAndReadAll("SELECT value FROM meta WHERE key = 'schema_version'");
+  const v = r.getRows()[0]?.[0];
+  return v === undefined || v === null ? 0 : Number(v);
+}
+
+export async function migrate(conn: DuckDBConnection, from: number): Promise<number> {
+  let version = from;
+  for (const m of MIGRATIONS) {
+    if (m.version <= version) continue;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await m.up(conn);
+      await conn.run("INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)", { v: String(m.version) });
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK');
+      throw e;
+    }
+    version = m.version;
+  }
+  return version;
+}

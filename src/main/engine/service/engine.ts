@@ -1,0 +1,104 @@
+import { platform } from 'node:os';
+import { join } from 'node:path';
+import type { AppInfo, CaseInfo } from '@shared/contract';
+import { LoupeError } from '@shared/errors';
+import { APP_VERSION, Case } from '../case/case';
+import { listRecentCases, rememberCase } from '../case/recent';
+import { appDataDir, defaultCaseDir } from '../paths';
+import type { Handlers } from './handlers';
+import { PushBus } from './push';
+
+export interface EngineOptions {
+  host: AppInfo['host'];
+  capabilities?: Partial<AppInfo['capabilities']>;
+  /** Host-specific handlers (the Electron host supplies pickPaths). */
+  overrides?: Partial<Handlers>;
+}
+
+/**
+ * The engine as every host sees it: the open case, the contract's handlers
+ * and the push bus. It knows nothing of windows, HTTP or terminals.
+ */
+export class Engine {
+  readonly push = new PushBus();
+  readonly handlers: Handlers;
+  private current: Case | null = null;
+
+  constructor(private readonly options: EngineOptions) {
+    this.handlers = { ...this.baseHandlers(), ...options.overrides };
+  }
+
+  get case(): Case {
+    if (!this.current || this.current.isClosed) throw new LoupeError('NO_CASE_OPEN', 'No case is open: create or open one first');
+    return this.current;
+  }
+
+  get hasCase(): boolean {
+    return this.current !== null && !this.current.isClosed;
+  }
+
+  /**
+   * Switch to the case at dir, closing the previous one first. `open` insists on
+   * an existing case; `create` on a new one; `openOrCreate` is the CLI's --case.
+   */
+  async useCase(dir: string, opts: { mode?: 'open' | 'create' | 'openOrCreate'; name?: string } = {}): Promise<CaseInfo> {
+    this.closeCase();
+    const mode = opts.mode ?? 'openOrCreate';
+    this.current = mode === 'create' ? await Case.create(dir, opts.name) : mode === 'open' ? await Case.open(dir) : await Case.openOrCreate(dir, opts.name);
+    const info = await this.current.info();
+    rememberCase(info.dir, info.name);
+    this.push.emit('caseChanged', { case: info });
+    return info;
+  }
+
+  /** The last case the analyst used, else the default case in the data folder. */
+  async openStartupCase(): Promise<CaseInfo> {
+    for (const recent of listRecentCases()) {
+      try {
+        return await this.useCase(recent.dir, { mode: 'open' });
+      } catch {
+        // locked or damaged: fall through to the next, then to the default case
+      }
+    }
+    return this.useCase(defaultCaseDir(), { name: 'Default case' });
+  }
+
+  closeCase(): boolean {
+    if (!this.current) return false;
+    this.current.close();
+    this.current = null;
+    this.push.emit('caseChanged', { case: null });
+    return true;
+  }
+
+  close(): void {
+    this.closeCase();
+  }
+
+  private baseHandlers(): Handlers {
+    return {
+      getAppInfo: async () => ({
+        version: APP_VERSION,
+        host: this.options.host,
+        platform: platform(),
+        dataDir: appDataDir(),
+        case: this.hasCase ? await this.case.info() : null,
+        capabilities: { nativeDialogs: false, filePaths: false, uploads: false, ...this.options.capabilities },
+      }),
+      createCase: async ({ dir, name }) => this.useCase(dir ?? defaultNewCaseDir(name), { mode: 'create', name }),
+      openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
+      closeCase: async () => ({ closed: this.closeCase() }),
+      getCaseInfo: async () => this.case.info(),
+      listRecentCases: async () => listRecentCases(),
+      pickPaths: async () => {
+        throw new LoupeError('UNSUPPORTED', 'This host has no native file dialog; type or paste a path instead');
+      },
+    };
+  }
+}
+
+function defaultNewCaseDir(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'case';
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  return join(appDataDir(), 'cases', `${slug}-${stamp}`);
+}
