@@ -29,6 +29,8 @@ export default defineConfig({
   preload: {
     resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
     build: {
+      // A sandboxed preload cannot require() packages: bundle zod and the contract into it.
+      externalizeDeps: false,
       outDir: 'out/preload',
       rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } },
     },

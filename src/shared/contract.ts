@@ -68,6 +68,8 @@ export const OP_NAMES = Object.keys(operations) as OpName[];
 /** Events the engine pushes to every connected UI. */
 export const pushEvents = {
   caseChanged: z.object({ case: CaseInfo.nullable() }),
+  /** Desktop menu commands the UI carries out (new case, open case, import). */
+  menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
 } as const;
 
 export type PushEvents = typeof pushEvents;

@@ -1,5 +1,5 @@
 import { platform } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AppInfo, CaseInfo } from '@shared/contract';
 import { LoupeError } from '@shared/errors';
 import { APP_VERSION, Case } from '../case/case';
@@ -38,14 +38,20 @@ export class Engine {
   }
 
   /**
-   * Switch to the case at dir, closing the previous one first. `open` insists on
-   * an existing case; `create` on a new one; `openOrCreate` is the CLI's --case.
+   * Switch to the case at dir. `open` insists on an existing case; `create` on
+   * a new one; `openOrCreate` is the CLI's --case. The new case is opened
+   * before the old one is closed, so a failed switch leaves the analyst where
+   * they were rather than with no case at all.
    */
   async useCase(dir: string, opts: { mode?: 'open' | 'create' | 'openOrCreate'; name?: string } = {}): Promise<CaseInfo> {
-    this.closeCase();
+    const abs = resolve(dir);
     const mode = opts.mode ?? 'openOrCreate';
-    this.current = mode === 'create' ? await Case.create(dir, opts.name) : mode === 'open' ? await Case.open(dir) : await Case.openOrCreate(dir, opts.name);
-    const info = await this.current.info();
+    if (mode !== 'create' && this.hasCase && this.case.dir === abs) return this.case.info();
+    const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
+    const previous = this.current;
+    this.current = next;
+    previous?.close();
+    const info = await next.info();
     rememberCase(info.dir, info.name);
     this.push.emit('caseChanged', { case: info });
     return info;

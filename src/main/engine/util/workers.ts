@@ -14,8 +14,12 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 export function startWorker(name: string, sourceUrl: string, options: WorkerOptions = {}): Worker {
   const sourcePath = fileURLToPath(sourceUrl);
   if (!sourcePath.endsWith('.ts')) {
-    // Bundled: sourceUrl points into out/main, where the worker entry lives too.
-    return new Worker(join(resolve(sourcePath, '..'), `${name}.js`), options);
+    // Bundled: the caller may sit in out/main or in out/main/chunks; the worker
+    // entry is out/main/<name>.js, so look beside the caller, then one level up.
+    const here = resolve(sourcePath, '..');
+    const candidates = [join(here, `${name}.js`), join(here, '..', `${name}.js`)];
+    const found = candidates.find((c) => existsSync(c)) ?? candidates[0];
+    return new Worker(found as string, options);
   }
   const built = join(repoRoot(sourcePath), 'out', 'main', `${name}.js`);
   if (process.env.LOUPE_WORKERS_FROM_BUILD === '1' && existsSync(built)) return new Worker(built, options);
