@@ -113,6 +113,7 @@ describe('web host', () => {
       req.end();
     });
     await switching;
+    expect(received).toContain('event: caseChanged');
   });
 
   it('stores uploads inside the case folder under a sanitised name', async () => {
