@@ -25,7 +25,12 @@ export class Engine {
   private current: Case | null = null;
 
   constructor(private readonly options: EngineOptions) {
-    this.handlers = { ...this.baseHandlers(), ...options.overrides };
+    // Each domain contributes the handlers of its operations; the Handlers type
+    // makes this fail to compile when an operation of the contract has none.
+    const handlers: Handlers = {
+      ...this.caseHandlers(),
+    };
+    this.handlers = { ...handlers, ...options.overrides };
   }
 
   get case(): Case {
@@ -81,7 +86,7 @@ export class Engine {
     this.closeCase();
   }
 
-  private baseHandlers(): Handlers {
+  private caseHandlers() {
     return {
       getAppInfo: async () => ({
         version: APP_VERSION,
@@ -99,7 +104,7 @@ export class Engine {
       pickPaths: async () => {
         throw new LoupeError('UNSUPPORTED', 'This host has no native file dialog; type or paste a path instead');
       },
-    };
+    } satisfies Partial<Handlers>;
   }
 }
 
