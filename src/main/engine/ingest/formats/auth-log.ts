@@ -386,7 +386,7 @@ function login(msg: string, core: CoreFields, fields: Fields): boolean {
     set(core, 'login', 'failure');
     return true;
   }
-  const root = /^ROOT LOGIN {1,2}ON '?([^' ]+)'?(?: FROM '?([^' ]+)'?)?/.exec(msg);
+  const root = /^ROOT LOGIN {1,2}(?:ON|on) '?([^' ]+)'?(?: (?:FROM|from) '?([^' ]+)'?)?/.exec(msg);
   if (root) {
     core.user = 'root';
     fields.tty = root[1] as string;

@@ -264,13 +264,10 @@ const GENERIC_CSV: CoreMapping = {
   looseNames: true,
   columns: {
     ...GENERIC_JSON.columns,
+    // Date and Time columns side by side come first: either alone is not an instant.
     ts: {
       kind: 'first',
-      of: [
-        GENERIC_JSON.columns.ts,
-        f('event_datetime', 'DT', 'Time', 'TimeCreated'),
-        { kind: 'concat', sep: ' ', parts: [f('Date'), f('Time')] },
-      ],
+      of: [{ kind: 'concat', sep: ' ', parts: [f('Date'), f('Time')] }, GENERIC_JSON.columns.ts, f('event_datetime', 'DT', 'TimeCreated')],
     },
     dataset: c('csv'),
     message: { kind: 'first', of: [GENERIC_JSON.columns.message, f('Content', 'Info', 'Details', 'event_name')] },

@@ -1,4 +1,4 @@
-import type { CsvFlavor, FormatName, LineFormatName } from '@shared/formats';
+import { FORMATS, type CsvFlavor, type FormatName, type LineFormatName } from '@shared/formats';
 import { CefLeefParser } from './cef-leef';
 import { CsvParser } from './csv';
 import { IisW3cParser } from './iis-w3c';
@@ -39,6 +39,9 @@ class SimpleParser implements LineParser {
 
   line(text: string): LineResult {
     if (text.length === 0 || text.trim().length === 0) return { skip: 'blank line' };
+    // Annotations such as fail2ban's "# failJSON: {...}" are not records of
+    // these formats: counted as rejected, with a reason that says so.
+    if (text.charCodeAt(0) === 35) return { error: `comment line (starts with "#"), not a ${FORMATS[this.format]} record` };
     return this.fn(text);
   }
 

@@ -246,12 +246,17 @@ const SURICATA: CoreMapping = {
       table: { alert: 'alert', dns: 'dns-query', http: 'http-request', tls: 'tls-handshake', flow: 'flow', netflow: 'flow', fileinfo: 'file-transfer', anomaly: 'anomaly', drop: 'drop' },
       otherwise: { kind: 'lower', of: SURI_TYPE },
     },
+    // An alert's outcome is the attack's: failed when the IPS blocked it. An
+    // HTTP status only says something about http and fileinfo records.
     outcome: {
-      kind: 'first',
-      of: [
-        { kind: 'band', of: f('http.status'), bands: [[100, 399, 'success'], [400, 599, 'failure']] },
-        { kind: 'lookup', of: f('alert.action'), table: { blocked: 'failure' } },
-      ],
+      kind: 'switch',
+      on: SURI_TYPE,
+      cases: {
+        alert: { kind: 'lookup', of: f('alert.action'), table: { blocked: 'failure' } },
+        drop: c('failure'),
+        http: { kind: 'band', of: f('http.status'), bands: [[100, 399, 'success'], [400, 599, 'failure']] },
+        fileinfo: { kind: 'band', of: f('http.status'), bands: [[100, 399, 'success'], [400, 599, 'failure']] },
+      },
     },
   },
 };

@@ -177,11 +177,35 @@ export interface ZeekTsvOptions {
   path?: string | null;
 }
 
-/** Zeek's path from a log file name: `conn.log`, `dns.15:00:00-16:00:00.log.gz`, `SCRANTON_conn.log` -> conn / dns / conn. */
+/** Log paths Zeek and its common packages write, for recognising them in file names. */
+export const ZEEK_KNOWN_PATHS = [
+  'conn', 'dns', 'http', 'ssl', 'ssh', 'files', 'x509', 'weird', 'notice', 'dhcp', 'dpd', 'smtp', 'ftp', 'kerberos', 'ntlm', 'rdp',
+  'dce_rpc', 'smb_files', 'smb_mapping', 'smb_cmd', 'software', 'known_hosts', 'known_services', 'known_certs', 'known_modbus',
+  'capture_loss', 'stats', 'loaded_scripts', 'packet_filter', 'tunnel', 'syslog', 'snmp', 'sip', 'modbus', 'ntp', 'ocsp', 'pe',
+  'rfb', 'ldap', 'ldap_search', 'radius', 'mysql', 'irc', 'socks', 'intel', 'signatures', 'reporter', 'dnp3', 'traceroute',
+  'quic', 'open_conn', 'open_http', 'open_ssl', 'conn_long', 'analyzer', 'netcontrol', 'notice_alarm', 'websocket', 'x509_ocsp',
+] as const;
+
+/**
+ * Zeek's path from a log file name: the longest known path that stands as a
+ * whole token (`conn.log`, `dns.15:00:00-16:00:00.log.gz`, `SCRANTON_conn.log`,
+ * `conn_json.log` -> conn, `smb_files.log` -> smb_files). Null when none fits.
+ */
 export function zeekPathFromFileName(name: string): string | null {
-  const base = name.split(/[\\/]/).pop() ?? name;
-  const m = /^(?:[A-Za-z0-9-]+_)??([a-z][a-z0-9_]*?)(?:[._][0-9].*)?\.(?:log|json|ndjson)(?:\.gz)?$/.exec(base);
-  return m ? (m[1] as string) : null;
+  const base = (name.split(/[\\/]/).pop() ?? name).toLowerCase();
+  let best: string | null = null;
+  for (const p of ZEEK_KNOWN_PATHS) {
+    if (best !== null && p.length <= best.length) continue;
+    for (let at = base.indexOf(p); at >= 0; at = base.indexOf(p, at + 1)) {
+      const before = at === 0 ? '' : base[at - 1];
+      const after = base[at + p.length] ?? '';
+      if ((before === '' || /[._-]/.test(before)) && (after === '' || /[._-]/.test(after))) {
+        best = p;
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 export class ZeekTsvParser implements LineParser {
