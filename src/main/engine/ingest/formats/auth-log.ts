@@ -100,7 +100,9 @@ const SSH_CLOSE_SESSION = /^Close session: user (\S+) from ([0-9A-Fa-f.:]+) port
 const SSH_STARTING = /^Starting session: (.*) for (\S+) from ([0-9A-Fa-f.:]+) port (\d{1,5})/;
 
 function sshd(msg: string, core: CoreFields, fields: Fields): boolean {
-  let m = SSH_AUTH.exec(msg);
+  // Each pattern is anchored on its first word: test only those that can start here.
+  const c = msg.charCodeAt(0);
+  let m = c === 65 || c === 70 || c === 80 ? SSH_AUTH.exec(msg) : null;
   if (m) {
     const verb = m[1] as string;
     fields.auth_method = m[2] as string;
@@ -112,60 +114,60 @@ function sshd(msg: string, core: CoreFields, fields: Fields): boolean {
     else set(core, 'ssh-login-postponed', null);
     return true;
   }
-  if ((m = SSH_INVALID.exec(msg))) {
+  if (c === 73 && (m = SSH_INVALID.exec(msg))) {
     setUser(core, m[1]);
     setSource(core, fields, m[2], m[3]);
     set(core, 'ssh-invalid-user', 'failure');
     return true;
   }
-  if ((m = SSH_INPUT_INVALID.exec(msg))) {
+  if (c === 105 && (m = SSH_INPUT_INVALID.exec(msg))) {
     setUser(core, m[1]);
     set(core, 'ssh-invalid-user', 'failure');
     return true;
   }
-  if ((m = SSH_MAX_AUTH.exec(msg))) {
+  if ((c === 101 || c === 109) && (m = SSH_MAX_AUTH.exec(msg))) {
     setUser(core, m[2]);
     setSource(core, fields, m[3], m[4]);
     set(core, 'ssh-max-auth-exceeded', 'failure');
     return true;
   }
-  if ((m = SSH_PAM_FAIL.exec(msg))) {
+  if ((c === 101 || c === 80) && (m = SSH_PAM_FAIL.exec(msg))) {
     setUser(core, m[1]);
     setSource(core, fields, m[2]);
     set(core, 'ssh-login-failed', 'failure');
     return true;
   }
-  if ((m = SSH_REVERSE.exec(msg))) {
+  if (c === 114 && (m = SSH_REVERSE.exec(msg))) {
     fields.rhost = m[1] as string;
     core.src_ip = canonicalIp(m[2]);
     set(core, 'ssh-break-in-attempt', null);
     return true;
   }
-  if ((m = SSH_ADDRESS_MAPS.exec(msg))) {
+  if (c === 65 && (m = SSH_ADDRESS_MAPS.exec(msg))) {
     core.src_ip = canonicalIp(m[1]);
     fields.rhost = m[2] as string;
     set(core, 'ssh-break-in-attempt', null);
     return true;
   }
-  if ((m = SSH_RECEIVED_DISC.exec(msg))) {
+  if ((c === 82 || c === 101) && (m = SSH_RECEIVED_DISC.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     // Reason 14 is "no more auth methods": the client gave up after failures.
     set(core, 'ssh-disconnect', m[3] === '14' || /Auth fail/i.test(m[4] ?? '') ? 'failure' : null);
     return true;
   }
-  if ((m = SSH_DISCONNECTED.exec(msg))) {
+  if (c === 68 && (m = SSH_DISCONNECTED.exec(msg))) {
     setUser(core, m[1] ?? m[2]);
     setSource(core, fields, m[3], m[4]);
     set(core, 'ssh-disconnect', null);
     return true;
   }
-  if ((m = SSH_CLOSED.exec(msg))) {
+  if (c === 67 && (m = SSH_CLOSED.exec(msg))) {
     setUser(core, m[1] ?? m[2]);
     setSource(core, fields, m[3], m[4]);
     set(core, 'ssh-disconnect', null);
     return true;
   }
-  if ((m = SSH_DISCONNECTING.exec(msg))) {
+  if (c === 68 && (m = SSH_DISCONNECTING.exec(msg))) {
     setUser(core, m[1]);
     setSource(core, fields, m[2], m[3]);
     set(core, 'ssh-disconnect', /Too many authentication failures/.test(m[4] ?? '') ? 'failure' : null);
@@ -173,52 +175,52 @@ function sshd(msg: string, core: CoreFields, fields: Fields): boolean {
     if (forUser) setUser(core, forUser[1]);
     return true;
   }
-  if ((m = SSH_NO_IDENT.exec(msg))) {
+  if (c === 68 && (m = SSH_NO_IDENT.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     set(core, 'ssh-no-identification', 'failure');
     return true;
   }
-  if ((m = SSH_CONNECTION.exec(msg))) {
+  if (c === 67 && (m = SSH_CONNECTION.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     core.dst_ip = canonicalIp(m[3]);
     core.dst_port = parsePort(m[4] as string);
     set(core, 'ssh-connect', null);
     return true;
   }
-  if ((m = SSH_NEGOTIATE.exec(msg))) {
+  if ((c === 85 || c === 102) && (m = SSH_NEGOTIATE.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     set(core, 'ssh-negotiation-failed', 'failure');
     return true;
   }
-  if ((m = SSH_BAD_PROTO.exec(msg))) {
+  if (c === 66 && (m = SSH_BAD_PROTO.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     set(core, 'ssh-bad-protocol', 'failure');
     return true;
   }
-  if ((m = SSH_TIMEOUT.exec(msg))) {
+  if ((c === 84 || c === 102) && (m = SSH_TIMEOUT.exec(msg))) {
     setSource(core, fields, m[1], m[2]);
     set(core, 'ssh-login-failed', 'failure');
     return true;
   }
-  if ((m = SSH_ROOT_REFUSED.exec(msg))) {
+  if (c === 82 && (m = SSH_ROOT_REFUSED.exec(msg))) {
     core.user = 'root';
     setSource(core, fields, m[1], m[2]);
     set(core, 'ssh-login-failed', 'failure');
     return true;
   }
-  if ((m = SSH_NOT_ALLOWED.exec(msg))) {
+  if (c === 85 && (m = SSH_NOT_ALLOWED.exec(msg))) {
     setUser(core, m[1] ?? m[3]);
     if (m[2]) setSource(core, fields, m[2]);
     set(core, 'ssh-login-failed', 'failure');
     return true;
   }
-  if ((m = SSH_CLOSE_SESSION.exec(msg))) {
+  if (c === 67 && (m = SSH_CLOSE_SESSION.exec(msg))) {
     setUser(core, m[1]);
     setSource(core, fields, m[2], m[3]);
     set(core, 'session-close', 'success');
     return true;
   }
-  if ((m = SSH_STARTING.exec(msg))) {
+  if (c === 83 && (m = SSH_STARTING.exec(msg))) {
     fields.tty = m[1] as string;
     setUser(core, m[2]);
     setSource(core, fields, m[3], m[4]);

@@ -1,8 +1,8 @@
 import type { CoreFields, Severity } from '@shared/events';
 import { canonicalIp, parsePort } from './net';
-import { parseSyslogLine, SyslogClock, type SyslogOptions } from './syslog';
+import { readSyslogPrefix, SyslogClock, type SyslogOptions } from './syslog';
 import { epochToIso, parseTimestamp, type TimeZoneSpec } from './time';
-import { emptyCore, quoteForReason, type Fields, type ParseResult } from './types';
+import { emptyCore, quoteForReason, RowRecord, type FieldValue, type Fields, type ParseResult } from './types';
 
 /**
  * ArcSight CEF and IBM QRadar LEEF, bare or behind a syslog header.
@@ -76,6 +76,7 @@ function unescapeCefValue(v: string): string {
 }
 
 const MAX_KEY = 64;
+const CEF_HEADER_KEYS = new Set(['cef_version', 'device_vendor', 'device_product', 'device_version', 'signature_id', 'name', 'cef_severity', 'syslog_timestamp', 'syslog_host']);
 
 /**
  * CEF extension: a key starts after a space (or at the start), runs over key
@@ -84,30 +85,26 @@ const MAX_KEY = 64;
  * part of the value.
  */
 export function parseCefExtension(ext: string): Array<[string, string]> {
-  const keys: Array<{ key: string; keyStart: number; valueStart: number }> = [];
+  const out: Array<[string, string]> = [];
   const n = ext.length;
-  for (let i = 0; i < n; i++) {
-    const c = ext.charCodeAt(i);
-    if (c === 92) {
-      i++;
-      continue;
-    }
-    if (c !== 61) continue;
+  let prevKey: string | null = null;
+  let prevValueStart = 0;
+  // Jump from "=" to "=" (indexOf) instead of visiting every character.
+  for (let i = ext.indexOf('='); i >= 0; i = ext.indexOf('=', i + 1)) {
+    let b = i - 1;
+    while (b >= 0 && ext.charCodeAt(b) === 92) b--;
+    if ((i - 1 - b) % 2 === 1) continue; // escaped: \=
     let k = i - 1;
     const stop = Math.max(-1, i - 1 - MAX_KEY);
     while (k > stop && isKeyChar(ext.charCodeAt(k))) k--;
     const keyStart = k + 1;
     if (keyStart === i) continue;
     if (k >= 0 && ext.charCodeAt(k) !== 32) continue;
-    keys.push({ key: ext.slice(keyStart, i), keyStart, valueStart: i + 1 });
+    if (prevKey !== null) out.push([prevKey, unescapeCefValue(ext.slice(prevValueStart, Math.max(prevValueStart, keyStart - 1)).trimEnd())]);
+    prevKey = ext.slice(keyStart, i);
+    prevValueStart = i + 1;
   }
-  const out: Array<[string, string]> = [];
-  for (let j = 0; j < keys.length; j++) {
-    const cur = keys[j] as { key: string; keyStart: number; valueStart: number };
-    const next = keys[j + 1];
-    const end = next ? next.keyStart - 1 : n;
-    out.push([cur.key, unescapeCefValue(ext.slice(cur.valueStart, Math.max(cur.valueStart, end)).trimEnd())]);
-  }
+  if (prevKey !== null) out.push([prevKey, unescapeCefValue(ext.slice(prevValueStart, n).trimEnd())]);
   return out;
 }
 
@@ -160,6 +157,10 @@ export interface CefLeefOptions extends SyslogOptions {
   tz?: TimeZoneSpec;
 }
 
+function nonEmpty(v: string | undefined): string | null {
+  return v !== undefined && v.length > 0 ? v : null;
+}
+
 /** Holds the syslog clock so a prefixed file infers its year once. */
 export class CefLeefParser {
   private readonly clock: SyslogClock;
@@ -170,14 +171,9 @@ export class CefLeefParser {
     this.tz = opts.tz ?? 'UTC';
   }
 
-  private prefix(line: string, at: number, fields: Fields): { ts: string | null; host: string | null } {
-    if (at === 0) return { ts: null, host: null };
-    const head = line.slice(0, Math.min(at, 512));
-    const r = parseSyslogLine(`${head.trimEnd()} -`, this.clock);
-    if ('error' in r) return { ts: null, host: null };
-    fields.syslog_timestamp = r.fields.timestamp ?? null;
-    fields.syslog_host = r.fields.host ?? null;
-    return { ts: r.core.ts, host: r.core.host };
+  private prefix(line: string, at: number): { timestamp: string | null; ts: string | null; host: string | null } {
+    if (at === 0) return { timestamp: null, ts: null, host: null };
+    return readSyslogPrefix(line.slice(0, Math.min(at, 512)), this.clock) ?? { timestamp: null, ts: null, host: null };
   }
 
   parseCef(line: string): ParseResult {
@@ -186,21 +182,24 @@ export class CefLeefParser {
     const head = splitHeader(line, at + 4, 7);
     if (!head) return { error: `CEF header needs 7 "|"-separated fields after "CEF:": ${quoteForReason(line.slice(at))}` };
     const [ver, vendor, product, version, sigId, name, sev] = head.parts as [string, string, string, string, string, string, string];
-    const fields: Fields = {};
-    const pre = this.prefix(line, at, fields);
-    fields.cef_version = /^\d+$/.test(ver) ? Number(ver) : ver;
-    fields.device_vendor = vendor;
-    fields.device_product = product;
-    fields.device_version = version;
-    fields.signature_id = sigId;
-    fields.name = name;
-    fields.cef_severity = sev;
-    const ext = parseCefExtension(line.slice(head.rest));
-    for (const [k, v] of ext) if (!(k in fields)) fields[k] = v;
-    const get = (k: string): string | null => {
-      const v = fields[k];
-      return typeof v === 'string' && v.length > 0 ? v : null;
-    };
+    // Values in column order with `fields` built lazily (RowRecord): a CEF
+    // record has 20-40 keys, and a keyed object that size was most of the cost.
+    const cols: string[] = ['cef_version', 'device_vendor', 'device_product', 'device_version', 'signature_id', 'name', 'cef_severity'];
+    const vals: FieldValue[] = [/^\d+$/.test(ver) ? Number(ver) : ver, vendor, product, version, sigId, name, sev];
+    const pre = this.prefix(line, at);
+    if (at > 0) {
+      cols.push('syslog_timestamp', 'syslog_host');
+      vals.push(pre.timestamp, pre.host);
+    }
+    const byKey = new Map<string, string>();
+    for (const [k, v] of parseCefExtension(line.slice(head.rest))) {
+      // Extension keys never overwrite the header fields (a key named "name" stays the header's); the first of a repeated key wins.
+      if (CEF_HEADER_KEYS.has(k) || byKey.has(k)) continue;
+      byKey.set(k, v);
+      cols.push(k);
+      vals.push(v);
+    }
+    const get = (k: string): string | null => nonEmpty(byKey.get(k));
     const core = emptyCore('cef');
     core.ts = timeOf(get('rt'), this.tz) ?? timeOf(get('end'), this.tz) ?? timeOf(get('start'), this.tz) ?? pre.ts;
     core.host = get('dvchost') ?? get('dvc') ?? pre.host;
@@ -219,7 +218,7 @@ export class CefLeefParser {
     const act = get('act');
     core.action = act ? act.toLowerCase() : null;
     core.outcome = outcomeOf(get('outcome')) ?? outcomeOf(act);
-    return { fields, core };
+    return new RowRecord(cols, vals, core);
   }
 
   parseLeef(line: string): ParseResult {
@@ -235,7 +234,11 @@ export class CefLeefParser {
     const [, vendor, product, version, eventId] = head.parts as [string, string, string, string, string];
     let delimiter = '\t';
     const fields: Fields = {};
-    const pre = this.prefix(line, at, fields);
+    const pre = this.prefix(line, at);
+    if (at > 0) {
+      fields.syslog_timestamp = pre.timestamp;
+      fields.syslog_host = pre.host;
+    }
     fields.leef_version = ver;
     fields.vendor = vendor;
     fields.product = product;

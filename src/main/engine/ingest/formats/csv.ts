@@ -1,7 +1,7 @@
 import type { CoreFields } from '@shared/events';
 import type { CsvFlavor } from '@shared/formats';
-import { compileCoreMapping, JSON_CORE_MAPPINGS, looseName, type CoreMapper, type CoreMapping, type MapExpr } from './json-map';
-import { quoteForReason, type Fields, type LineParser, type LineResult } from './types';
+import { compileCoreMapping, compileRowMapping, JSON_CORE_MAPPINGS, looseName, type CoreMapper, type CoreMapping, type MapExpr, type RowCoreMapper } from './json-map';
+import { quoteForReason, RowRecord, type FieldValue, type Fields, type LineParser, type LineResult } from './types';
 import { WINDOWS_ACTIONS } from './windows';
 
 /**
@@ -332,6 +332,7 @@ export class CsvParser implements LineParser {
   private pendingStart = 0;
   private readonly noHeader: boolean;
   private readonly forcedFlavor: CsvFlavor | null;
+  private mapper: RowCoreMapper | null = null;
 
   constructor(opts: CsvOptions = {}) {
     this.format = opts.format ?? (opts.delimiter === '\t' ? 'tsv' : 'csv');
@@ -398,13 +399,13 @@ export class CsvParser implements LineParser {
     if (cells.length !== cols.length) {
       return { error: `CSV record has ${cells.length} cells but the header has ${cols.length} columns: ${quoteForReason(record)}` };
     }
-    const fields: Fields = {};
+    const row: FieldValue[] = new Array<FieldValue>(cols.length);
     for (let i = 0; i < cols.length; i++) {
       const v = cells[i] as string;
-      fields[cols[i] as string] = v === '' ? null : v;
+      row[i] = v === '' ? null : v;
     }
-    const core = mapCsvRow(fields, this.flavor);
-    return { fields, core };
+    if (this.mapper === null) this.mapper = compileRowMapping(CSV_CORE_MAPPINGS[this.flavor], cols);
+    return new RowRecord(cols, row, this.mapper(row, {}));
   }
 
   end(): LineResult[] {

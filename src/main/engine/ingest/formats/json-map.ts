@@ -1,7 +1,7 @@
 import { SEVERITIES, type CoreFields, type Severity } from '@shared/events';
 import type { JsonFamily } from '@shared/formats';
 import { canonicalIp, parsePort } from './net';
-import { epochToIso, parseTimestamp } from './time';
+import { daysInMonth, epochToIso, parseTimestamp } from './time';
 import { emptyCore, type FieldValue, type Fields } from './types';
 import { WINDOWS_ACTIONS, WINDOWS_CHANNEL_DATASETS, WINDOWS_OUTCOME_BY_KEYWORD, WINDOWS_OUTCOMES } from './windows';
 import { ZEEK_ACTIONS, ZEEK_APP_PROTOCOLS } from './zeek-core';
@@ -440,7 +440,9 @@ export interface MapContext {
 }
 
 export type Getter = (name: string) => FieldValue | undefined;
-type Compiled = (get: Getter, ctx: MapContext, core: CoreFields) => string | null;
+/** A record as the compiled mapping reads it: by name, or (compiled against a column list) as a row of values in column order. */
+type Source = Getter | readonly FieldValue[];
+type Compiled = (src: Source, ctx: MapContext, core: CoreFields) => string | null;
 
 function textOf(v: FieldValue | undefined): string | null {
   if (v === null || v === undefined) return null;
@@ -465,14 +467,34 @@ function regex(pattern: string, global: boolean): RegExp {
   return r;
 }
 
-function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compiled {
+function compile(e: MapExpr, prefixes: readonly string[], loose: boolean, known: ReadonlyMap<string, number> | null = null): Compiled {
   switch (e.kind) {
     case 'field': {
       // All candidate keys in lookup order, computed once.
       const keys: string[] = [];
-      for (const n of e.names) for (const p of prefixes) keys.push(loose ? looseName(p + n) : p + n);
+      for (const n of e.names) {
+        for (const p of prefixes) {
+          const k = loose ? looseName(p + n) : p + n;
+          // Against a known column list (a TSV header), names it lacks are dropped here, once.
+          if (known === null || known.has(k)) keys.push(k);
+        }
+      }
+      if (keys.length === 0) return () => null;
       const exclude = e.exclude ? new Set(e.exclude) : null;
-      return (get) => {
+      if (known !== null) {
+        // Row mode: each name is a column index, read without a property lookup.
+        const idx = keys.map((k) => known.get(k) as number);
+        return (src) => {
+          const row = src as readonly FieldValue[];
+          for (let i = 0; i < idx.length; i++) {
+            const t = textOf(row[idx[i] as number]);
+            if (t !== null && (exclude === null || !exclude.has(t.toLowerCase()))) return t;
+          }
+          return null;
+        };
+      }
+      return (src) => {
+        const get = src as Getter;
         for (let i = 0; i < keys.length; i++) {
           const t = textOf(get(keys[i] as string));
           if (t !== null && (exclude === null || !exclude.has(t.toLowerCase()))) return t;
@@ -495,7 +517,7 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'first': {
-      const parts = e.of.map((x) => compile(x, prefixes, loose));
+      const parts = e.of.map((x) => compile(x, prefixes, loose, known));
       return (g, ctx, core) => {
         for (const p of parts) {
           const v = p(g, ctx, core);
@@ -505,9 +527,9 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'lookup': {
-      const of = compile(e.of, prefixes, loose);
+      const of = compile(e.of, prefixes, loose, known);
       const table = e.table;
-      const otherwise = e.otherwise ? compile(e.otherwise, prefixes, loose) : null;
+      const otherwise = e.otherwise ? compile(e.otherwise, prefixes, loose, known) : null;
       return (g, ctx, core) => {
         const v = of(g, ctx, core);
         if (v !== null) {
@@ -518,10 +540,10 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'switch': {
-      const on = compile(e.on, prefixes, loose);
+      const on = compile(e.on, prefixes, loose, known);
       const cases = new Map<string, Compiled>();
-      for (const [k, x] of Object.entries(e.cases)) cases.set(k, compile(x, prefixes, loose));
-      const otherwise = e.otherwise ? compile(e.otherwise, prefixes, loose) : null;
+      for (const [k, x] of Object.entries(e.cases)) cases.set(k, compile(x, prefixes, loose, known));
+      const otherwise = e.otherwise ? compile(e.otherwise, prefixes, loose, known) : null;
       return (g, ctx, core) => {
         const v = on(g, ctx, core);
         const branch = v === null ? undefined : cases.get(v.toLowerCase());
@@ -530,7 +552,7 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'concat': {
-      const parts = e.parts.map((p) => (typeof p === 'string' ? p : compile(p, prefixes, loose)));
+      const parts = e.parts.map((p) => (typeof p === 'string' ? p : compile(p, prefixes, loose, known)));
       const sep = e.sep;
       return (g, ctx, core) => {
         let out: string | null = null;
@@ -545,14 +567,14 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'lower': {
-      const of = compile(e.of, prefixes, loose);
+      const of = compile(e.of, prefixes, loose, known);
       return (g, ctx, core) => {
         const v = of(g, ctx, core);
         return v === null ? null : v.toLowerCase();
       };
     }
     case 'replace': {
-      const of = compile(e.of, prefixes, loose);
+      const of = compile(e.of, prefixes, loose, known);
       const re = regex(e.pattern, e.global);
       const w = e.with;
       return (g, ctx, core) => {
@@ -564,7 +586,7 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
       };
     }
     case 'band': {
-      const of = compile(e.of, prefixes, loose);
+      const of = compile(e.of, prefixes, loose, known);
       const bands = e.bands;
       return (g, ctx, core) => {
         const v = of(g, ctx, core);
@@ -580,15 +602,32 @@ function compile(e: MapExpr, prefixes: readonly string[], loose: boolean): Compi
 
 const SEVERITY_SET = new Set<string>(SEVERITIES);
 
+const CANONICAL_ISO = /^\d{4}-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}(?:\d{3})?Z$/;
+
+function isPlainValid(v: string, m: RegExpExecArray): boolean {
+  const month = Number(m[1]);
+  const day = Number(m[2]);
+  if (month < 1 || month > 12 || day < 1 || Number(m[3]) > 23 || Number(m[4]) > 59 || Number(m[5]) > 59) return false;
+  return day <= 28 || day <= daysInMonth(Number(v.slice(0, 4)), month);
+}
+
 /** Text -> ISO: RFC 3339 / ISO (zone-less = UTC) or an epoch number by magnitude. */
 function toTimestamp(v: FieldValue | string | null): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return epochToIso(v, 'auto');
   if (typeof v !== 'string') return null;
+  // Already our canonical form (Zeek TSV rows arrive converted): keep it when plainly valid.
+  const m = v.length <= 27 ? CANONICAL_ISO.exec(v) : null;
+  if (m && isPlainValid(v, m)) {
+    // Same text as isoFromMs writes: microseconds only when they are not zero.
+    return v.length === 27 && v.endsWith('000Z') ? `${v.slice(0, 23)}Z` : v;
+  }
   return parseTimestamp(v, { allowEpoch: true });
 }
 
 export type CoreMapper = (get: Getter, ctx: MapContext) => CoreFields;
+/** A mapping compiled against a fixed column list: reads a row of values in that order. */
+export type RowCoreMapper = (row: readonly FieldValue[], ctx: MapContext) => CoreFields;
 
 const COLUMN_ORDER: ReadonlyArray<keyof CoreFields> = [
   'ts',
@@ -608,13 +647,11 @@ const COLUMN_ORDER: ReadonlyArray<keyof CoreFields> = [
   'outcome',
 ];
 
-/** Compiles a mapping into a fast function (closures built once per family). */
-export function compileCoreMapping(m: CoreMapping): CoreMapper {
-  const cols = COLUMN_ORDER.map((col) => [col, compile(m.columns[col], m.prefixes, m.looseNames === true), COLUMN_CONVERSIONS[col]] as const);
-  return (get, ctx) => {
+function buildMapper(cols: ReadonlyArray<readonly [keyof CoreFields, Compiled, string]>): (src: Source, ctx: MapContext) => CoreFields {
+  return (src, ctx) => {
     const core = emptyCore('');
     for (const [col, fn, conv] of cols) {
-      const v = fn(get, ctx, core);
+      const v = fn(src, ctx, core);
       switch (conv) {
         case 'timestamp':
           core.ts = toTimestamp(v);
@@ -637,6 +674,30 @@ export function compileCoreMapping(m: CoreMapping): CoreMapper {
     }
     return core;
   };
+}
+
+/** Compiles a mapping into a fast function that reads records by name (closures built once per family). */
+export function compileCoreMapping(m: CoreMapping): CoreMapper {
+  const loose = m.looseNames === true;
+  const cols = COLUMN_ORDER.map((col) => [col, compile(m.columns[col], m.prefixes, loose), COLUMN_CONVERSIONS[col]] as const);
+  return buildMapper(cols);
+}
+
+/**
+ * Compiles a mapping against a source's fixed column list (a Zeek TSV or CSV
+ * header): candidate names the source lacks are resolved away once, as the SQL
+ * generator does, and the rest become column indices, so a row is read by
+ * position (a keyed property lookup per candidate was most of the mapping's cost).
+ */
+export function compileRowMapping(m: CoreMapping, columns: readonly string[]): RowCoreMapper {
+  const loose = m.looseNames === true;
+  const known = new Map<string, number>();
+  columns.forEach((c, i) => {
+    const k = loose ? looseName(c) : c;
+    if (!known.has(k)) known.set(k, i);
+  });
+  const cols = COLUMN_ORDER.map((col) => [col, compile(m.columns[col], m.prefixes, loose, known), COLUMN_CONVERSIONS[col]] as const);
+  return buildMapper(cols);
 }
 
 const compiled = new Map<JsonFamily, CoreMapper>();

@@ -57,6 +57,9 @@ export class SyslogClock {
   private lastUtc = Number.NEGATIVE_INFINITY;
   /** How many times the year moved forward (reported in tests and by the pipeline if it wants). */
   rollovers = 0;
+  /** The last timestamp text resolved and its answer (see readTimestamp). */
+  lastText = '';
+  lastIso: string | null = null;
 
   constructor(opts: SyslogOptions = {}) {
     this.tz = opts.tz ?? 'UTC';
@@ -242,8 +245,14 @@ function readTimestamp(line: string, i: number, clock: SyslogClock): Ts3164 | nu
     frac = line.slice(f0, j);
   }
   if (j < line.length && line.charCodeAt(j) !== 32) return null;
+  const text = line.slice(i, j);
+  // Consecutive lines often share their second: same text, same instant, and
+  // the clock's state cannot change (same key, same wall time).
+  if (text === clock.lastText) return { end: j, text, iso: clock.lastIso };
   const iso = year >= 0 ? clock.toIso(year, month, day, hour, mi, se, frac) : clock.resolve(month, day, hour, mi, se, frac);
-  return { end: j, text: line.slice(i, j), iso };
+  clock.lastText = text;
+  clock.lastIso = iso;
+  return { end: j, text, iso };
 }
 
 function skipSpaces(line: string, i: number): number {
@@ -379,6 +388,30 @@ export function parseSyslogLine(line: string, clock: SyslogClock): ParseResult {
     message,
   };
   return finish(fields, h, ts.iso, host, tag ? tag.program || null : null, message, ts.text);
+}
+
+/**
+ * Just the time and host of a syslog header (3164, RFC 3339 or 5424), for
+ * formats that travel behind one (CEF, LEEF): cheaper than a full parse.
+ */
+export function readSyslogPrefix(line: string, clock: SyslogClock): { timestamp: string | null; ts: string | null; host: string | null } | null {
+  const h: Header = { priority: null, facility: null, severity: null };
+  let i = readPri(line, h);
+  if (i > 0 && isDigit(line.charCodeAt(i)) && line.charCodeAt(i + 1) === 32) {
+    const parts = line.slice(i).split(' ', 3);
+    const tsText = parts[1] ?? '-';
+    const m = RE_RFC3339.exec(tsText);
+    const ts = m ? wallToIso(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), m[7], m[8], clock.tz) : null;
+    return { timestamp: nil(tsText), ts, host: nil(parts[2] ?? '-') };
+  }
+  i = skipSpaces(line, i);
+  const ts = readTimestamp(line, i, clock);
+  if (!ts) return null;
+  i = skipSpaces(line, ts.end);
+  let t = nextToken(line, i);
+  if (readBsdMarker(t.tok, h)) t = nextToken(line, skipSpaces(line, t.end));
+  const host = t.tok.length > 0 && readTag(t.tok) === null && !t.tok.startsWith('CEF:') && !t.tok.startsWith('LEEF:') ? t.tok : null;
+  return { timestamp: ts.text, ts: ts.iso, host };
 }
 
 function nil(v: string): string | null {

@@ -14,7 +14,8 @@
 
 export type TimeZoneSpec = string;
 
-const MIN_MS = Date.UTC(1, 0, 1);
+// Date.UTC maps years 0..99 to 1900+, so year 1 is set explicitly.
+const MIN_MS = new Date(0).setUTCFullYear(1, 0, 1);
 const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const FIFTEEN_MIN = 15 * 60 * 1000;
 const DAY_MS = 86_400_000;
@@ -34,22 +35,80 @@ const MONTHS: Record<string, number> = {
   dec: 12,
 };
 
+const MONTH_EXACT: Record<string, number> = {
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
+};
+
 /** 1..12 for a three-letter English month abbreviation (any case), else 0. */
 export function monthFromAbbrev(s: string): number {
   if (s.length !== 3) return 0;
-  return MONTHS[s.toLowerCase()] ?? 0;
+  return MONTH_EXACT[s] ?? MONTHS[s.toLowerCase()] ?? 0;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
 }
 
-/** ISO text for an instant, or null outside years 1..9999. `micros` (0..999) adds three more fraction digits. */
+const P2: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const P3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/** Civil date of a day count since 1970-01-01 (Howard Hinnant's days_from_civil inverse). */
+function civilDate(days: number): string {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${P2[m]}-${P2[d]}`;
+}
+
+// Log lines come in time order: the date part of the last day formatted is reused.
+let lastDay = Number.NaN;
+let lastDayText = '';
+
+/**
+ * ISO text for an instant, or null outside years 1..9999. `micros` (0..999)
+ * adds three more fraction digits. Formatted by hand: Date#toISOString was the
+ * single largest cost of the syslog parser.
+ */
 export function isoFromMs(ms: number, micros = 0): string | null {
   if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) return null;
-  const iso = new Date(ms).toISOString();
-  if (micros <= 0) return iso;
-  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  const t = Math.floor(ms);
+  const days = Math.floor(t / DAY_MS);
+  if (days !== lastDay) {
+    lastDay = days;
+    lastDayText = civilDate(days);
+  }
+  let rem = t - days * DAY_MS;
+  const h = Math.floor(rem / 3_600_000);
+  rem -= h * 3_600_000;
+  const mi = Math.floor(rem / 60_000);
+  rem -= mi * 60_000;
+  const sec = Math.floor(rem / 1000);
+  const frac = rem - sec * 1000;
+  const us = micros > 0 ? P3[micros | 0] : '';
+  return `${lastDayText}T${P2[h]}:${P2[mi]}:${P2[sec]}.${P3[frac]}${us}Z`;
 }
 
 // ---------------------------------------------------------------- zones
@@ -321,6 +380,11 @@ export function epochToIso(value: number | string, unit: EpochUnit = 's'): strin
   const fracPart = dot >= 0 ? text.slice(dot + 1) : '';
   if (!/^\d{1,20}$/.test(intPart) || !/^\d{0,12}$/.test(fracPart)) return null;
   let u = unit;
+  // Fast path for the common case (Zeek's seconds with up to 6 decimals): exact in doubles.
+  if (u === 's' && !negative && intPart.length <= 11 && fracPart.length <= 6) {
+    const f6 = fracPart.padEnd(6, '0');
+    return isoFromMs(Number(intPart) * 1000 + Number(f6.slice(0, 3)), Number(f6.slice(3)));
+  }
   if (u === 'auto') {
     const n = intPart.replace(/^0+/, '').length;
     u = n <= 11 ? 's' : n <= 14 ? 'ms' : n <= 17 ? 'us' : 'ns';

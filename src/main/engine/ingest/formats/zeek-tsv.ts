@@ -1,6 +1,6 @@
-import { mapFlatRecord } from './json-map';
-import { epochToIso } from './time';
-import { quoteForReason, type FieldValue, type Fields, type LineParser, type LineResult } from './types';
+import { compileRowMapping, JSON_CORE_MAPPINGS, type MapContext, type RowCoreMapper } from './json-map';
+import { epochToIso, isoFromMs } from './time';
+import { quoteForReason, RowRecord, type FieldValue, type LineParser, type LineResult } from './types';
 
 /**
  * Zeek's ASCII (TSV) logs. The header directives say how to read the rows:
@@ -95,6 +95,42 @@ export function zeekHeaderFromLines(lines: Iterable<string>): ZeekHeader {
 
 type Converter = (raw: string) => FieldValue;
 
+/** True when a set's text has characters JSON strings escape (quote, backslash, controls, U+2028/9). */
+function needsJsonEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
+/**
+ * Zeek's `time`: epoch seconds with (usually six) decimals, the hottest
+ * conversion of a Zeek row, so the common shape is read by hand; anything
+ * else goes through epochToIso, and text that is no time at all stays as written.
+ */
+function zeekTime(raw: string): FieldValue {
+  const n = raw.length;
+  const dot = raw.indexOf('.');
+  if (dot >= 9 && dot <= 11 && n - dot - 1 <= 6 && n > dot + 1) {
+    let secs = 0;
+    for (let i = 0; i < dot; i++) {
+      const c = raw.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return epochToIso(raw, 's') ?? raw;
+      secs = secs * 10 + c;
+    }
+    let frac = 0;
+    for (let i = dot + 1; i < dot + 7; i++) {
+      const c = i < n ? raw.charCodeAt(i) - 48 : 0;
+      if (c < 0 || c > 9) return epochToIso(raw, 's') ?? raw;
+      frac = frac * 10 + c;
+    }
+    const ms = Math.floor(frac / 1000);
+    return isoFromMs(secs * 1000 + ms, frac - ms * 1000) ?? raw;
+  }
+  return epochToIso(raw, 's') ?? raw;
+}
+
 function converterFor(type: string | undefined, h: ZeekHeader): Converter {
   const unset = h.unsetField;
   const empty = h.emptyField;
@@ -103,7 +139,7 @@ function converterFor(type: string | undefined, h: ZeekHeader): Converter {
     (raw) =>
       raw === unset ? null : raw === empty ? '' : fn(raw);
   const t = type ?? 'string';
-  if (t === 'time') return wrap((raw) => epochToIso(raw, 's') ?? raw);
+  if (t === 'time') return wrap(zeekTime);
   if (t === 'count' || t === 'int' || t === 'port' || t === 'double' || t === 'interval') {
     return wrap((raw) => {
       const n = Number(raw);
@@ -116,6 +152,8 @@ function converterFor(type: string | undefined, h: ZeekHeader): Converter {
     return (raw) => {
       if (raw === unset) return null;
       if (raw === empty) return '[]';
+      // Most elements need no escaping in JSON: join them by hand, JSON.stringify only otherwise.
+      if (!needsJsonEscape(raw)) return `["${raw.split(setSep).join('","')}"]`;
       return JSON.stringify(raw.split(setSep).map(unescapeZeek));
     };
   }
@@ -197,7 +235,7 @@ export function zeekPathFromFileName(name: string): string | null {
   for (const p of ZEEK_KNOWN_PATHS) {
     if (best !== null && p.length <= best.length) continue;
     for (let at = base.indexOf(p); at >= 0; at = base.indexOf(p, at + 1)) {
-      const before = at === 0 ? '' : base[at - 1];
+      const before = at === 0 ? '' : (base[at - 1] ?? '');
       const after = base[at + p.length] ?? '';
       if ((before === '' || /[._-]/.test(before)) && (after === '' || /[._-]/.test(after))) {
         best = p;
@@ -224,11 +262,17 @@ export class ZeekTsvParser implements LineParser {
     return this.names;
   }
 
+  private mapper: RowCoreMapper | null = null;
+  private ctx: MapContext = {};
+
   private rebuild(): void {
     const h = this.header;
     if (!h.fields) return;
     this.names = h.fields;
     this.converters = h.fields.map((_n, i) => converterFor(h.types?.[i], h));
+    // The zeek family of the JSON mapping, resolved against this header once.
+    this.mapper = compileRowMapping(JSON_CORE_MAPPINGS.zeek, h.fields);
+    this.ctx = { path: h.path ?? this.pathHint };
   }
 
   line(text: string): LineResult {
@@ -260,10 +304,12 @@ export class ZeekTsvParser implements LineParser {
     if (values.length !== names.length) {
       return { error: `Zeek row has ${values.length} columns but #fields names ${names.length}${values.length < names.length ? ' (truncated line?)' : ''}: ${quoteForReason(text)}` };
     }
-    const fields: Fields = {};
-    for (let i = 0; i < names.length; i++) fields[names[i] as string] = (conv[i] as Converter)(values[i] as string);
-    const core = mapFlatRecord(fields, 'zeek', { path: this.header.path ?? this.pathHint });
-    return warning ? { fields, core, warnings: [warning] } : { fields, core };
+    const row: FieldValue[] = new Array<FieldValue>(names.length);
+    for (let i = 0; i < names.length; i++) row[i] = (conv[i] as Converter)(values[i] as string);
+    const core = (this.mapper as RowCoreMapper)(row, this.ctx);
+    const rec = new RowRecord(names, row, core);
+    if (warning) rec.warnings = [warning];
+    return rec;
   }
 
   end(): LineResult[] {
