@@ -153,3 +153,17 @@ describe.skipIf(corpusMissing('zeek'))('Zeek corpus', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('tabular records', () => {
+  it('give values in column order and build fields on demand, also for JSON.stringify', () => {
+    const p = new ZeekTsvParser();
+    for (const l of HEADER) p.line(l);
+    const r = ok(p.line('1.0\tC1\t1.1.1.1\t1\t2.2.2.2\t2\ttcp\t-\t-\tSF\tT\t-\t-'));
+    expect(r.columns?.[0]).toBe('ts');
+    expect(r.values?.[2]).toBe('1.1.1.1');
+    expect(r.fields['id.orig_h']).toBe('1.1.1.1');
+    const plain = JSON.parse(JSON.stringify(r)) as { fields: Record<string, unknown>; core: { src_ip: string } };
+    expect(plain.fields['id.resp_h']).toBe('2.2.2.2');
+    expect(plain.core.src_ip).toBe('1.1.1.1');
+  });
+});

@@ -21,6 +21,9 @@ import type { Fields } from './types';
  * password-changed, login, cron-command.
  */
 
+/** Fields the auth analysis adds to syslog records when a line carries them. */
+export const AUTH_FIELDS = ['auth_method', 'target_user', 'by_user', 'tty', 'pwd', 'command', 'rhost', 'uid', 'gid', 'home', 'shell', 'group', 'session_id', 'ssh_key'] as const;
+
 const AUTH_PROGRAMS = new Set([
   'sshd',
   'sshd-session',

@@ -133,3 +133,37 @@ export function createLineParser(format: LineFormatName, opts: ParserOptions = {
 export type { LineParser, LineResult, ParseResult, ParsedRecord, Rejection, Skipped, Fields, FieldValue } from './types';
 export { isParsed, isRejection, isSkipped, MAX_LINE_CHARS, EXCERPT_CHARS, excerpt, emptyCore } from './types';
 export { checkTimeZone } from './time';
+export { RowRecord } from './types';
+
+// The JSON core mapping (one definition for SQL and JS) and its helpers.
+export {
+  JSON_CORE_MAPPINGS,
+  COLUMN_CONVERSIONS,
+  mapJsonRecord,
+  mapFlatRecord,
+  flattenRecord,
+  expandEventData,
+  detectJsonFamily,
+  compileCoreMapping,
+  compileRowMapping,
+  looseName,
+  type MapExpr,
+  type CoreMapping,
+  type JsonHint,
+  type MapContext,
+} from './json-map';
+export { CSV_CORE_MAPPINGS, detectCsvHeader, csvFlavorOf, mapCsvRow, splitCsvRecord, csvRecordComplete, type CsvHeader } from './csv';
+export { WINDOWS_CHANNEL_DATASETS, WINDOWS_ACTIONS, WINDOWS_OUTCOMES, WINDOWS_OUTCOME_BY_KEYWORD } from './windows';
+export { zeekHeaderFromLines, zeekPathFromFileName, applyZeekDirective, newZeekHeader, ZEEK_KNOWN_PATHS, type ZeekHeader } from './zeek-tsv';
+export { canonicalIp, parsePort, splitHostPort } from './net';
+export { parseTimestamp, epochToIso, wallToUtcMs, isoFromMs, type TimeZoneSpec } from './time';
+export { SyslogClock } from './syslog';
+
+// Field names each line format writes (the columns of its field table; tabular
+// formats take theirs from the file's header instead).
+export { SYSLOG_FIELDS, SYSLOG_5424_FIELDS } from './syslog';
+export { AUTH_FIELDS } from './auth-log';
+export { WEB_ACCESS_FIELDS } from './web-access';
+export { WEB_ERROR_FIELDS } from './web-error';
+export { IDS_SLG_FIELDS, SLG_ACCESS_FIELDS } from './ids-slg';
+export { TEXT_FIELDS } from './text';
