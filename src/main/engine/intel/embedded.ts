@@ -1,0 +1,190 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RangeTable } from './ip-ranges';
+
+/**
+ * The intel Loupe carries inside the app so that country and AS answers work
+ * with no setup and no network. Both come from npm packages of sapics'
+ * ip-location-db, resolved at run time from node_modules:
+ *
+ * - @ip-location-db/geo-whois-asn-country-mmdb: country per network, as an
+ *   .mmdb (package licence CC0-1.0; its data derives from RIR whois data the
+ *   NRO publishes under CC BY 4.0, which asks for attribution).
+ * - @ip-location-db/asn: AS number and name per range, as CSV (CC BY 4.0:
+ *   RouteViews, DB-IP, NRO; attribution required). Optional: when it is not
+ *   installed, AS answers need the analyst's ASN .mmdb.
+ */
+
+export interface EmbeddedPackage {
+  name: string;
+  version: string;
+  dir: string;
+  licence: string;
+  attribution: string;
+}
+
+export const EMBEDDED_COUNTRY_PACKAGE = '@ip-location-db/geo-whois-asn-country-mmdb';
+export const EMBEDDED_COUNTRY_FILE = 'geo-whois-asn-country.mmdb';
+export const EMBEDDED_ASN_PACKAGE = '@ip-location-db/asn';
+
+const ATTRIBUTION: Record<string, { licence: string; attribution: string }> = {
+  [EMBEDDED_COUNTRY_PACKAGE]: {
+    licence: 'CC0-1.0 (package); data from RIR whois published by the NRO under CC BY 4.0',
+    attribution: 'Country data: ip-location-db (sapics), from RIR whois data by the NRO (nro.net), CC BY 4.0',
+  },
+  [EMBEDDED_ASN_PACKAGE]: {
+    licence: 'CC BY 4.0 (RouteViews, DB-IP, NRO)',
+    attribution: 'AS data: ip-location-db (sapics), from RouteViews (routeviews.org), DB-IP (db-ip.com) and the NRO (nro.net), CC BY 4.0',
+  },
+};
+
+/** Where an installed package lives, or null when it is not installed. */
+export function findPackage(name: string): EmbeddedPackage | null {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${name}/package.json`);
+  } catch {
+    return null;
+  }
+  let version = 'unknown';
+  try {
+    const parsed = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version?: unknown };
+    if (typeof parsed.version === 'string') version = parsed.version;
+  } catch {
+    // An unreadable package.json leaves the version unknown; the data may still load.
+  }
+  const meta = ATTRIBUTION[name] ?? { licence: 'unknown', attribution: name };
+  return { name, version, dir: dirname(pkgJson), ...meta };
+}
+
+export function embeddedCountryPath(): string | null {
+  const pkg = findPackage(EMBEDDED_COUNTRY_PACKAGE);
+  if (!pkg) return null;
+  const p = join(pkg.dir, EMBEDDED_COUNTRY_FILE);
+  return existsSync(p) ? p : null;
+}
+
+export interface AsnValue {
+  asn: number;
+  org: string | null;
+}
+
+export interface AsnTableLoad {
+  table: RangeTable<AsnValue>;
+  rows: number;
+  rejected: number;
+  /** First few rejected lines, for the status page. */
+  rejectedSamples: Array<{ file: string; line: number; reason: string }>;
+}
+
+const MAX_LINE = 4096;
+
+/** A non-negative decimal of at most 15 digits in s[from, to), or -1. */
+function decimal(s: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** The org field: the rest of the line, CSV-unquoted when quoted. */
+function unquote(field: string): string | null {
+  let s = field;
+  if (s.startsWith('"')) {
+    if (!s.endsWith('"') || s.length < 2) return null;
+    s = s.slice(1, -1).replace(/""/g, '"');
+  }
+  return s.trim();
+}
+
+/**
+ * Load an ip-location-db ASN table: `start,end,asn,org` per line with numeric
+ * bounds (`asn-ipv4-num.csv`, `asn-ipv6-num.csv`). Unparseable lines are
+ * counted and sampled, never silently skipped.
+ */
+export function loadAsnCsv(files: Array<{ path: string; family: 4 | 6 }>): AsnTableLoad {
+  const table = new RangeTable<AsnValue>();
+  let rows = 0;
+  let rejected = 0;
+  const rejectedSamples: AsnTableLoad['rejectedSamples'] = [];
+  const reject = (file: string, line: number, reason: string): void => {
+    rejected++;
+    if (rejectedSamples.length < 20) rejectedSamples.push({ file, line, reason });
+  };
+  for (const { path, family } of files) {
+    const text = readFileSync(path, 'utf8');
+    const max = (1n << 128n) - 1n;
+    let lineNo = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1) nl = text.length;
+      const line = text.slice(pos, nl).replace(/\r$/, '');
+      pos = nl + 1;
+      lineNo++;
+      if (line.length === 0) continue;
+      if (line.length > MAX_LINE) {
+        reject(path, lineNo, 'line too long');
+        continue;
+      }
+      const c1 = line.indexOf(',');
+      const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
+      const c3 = c2 < 0 ? -1 : line.indexOf(',', c2 + 1);
+      if (c3 < 0) {
+        reject(path, lineNo, 'fewer than 4 fields');
+        continue;
+      }
+      const asn = decimal(line, c2 + 1, c3);
+      const org = unquote(line.slice(c3 + 1));
+      if (asn < 0 || asn > 0xffffffff) {
+        reject(path, lineNo, 'AS number not numeric');
+        continue;
+      }
+      if (org === null) {
+        reject(path, lineNo, 'unterminated quoted AS name');
+        continue;
+      }
+      const key = `${asn}\u0000${org}`;
+      const value = { asn, org: org.length > 0 ? org : null };
+      if (family === 4) {
+        // Numbers, not bigints: IPv4 is 400k+ lines and this runs at start-up.
+        const first = decimal(line, 0, c1);
+        const last = decimal(line, c1 + 1, c2);
+        if (first < 0 || last < 0 || first > last || last > 0xffffffff) {
+          reject(path, lineNo, 'range not numeric, out of order or out of bounds');
+          continue;
+        }
+        table.addV4(first, last, key, value);
+      } else {
+        const a = line.slice(0, c1);
+        const b = line.slice(c1 + 1, c2);
+        if (!/^\d{1,39}$/.test(a) || !/^\d{1,39}$/.test(b)) {
+          reject(path, lineNo, 'range not numeric');
+          continue;
+        }
+        const first = BigInt(a);
+        const last = BigInt(b);
+        if (first > last || last > max) {
+          reject(path, lineNo, 'range out of order or out of bounds');
+          continue;
+        }
+        table.add(6, first, last, key, value);
+      }
+      rows++;
+    }
+  }
+  table.build();
+  rejected += table.overlapsDropped;
+  return { table, rows, rejected, rejectedSamples };
+}
+
+export function embeddedAsnFiles(dir: string): Array<{ path: string; family: 4 | 6 }> | null {
+  const v4 = join(dir, 'asn-ipv4-num.csv');
+  const v6 = join(dir, 'asn-ipv6-num.csv');
+  if (!existsSync(v4)) return null;
+  return existsSync(v6) ? [{ path: v4, family: 4 }, { path: v6, family: 6 }] : [{ path: v4, family: 4 }];
+}
