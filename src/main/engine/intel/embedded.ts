@@ -46,6 +46,12 @@ export function findPackage(name: string): EmbeddedPackage | null {
   } catch {
     return null;
   }
+  return packageAt(dirname(pkgJson), name);
+}
+
+/** The package in `dir` (an unpacked copy of `name`), read from its package.json. */
+export function packageAt(dir: string, name: string): EmbeddedPackage {
+  const pkgJson = join(dir, 'package.json');
   let version = 'unknown';
   try {
     const parsed = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version?: unknown };
@@ -54,7 +60,19 @@ export function findPackage(name: string): EmbeddedPackage | null {
     // An unreadable package.json leaves the version unknown; the data may still load.
   }
   const meta = ATTRIBUTION[name] ?? { licence: 'unknown', attribution: name };
-  return { name, version, dir: dirname(pkgJson), ...meta };
+  return { name, version, dir, ...meta };
+}
+
+/**
+ * The data date an ip-location-db package encodes in its version
+ * (2.3.YYYYMMDDHH). npm stores every file with a fixed 1985 mtime, so the
+ * version is the only date these packages carry.
+ */
+export function packageDataDate(version: string): Date | null {
+  const m = /\.(\d{4})(\d{2})(\d{2})(\d{2})?$/.exec(version);
+  if (!m) return null;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0)));
+  return Number.isFinite(d.getTime()) && d.getUTCDate() === Number(m[3]) ? d : null;
 }
 
 export function embeddedCountryPath(): string | null {

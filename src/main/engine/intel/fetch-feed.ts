@@ -37,6 +37,17 @@ function errorCode(e: unknown): string | null {
   return null;
 }
 
+/** The innermost message: fetch wraps everything in "fetch failed". */
+function rootMessage(e: unknown): string {
+  let msg = e instanceof Error ? e.message : String(e);
+  let cur: unknown = e;
+  for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
+    msg = cur.message || msg;
+    cur = cur.cause;
+  }
+  return msg;
+}
+
 function isTimeout(e: unknown): boolean {
   const name = e instanceof Error ? e.name : '';
   return name === 'TimeoutError' || name === 'AbortError';
@@ -72,7 +83,7 @@ export async function fetchText(url: string, options: FetchOptions): Promise<str
     if (isTimeout(e) || timeout.aborted) throw offline(`no answer within ${seconds} s`, e);
     const code = errorCode(e);
     if (code && NETWORK_CODES.has(code)) throw offline(code, e);
-    throw offline(e instanceof Error ? e.message : String(e), e);
+    throw offline(rootMessage(e), e);
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
@@ -102,7 +113,7 @@ export async function fetchText(url: string, options: FetchOptions): Promise<str
     if (e instanceof LoupeError) throw e;
     if (options.signal?.aborted) throw new LoupeError('CANCELLED', 'download cancelled');
     if (isTimeout(e) || timeout.aborted) throw offline(`download stalled; no complete answer within ${seconds} s`, e);
-    throw offline(`connection lost during download: ${errorCode(e) ?? (e instanceof Error ? e.message : String(e))}`, e);
+    throw offline(`connection lost during download: ${errorCode(e) ?? rootMessage(e)}`, e);
   }
   return Buffer.concat(chunks, total).toString('utf8');
 }

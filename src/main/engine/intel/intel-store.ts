@@ -9,6 +9,8 @@ import {
   EMBEDDED_COUNTRY_PACKAGE,
   findPackage,
   loadAsnCsv,
+  packageAt,
+  packageDataDate,
   type AsnTableLoad,
   type EmbeddedPackage,
 } from './embedded';
@@ -214,9 +216,14 @@ export class IntelStore {
   constructor(options: IntelStoreOptions = {}) {
     this.dir = options.dir ?? intelDir();
     this.countryPkg = findPackage(EMBEDDED_COUNTRY_PACKAGE);
-    this.asnPkg = findPackage(EMBEDDED_ASN_PACKAGE);
     this.countryPath = options.embeddedCountryPath !== undefined ? options.embeddedCountryPath : embeddedCountryPath();
-    this.asnDir = options.embeddedAsnDir !== undefined ? options.embeddedAsnDir : (this.asnPkg?.dir ?? null);
+    if (options.embeddedAsnDir !== undefined) {
+      this.asnDir = options.embeddedAsnDir;
+      this.asnPkg = this.asnDir ? packageAt(this.asnDir, EMBEDDED_ASN_PACKAGE) : null;
+    } else {
+      this.asnPkg = findPackage(EMBEDDED_ASN_PACKAGE);
+      this.asnDir = this.asnPkg?.dir ?? null;
+    }
     this.settingsValue = this.readSettings();
   }
 
@@ -788,20 +795,20 @@ export class IntelStore {
     };
     if (!t) return emptyStatus({ ...base, state: this.asnDir ? 'error' : 'missing', detail: this.embeddedAsnError });
     const files = this.asnDir ? embeddedAsnFiles(this.asnDir) : null;
-    let version: string | null;
-    try {
-      version = files ? statSync(files[0]!.path).mtime.toISOString() : null;
-    } catch {
-      version = null;
+    const dataDate = packageDataDate(this.asnPkg?.version ?? '');
+    let version: string | null = dataDate?.toISOString() ?? null;
+    if (!version && files) {
+      try {
+        version = statSync(files[0]!.path).mtime.toISOString();
+      } catch {
+        version = null;
+      }
     }
-    // The package version encodes its data date (2.3.YYYYMMDDHH): more telling than an mtime.
-    const m = /\.(\d{4})(\d{2})(\d{2})\d{0,2}$/.exec(this.asnPkg?.version ?? '');
-    if (m) version = new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00Z`).toISOString();
     return emptyStatus({
       ...base,
       state: 'ok',
       version,
-      versionFrom: m ? 'package' : version ? 'file-mtime' : null,
+      versionFrom: dataDate ? 'package' : version ? 'file-mtime' : null,
       entries: t.table.size,
       rejected: t.rejected,
       file: this.asnDir,
