@@ -136,7 +136,8 @@ export class MmdbSource {
       throw new MmdbError(`"${info.databaseType}" is not a City, Country or ASN database (Loupe uses GeoIP2/GeoLite2 City, Country and ASN .mmdb files)`);
     }
     if (options.expectedKind && options.expectedKind !== kind) {
-      throw new MmdbError(`this is a ${info.databaseType} database (${KIND_LABEL[kind]}), not a ${KIND_LABEL[options.expectedKind]} database`);
+      const want = KIND_LABEL[options.expectedKind];
+      throw new MmdbError(`this is a ${info.databaseType} database (${KIND_LABEL[kind]}), not ${want === 'ASN' ? 'an' : 'a'} ${want} database`);
     }
     const decoded = checked.samples.filter((s) => s !== null && s !== undefined);
     if (decoded.length > 0 && !decoded.some((s) => looksLike(kind, s))) {
