@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { LoupeError } from '@shared/errors';
 import { intelStore, MMDB_KINDS, type IntelSourceStatus, type MmdbKind } from '../../../engine/intel';
 import { action, type RegisterCommand } from '../command';
@@ -108,7 +108,7 @@ export const registerIntel: RegisterCommand = (program: Command) => {
     .command('add-mmdb')
     .argument('<file>', 'a MaxMind GeoIP2/GeoLite2 City, Country or ASN .mmdb')
     .description('add a GeoIP database (replaces the previous one of its kind)')
-    .option('--kind <kind>', `refuse the file unless it is this kind (${MMDB_KINDS.join(', ')})`)
+    .addOption(new Option('--kind <kind>', 'refuse the file unless it is this kind').choices(MMDB_KINDS))
     .option('--json', 'one JSON document on stdout')
     .action(
       action<JsonOpt & { kind?: string }>(async (io, opts, args) => {
@@ -119,7 +119,7 @@ export const registerIntel: RegisterCommand = (program: Command) => {
 
   intel
     .command('remove-mmdb')
-    .argument('<kind>', MMDB_KINDS.join(' | '))
+    .addArgument(new Argument('<kind>', 'the kind of database').choices(MMDB_KINDS))
     .description('remove the GeoIP database of a kind')
     .option('--json', 'one JSON document on stdout')
     .action(
