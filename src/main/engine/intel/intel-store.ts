@@ -334,7 +334,12 @@ export class IntelStore {
     return Array.isArray(m.lists) ? m : { lists: [] };
   }
 
+  /**
+   * The loaded sources. Does not look at the folder: refresh() does, once per
+   * operation (enrichIps, lookup, status), not once per IP.
+   */
   private load(): Loaded {
+    if (this.loaded) return this.loaded;
     this.refresh();
     if (this.loaded) return this.loaded;
     const loaded: Loaded = { ipsum: null, ipsumError: null, geo: {}, geoErrors: {}, ioc: [], iocErrors: new Map() };
@@ -485,18 +490,21 @@ export class IntelStore {
   lookup(text: string): IpIntel {
     const ip = parseIp(text);
     if (!ip) throw new LoupeError('BAD_INPUT', `not an IP address: ${text}`);
+    this.refresh();
     const e = this.enrichParsed(ip);
     return { ip: e.ip, scope: e.scope, country: e.country, city: e.city, asn: e.asn, asOrg: e.asOrg, ipsum: e.ipsum, malicious: e.malicious, iocLists: [...e.iocLists] };
   }
 
   /** Names of the IOC lists that hold this domain or a parent of it. */
   iocListsForDomain(domain: string): string[] {
+    this.refresh();
     return this.load()
       .ioc.filter((l) => l.hasDomain(domain))
       .map((l) => l.name);
   }
 
   iocListsForHash(hash: string): string[] {
+    this.refresh();
     return this.load()
       .ioc.filter((l) => l.hasHash(hash))
       .map((l) => l.name);
@@ -818,6 +826,7 @@ export class IntelStore {
 
   /** Every source with its version date and entry count (Settings view, `loupe intel status`). */
   status(): IntelStatus {
+    this.refresh();
     this.warm();
     const sources: IntelSourceStatus[] = [this.ipsumStatus(), ...MMDB_KINDS.map((k) => this.geoStatus(k)), this.embeddedCountryStatus(), this.embeddedAsnStatus()];
     for (const l of this.iocManifest().lists) sources.push(this.iocStatus(l));
