@@ -206,6 +206,9 @@ describe('enrichment', () => {
     expect(await q(cidrMatchSql('dst_ip', ['172.16.0.0/12', '2001:db9::/32'], { viaIpsTable: true }))).toEqual(['2', '3']);
     expect(() => cidrMatchSql('src_ip', ['10.0.0.0/33'])).toThrow(/not an IP address or CIDR/);
     expect(cidrMatchSql('src_ip', [])).toBe('false');
+    expect(await rows(conn, `SELECT ioc_domain_suffixes('A.Evil.com.') AS a, ioc_domain_suffixes('localhost') AS b, len(ioc_domain_suffixes(repeat('x.', 500) || 'evil.com')) AS c, ioc_domain_suffixes(repeat('x.', 500) || 'evil.com')[1] AS d`)).toEqual([
+      { a: ['evil.com', 'a.evil.com'], b: [], c: '31', d: 'evil.com' },
+    ]);
     expect(await rows(conn, `SELECT ipv4_num('10.1.2.3') AS a, ipv4_num('010.1.2.3') AS b, ipv4_num('::1') AS c, ipv4_num(NULL) AS d`)).toEqual([{ a: '167838211', b: null, c: null, d: null }]);
   });
 

@@ -84,13 +84,15 @@ const SCHEMA_SQL = [
    CASE WHEN regexp_full_match(x::VARCHAR, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}')
    THEN (split_part(x::VARCHAR, '.', 1)::UBIGINT * 16777216 + split_part(x::VARCHAR, '.', 2)::UBIGINT * 65536
          + split_part(x::VARCHAR, '.', 3)::UBIGINT * 256 + split_part(x::VARCHAR, '.', 4)::UBIGINT) END`,
-  // A domain and each parent domain (a.evil.com -> a.evil.com, evil.com), lower case, no trailing dot.
+  // A domain and each parent domain down to two labels (a.evil.com -> evil.com, a.evil.com),
+  // lower case, no trailing dot. Built from the right so a hostile 1000-label value still
+  // yields the short, meaningful suffixes first.
   `CREATE OR REPLACE MACRO ioc_domain_suffixes(x) AS
    list_filter(
      list_transform(
-       generate_series(1, least(len(string_split(lower(trim(x::VARCHAR, '. ')), '.')), ${MAX_DOMAIN_LABELS}) - 1),
-       lambda i: array_to_string(list_slice(string_split(lower(trim(x::VARCHAR, '. ')), '.'), i, -1), '.')),
-     lambda s: s <> '')`,
+       generate_series(2, least(len(string_split(lower(trim(x::VARCHAR, '. ')), '.')), ${MAX_DOMAIN_LABELS})),
+       lambda k: array_to_string(list_slice(string_split(lower(trim(x::VARCHAR, '. ')), '.'), -k, -1), '.')),
+     lambda s: s <> '' AND NOT starts_with(s, '.'))`,
   // Every MD5/SHA-1/SHA-256-length hex token of a value (also the Sysmon "Hashes" field).
   `CREATE OR REPLACE MACRO ioc_hash_tokens(x) AS
    regexp_extract_all(lower(x::VARCHAR), '\\b([0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})\\b')`,
