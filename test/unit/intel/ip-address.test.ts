@@ -43,11 +43,34 @@ describe('parseIp / canonicalIp', () => {
   });
 
   it('rejects malformed IPv6', () => {
-    for (const bad of ['1::2::3', ':::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '1:2:3:4:5:6:7:8::', '::ffff:1.2.3.04', '[::1', '::1]', '1:2:3:4:5:6:1.2.3.4:1']) {
+    for (const bad of ['1::2::3', ':::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '1:2:3:4:5:6:7:8::', '::ffff:1.2.3.04', '[::1', '::1]', '1:2:3:4:5:6:1.2.3.4:1', '1:::2', '1.2.3.4::', '::1.2.3.4:1', '1:2:3:4::5:6:7:8', ':', '::1:', '1::2:', 'ffff1::', '1:2:3:4:5:6:7:8:1.2.3.4', '::1.2.3']) {
       expect(parseIp(bad), bad).toBeNull();
     }
     expect(canonicalIp('1:2:3:4:5:6:1.2.3.4')).toBe('1:2:3:4:5:6:102:304');
     expect(canonicalIp('1::')).toBe('1::');
+  });
+
+  it('round-trips random 128-bit values through text', () => {
+    let seed = 12345;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (let n = 0; n < 2000; n++) {
+      let v = 0n;
+      for (let k = 0; k < 8; k++) {
+        // Many zero words, so '::' runs of every length and position occur.
+        const w = next() % 3 === 0 ? 0 : next() & 0xffff;
+        v = (v << 16n) | BigInt(w);
+      }
+      if (v >> 32n === 0xffffn) continue; // mapped: becomes IPv4 by design
+      const text = formatIpv6(v);
+      const back = parseIp(text);
+      expect(back?.value, text).toBe(v);
+      expect(back?.canonical).toBe(text);
+      const upperLong = text.toUpperCase();
+      expect(parseIp(upperLong)?.value).toBe(v);
+    }
   });
 
   it('round-trips: canonical text parses to itself', () => {

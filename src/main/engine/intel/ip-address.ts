@@ -92,60 +92,77 @@ export function formatIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** Parse the hextets of an IPv6 address (no zone, no brackets) into a bigint, or null. */
-function parseIpv6Value(s: string): bigint | null {
+/** Parse the hextets of an IPv6 address (no zone, no brackets) into 8 16-bit words, or null. */
+function parseIpv6Words(s: string): number[] | null {
   if (s.length < 2 || s.length > 45) return null;
   const dbl = s.indexOf('::');
   if (dbl !== -1 && s.indexOf('::', dbl + 1) !== -1) return null;
-  const head = dbl === -1 ? s : s.slice(0, dbl);
-  const tail = dbl === -1 ? '' : s.slice(dbl + 2);
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === '' ? [] : tail.split(':');
-  const words: number[] = [];
-  const tailWords: number[] = [];
-  const all = dbl === -1 ? headGroups : [...headGroups, ...tailGroups];
-  for (let g = 0; g < all.length; g++) {
-    const group = all[g] as string;
-    const target = dbl === -1 || g < headGroups.length ? words : tailWords;
-    const isLast = g === all.length - 1;
-    if (isLast && group.includes('.')) {
-      // Embedded IPv4 in the last 32 bits (::ffff:1.2.3.4, 64:ff9b::1.2.3.4).
-      const v4 = parseIpv4Number(group);
-      if (v4 < 0) return null;
-      target.push(Math.floor(v4 / 65536), v4 & 0xffff);
-      continue;
-    }
-    if (group.length === 0 || group.length > 4) return null;
+  const head: number[] = [];
+  const tail: number[] = [];
+  let target = head;
+  let i = 0;
+  if (dbl === 0) {
+    target = tail;
+    i = 2;
+  }
+  const end = s.length;
+  if (i === end) return dbl === 0 ? [0, 0, 0, 0, 0, 0, 0, 0] : null;
+  for (;;) {
+    // One group: up to 4 hex digits, or a dotted IPv4 as the last group.
+    const groupStart = i;
     let w = 0;
-    for (let i = 0; i < group.length; i++) {
-      const c = group.charCodeAt(i);
+    while (i < end) {
+      const c = s.charCodeAt(i);
       let d: number;
       if (c >= 48 && c <= 57) d = c - 48;
       else if (c >= 97 && c <= 102) d = c - 87;
       else if (c >= 65 && c <= 70) d = c - 55;
-      else return null;
+      else break;
       w = w * 16 + d;
+      i++;
     }
-    target.push(w);
+    if (i < end && s.charCodeAt(i) === 46 /* . */) {
+      const v4 = parseIpv4Number(s, groupStart, end);
+      if (v4 < 0) return null;
+      target.push(Math.floor(v4 / 65536), v4 & 0xffff);
+      i = end;
+    } else {
+      const len = i - groupStart;
+      if (len === 0 || len > 4) return null;
+      target.push(w);
+    }
+    if (head.length + tail.length > 8) return null;
+    if (i === end) break;
+    if (s.charCodeAt(i) !== 58 /* : */) return null;
+    if (i === dbl) {
+      if (target === tail) return null;
+      target = tail;
+      i += 2;
+      if (i === end) break;
+    } else {
+      i++;
+      if (i === end) return null; // a trailing single ':'
+    }
   }
-  let full: number[];
-  if (dbl === -1) {
-    if (words.length !== 8) return null;
-    full = words;
-  } else {
-    const missing = 8 - words.length - tailWords.length;
-    if (missing < 1) return null; // '::' stands for at least one zero group
-    full = [...words, ...new Array<number>(missing).fill(0), ...tailWords];
-  }
-  let v = 0n;
-  for (const w of full) v = (v << 16n) | BigInt(w);
-  return v;
+  if (dbl === -1) return head.length === 8 ? head : null;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return null; // '::' stands for at least one zero group
+  for (let k = 0; k < missing; k++) head.push(0);
+  for (const w of tail) head.push(w);
+  return head;
 }
 
-/** RFC 5952 text for a 128-bit value: lower case, no leading zeros, longest zero run (>= 2) as '::'. */
-export function formatIpv6(value: bigint): string {
-  const words: number[] = [];
-  for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+function wordsToBigInt(w: number[]): bigint {
+  // Four 32-bit halves: four BigInt conversions instead of eight shift-and-or steps.
+  return (
+    (BigInt(w[0]! * 65536 + w[1]!) << 96n) |
+    (BigInt(w[2]! * 65536 + w[3]!) << 64n) |
+    (BigInt(w[4]! * 65536 + w[5]!) << 32n) |
+    BigInt(w[6]! * 65536 + w[7]!)
+  );
+}
+
+function formatWords(words: number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -164,6 +181,13 @@ export function formatIpv6(value: bigint): string {
   const hex = words.map((w) => w.toString(16));
   if (bestStart === -1) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** RFC 5952 text for a 128-bit value: lower case, no leading zeros, longest zero run (>= 2) as '::'. */
+export function formatIpv6(value: bigint): string {
+  const words: number[] = [];
+  for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  return formatWords(words);
 }
 
 /** Canonical text of a (family, value) pair; IPv4-mapped IPv6 is not special-cased here. */
@@ -194,13 +218,13 @@ export function parseIp(input: string): ParsedIp | null {
     s = s.slice(0, pct);
     if (zone.length === 0 || zone.length > MAX_ZONE_LENGTH || !/^[\w.-]+$/.test(zone)) return null;
   }
-  const value = parseIpv6Value(s);
-  if (value === null) return null;
-  if (value >> 32n === 0xffffn && zone === null) {
-    const v4 = value & V4_MAX;
-    return { family: 4, value: v4, canonical: formatIpv4(Number(v4)), zone: null };
+  const w = parseIpv6Words(s);
+  if (w === null) return null;
+  if (zone === null && w[5] === 0xffff && w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0) {
+    const v4 = w[6]! * 65536 + w[7]!;
+    return { family: 4, value: BigInt(v4), canonical: formatIpv4(v4), zone: null };
   }
-  return { family: 6, value, canonical: formatIpv6(value), zone };
+  return { family: 6, value: wordsToBigInt(w), canonical: formatWords(w), zone };
 }
 
 /** Canonical text of an address (what events.src_ip/dst_ip hold), or null when it is not one. */
@@ -319,13 +343,21 @@ const V6_SCOPES: V6Range[] = [
   v6('2000::/3', 'public'), // global unicast; everything outside it is unassigned
 ];
 
+/** IPv4 scope by first octet, then the table: most addresses decide in one comparison. */
 export function scopeOfIpv4(n: number): IpScope {
+  const a = Math.floor(n / 16777216);
+  // First octets with no special range at all (everything but 0, 10, 100, 127, 169, 172, 192, 198, 203, 224+).
+  if (a !== 0 && a !== 10 && a !== 100 && a !== 127 && a !== 169 && a !== 172 && a !== 192 && a !== 198 && a !== 203 && a < 224) return 'public';
   for (const r of V4_SCOPES) if (n >= r.first && n <= r.last) return r.scope;
   return 'public';
 }
 
 export function scopeOfParsed(ip: ParsedIp): IpScope {
   if (ip.family === 4) return scopeOfIpv4(Number(ip.value));
+  // Global unicast outside the few special blocks inside 2000::/3 decides on the top 32 bits.
+  const hi = Number(ip.value >> 96n);
+  const top = Math.floor(hi / 65536);
+  if (top >= 0x2000 && top <= 0x3fff && top !== 0x2001 && (top & 0xfff0) !== 0x3ff0) return 'public';
   if (ip.value >> 32n === MAPPED_PREFIX >> 32n) return scopeOfIpv4(Number(ip.value & V4_MAX));
   for (const r of V6_SCOPES) if (ip.value >= r.first && ip.value <= r.last) return r.scope;
   return 'reserved';
