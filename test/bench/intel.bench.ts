@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { IocIndex, IntelStore, MmdbSource, enrichIps, parseIocList, parseIp, parseIpsum, refreshCaseIntel, syncIps, type ParsedIp } from '../../src/main/engine/intel';
-import { embeddedCountryPath } from '../../src/main/engine/intel/embedded';
+import { embeddedAsnFiles, embeddedCountryPath, findPackage, loadAsnCsv } from '../../src/main/engine/intel/embedded';
 import { corpusPath, hasCorpus } from '../corpus';
 import { createEventsTable } from '../fixtures/intel-events';
 import { perSecond, seconds, speedRatio, timed, type Bench, type BenchRow } from './harness';
@@ -252,6 +252,12 @@ const bench: Bench = {
         const asn = MmdbSource.open(asnDb);
         rows.push(lookupRate('ASN .mmdb (MaxMind test DB)', publicKeys.length, count((i) => asn.lookup(publicKeys[i]!) !== null), reference));
       }
+      const asnPkgDir = asnDir ?? findPackage('@ip-location-db/asn')?.dir;
+      const asnFiles = asnPkgDir ? embeddedAsnFiles(asnPkgDir) : null;
+      if (asnFiles) {
+        const table = loadAsnCsv(asnFiles).table;
+        rows.push(lookupRate(`embedded ASN table (${table.size.toLocaleString('en-US')} ranges)`, publicKeys.length, count((i) => table.get(parsed[i]!) !== null), reference));
+      } else log('embedded ASN package not installed (or set LOUPE_BENCH_ASN_DIR): its row is skipped');
       const ipsum = parseIpsum(`${ipsumLines.join('\n')}\n`).scores;
       rows.push(lookupRate(`IPsum set (${ipsum.size.toLocaleString('en-US')} IPs)`, publicKeys.length, count((i) => ipsum.get(parsed[i]!.canonical) !== undefined), reference));
       const ioc = new IocIndex('bench', parseIocList(iocLines.join('\n')).indicators);

@@ -49,7 +49,10 @@ describe('loupe intel (CLI)', () => {
     expect((await loupe('intel', 'import-ipsum', ipsum)).code).toBe(0);
 
     const r = await loupe('intel', 'lookup', '81.2.69.142', '--json');
-    expect(JSON.parse(r.stdout)).toEqual({ ip: '81.2.69.142', scope: 'public', country: 'GB', city: 'London', asn: null, asOrg: null, ipsum: 4, malicious: true, iocLists: ['case 42'] });
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(doc)).toEqual(['ip', 'scope', 'country', 'city', 'asn', 'asOrg', 'ipsum', 'malicious', 'iocLists']);
+    // asn/asOrg: not in the ASN test DB; the embedded ASN table answers when that package is installed.
+    expect(doc).toMatchObject({ ip: '81.2.69.142', scope: 'public', country: 'GB', city: 'London', ipsum: 4, malicious: true, iocLists: ['case 42'] });
     expect(JSON.parse((await loupe('intel', 'lookup', '1.128.0.1', '--json')).stdout)).toMatchObject({ asn: 1221, asOrg: 'Telstra Pty Ltd' });
 
     const st = JSON.parse((await loupe('intel', 'status', '--json')).stdout) as { sources: Array<{ id: string; state: string; entries: number | null; version: string | null }> };

@@ -22,6 +22,9 @@ import type { IntelStore } from './intel-store';
 
 export const INTEL_SCHEMA_VERSION = 1;
 
+/** IPs enriched between two yields to the event loop (about 50 ms of lookups). */
+const YIELD_EVERY = 5000;
+
 /** Suffix levels are bounded so a hostile value cannot make a huge list. */
 const MAX_DOMAIN_LABELS = 32;
 
@@ -125,12 +128,16 @@ async function tableExists(conn: DuckDBConnection, name: string): Promise<boolea
   return Number(n) > 0;
 }
 
-/** Create (or bring up to date) the intel tables, views and macros. Needs the events table. */
-export async function ensureIntelSchema(conn: DuckDBConnection): Promise<void> {
+/**
+ * Create (or bring up to date) the intel tables, views and macros. Needs the
+ * events table. `force` recreates views and macros (after a migration that
+ * rebuilt events, which the views read).
+ */
+export async function ensureIntelSchema(conn: DuckDBConnection, options: { force?: boolean } = {}): Promise<void> {
   if (!(await tableExists(conn, 'events'))) {
     throw new LoupeError('NOT_A_CASE', 'the database has no events table: open a case before enriching');
   }
-  if ((await tableExists(conn, 'intel_state')) && (await getState(conn, 'schema_version')) === String(INTEL_SCHEMA_VERSION)) return;
+  if (!options.force && (await tableExists(conn, 'intel_state')) && (await getState(conn, 'schema_version')) === String(INTEL_SCHEMA_VERSION)) return;
   for (const sql of SCHEMA_SQL) await conn.run(sql);
   await setState(conn, 'schema_version', String(INTEL_SCHEMA_VERSION));
 }
@@ -299,7 +306,11 @@ export async function enrichIps(conn: DuckDBConnection, store: IntelStore, optio
       store.warm();
       const ap = await conn.createAppender('ip_enrichment');
       try {
-        for (const ip of pending) appendRow(ap, store, ip);
+        for (let i = 0; i < pending.length; i++) {
+          appendRow(ap, store, pending[i]!);
+          // The lookups are synchronous JS: let the event loop breathe (IPC, progress) between slices.
+          if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
+        }
         ap.flushSync();
       } finally {
         ap.closeSync();
