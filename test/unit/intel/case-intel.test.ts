@@ -212,6 +212,22 @@ describe('enrichment', () => {
     expect(await rows(conn, `SELECT ipv4_num('10.1.2.3') AS a, ipv4_num('010.1.2.3') AS b, ipv4_num('::1') AS c, ipv4_num(NULL) AS d`)).toEqual([{ a: '167838211', b: null, c: null, d: null }]);
   });
 
+  it('serialises concurrent refreshes on one connection (no double counting, no duplicate rows)', async () => {
+    const store = await ipsumStore(['45.9.9.9\t9']);
+    await insertEvents(conn, [
+      { ts: T(1), src_ip: '45.9.9.9', dst_ip: '10.0.0.1' },
+      { ts: T(2), src_ip: '45.9.9.8', dst_ip: '10.0.0.1' },
+    ]);
+    const settled = await Promise.all([refreshCaseIntel(conn, store), refreshCaseIntel(conn, store), refreshCaseIntel(conn, store)]);
+    expect(settled.map((r) => r.sync.events).sort()).toEqual([0, 0, 2]);
+    expect(await rows(conn, `SELECT ip, events FROM ips ORDER BY ip`)).toEqual([
+      { ip: '10.0.0.1', events: '2' },
+      { ip: '45.9.9.8', events: '1' },
+      { ip: '45.9.9.9', events: '1' },
+    ]);
+    expect(await rows(conn, `SELECT count(*) AS n, count(DISTINCT ip) AS d FROM ip_enrichment`)).toEqual([{ n: '3', d: '3' }]);
+  });
+
   it('rolls back a failed enrichment, leaving the previous one', async () => {
     const store = await ipsumStore(['45.9.9.9\t9']);
     await insertEvents(conn, [{ ts: T(1), src_ip: '45.9.9.9', dst_ip: null }]);

@@ -142,16 +142,33 @@ export async function ensureIntelSchema(conn: DuckDBConnection, options: { force
   await setState(conn, 'schema_version', String(INTEL_SCHEMA_VERSION));
 }
 
-async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
-  await conn.run('BEGIN TRANSACTION');
-  try {
-    const out = await fn();
-    await conn.run('COMMIT');
-    return out;
-  } catch (e) {
-    await conn.run('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+const queues = new WeakMap<DuckDBConnection, Promise<unknown>>();
+
+/**
+ * One intel transaction at a time per connection, with its reads inside it:
+ * an import finishing while the analyst updates IPsum must not read the same
+ * watermark twice or interleave two enrichments (DuckDB has no nested
+ * transactions, and ip_enrichment relies on one writer).
+ */
+function serialTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  const run = async (): Promise<T> => {
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await conn.run('COMMIT');
+      return out;
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  };
+  const prev = queues.get(conn) ?? Promise.resolve();
+  const next = prev.then(run, run);
+  queues.set(
+    conn,
+    next.catch(() => undefined),
+  );
+  return next;
 }
 
 export interface SyncResult {
@@ -170,15 +187,15 @@ export interface SyncResult {
  */
 export async function syncIps(conn: DuckDBConnection): Promise<SyncResult> {
   await ensureIntelSchema(conn);
-  const prevText = await getState(conn, 'ips_watermark');
-  const prev = prevText === null ? null : BigInt(prevText);
-  const hiVal = await scalar(conn, `SELECT max(id) FROM events`);
-  const before = Number(await scalar(conn, `SELECT count(*) FROM ips`));
-  if (hiVal === null || hiVal === undefined || (prev !== null && BigInt(hiVal as bigint) <= prev)) {
-    return { events: 0, newIps: 0, totalIps: before, watermark: prevText };
-  }
-  const hi = BigInt(hiVal as bigint);
-  return inTransaction(conn, async () => {
+  return serialTransaction(conn, async () => {
+    const prevText = await getState(conn, 'ips_watermark');
+    const prev = prevText === null ? null : BigInt(prevText);
+    const hiVal = await scalar(conn, `SELECT max(id) FROM events`);
+    const before = Number(await scalar(conn, `SELECT count(*) FROM ips`));
+    if (hiVal === null || hiVal === undefined || (prev !== null && BigInt(hiVal as bigint) <= prev)) {
+      return { events: 0, newIps: 0, totalIps: before, watermark: prevText };
+    }
+    const hi = BigInt(hiVal as bigint);
     // Both bounds are integers we read from the database, not user text.
     const range = prev === null ? `id <= ${hi}` : `id > ${prev} AND id <= ${hi}`;
     const counted = await scalar(conn, `SELECT count(*) FROM events WHERE ${range}`);
@@ -206,7 +223,7 @@ export async function syncIps(conn: DuckDBConnection): Promise<SyncResult> {
 /** Rebuild ips from every event (after events were deleted); enrichment follows on the next enrichIps. */
 export async function rebuildIps(conn: DuckDBConnection): Promise<SyncResult> {
   await ensureIntelSchema(conn);
-  await inTransaction(conn, async () => {
+  await serialTransaction(conn, async () => {
     await conn.run(`DELETE FROM ips`);
     await conn.run(`DELETE FROM ip_enrichment`);
     await conn.run(`DELETE FROM intel_state WHERE key IN ('ips_watermark', 'enrich_stamp')`);
@@ -286,12 +303,12 @@ async function copyIndicators(conn: DuckDBConnection, store: IntelStore): Promis
  */
 export async function enrichIps(conn: DuckDBConnection, store: IntelStore, options: { force?: boolean } = {}): Promise<EnrichResult> {
   await ensureIntelSchema(conn);
-  store.refresh();
-  const stamp = store.stamp();
-  const iocStamp = store.iocStamp();
-  const full = options.force === true || (await getState(conn, 'enrich_stamp')) !== stamp;
-  const iocChanged = (await getState(conn, 'ioc_stamp')) !== iocStamp;
-  return inTransaction(conn, async () => {
+  return serialTransaction(conn, async () => {
+    store.refresh();
+    const stamp = store.stamp();
+    const iocStamp = store.iocStamp();
+    const full = options.force === true || (await getState(conn, 'enrich_stamp')) !== stamp;
+    const iocChanged = (await getState(conn, 'ioc_stamp')) !== iocStamp;
     if (full) await conn.run(`DELETE FROM ip_enrichment`);
     // Values no IP text can have (line breaks, huge lengths) are settled in SQL,
     // so the rest can travel as one newline-joined string: one value across
