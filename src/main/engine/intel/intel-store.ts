@@ -1,148 +1,41 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { LoupeError } from '@shared/errors';
 import { intelDir } from '../paths';
-import {
-  embeddedAsnFiles,
-  embeddedCountryPath,
-  EMBEDDED_ASN_PACKAGE,
-  EMBEDDED_COUNTRY_PACKAGE,
-  findPackage,
-  loadAsnCsv,
-  packageAt,
-  packageDataDate,
-  type AsnTableLoad,
-  type EmbeddedPackage,
-} from './embedded';
+import { EmbeddedSources, type EmbeddedOptions } from './embedded-sources';
 import { fetchText } from './fetch-feed';
 import { KIND_LABEL, MMDB_KINDS, MmdbError, MmdbSource, type MmdbKind } from './geoip';
-import { copyAtomic, fileFingerprint, readInputFile, readJson, sha256, writeAtomic, writeJson } from './intel-files';
-import { parseIp, scopeOfParsed, type IpScope, type ParsedIp } from './ip-address';
-import { IocIndex, parseIocList, IOC_KINDS, type Indicator, type IocKind } from './ioc-lists';
-import { MAX_IPSUM_BYTES, ipsumProblem, parseIpsum, type RejectedLine } from './ipsum';
-import { checkMmdb } from './mmdb-check';
+import { copyAtomic, readInputFile, sha256, writeAtomic, writeJson } from './intel-files';
+import { IntelFolder, type GeoManifestEntry, type IocManifestEntry, type IpsumManifest } from './intel-folder';
+import { geoStatus, iocStatus, ipsumStatus } from './intel-status';
+import type { IntelSettings, IntelSourceStatus, IntelStatus, IpEnrichment, IpIntel } from './intel-types';
+import { parseIp, scopeOfParsed, type ParsedIp } from './ip-address';
+import { IocIndex, parseIocList, type Indicator } from './ioc-lists';
+import { MAX_IPSUM_BYTES, ipsumProblem, parseIpsum } from './ipsum';
+
+export {
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
+  DEFAULT_IPSUM_URL,
+  DEFAULT_MALICIOUS_THRESHOLD,
+  type IntelSettings,
+  type IntelSourceKind,
+  type IntelSourceStatus,
+  type IntelStatus,
+  type IpEnrichment,
+  type IpIntel,
+} from './intel-types';
 
 /**
  * The analyst's threat intel, shared by every case: IPsum, GeoIP databases
- * and custom IOC lists, kept in the app's data folder (intelDir()), plus the
- * embedded country/AS data. Answers "what is this IP?" with no network.
- *
- * Layout of the folder:
- *   settings.json                 threshold, IPsum URL, download timeout
- *   ipsum/ipsum.txt, manifest.json   the current IPsum list as imported
- *   geoip/<kind>.mmdb, manifest.json the analyst's City / Country / ASN DBs
- *   ioc/<file>.tsv, manifest.json    custom IOC lists, normalised
+ * and custom IOC lists in the app's data folder (intelDir(), layout in
+ * intel-folder.ts), plus the embedded country/AS data. Answers "what is this
+ * IP?" with no network, and manages the folder (import, update, add, remove).
  */
 
-export const DEFAULT_IPSUM_URL = 'https://raw.githubusercontent.com/stamparm/ipsum/master/ipsum.txt';
-/**
- * IPs on 3 or more blocklists count as malicious: the IPsum author's own
- * suggested ban level. 1-2 lists catch many scanners and shared hosting
- * addresses that are noise in an investigation.
- */
-export const DEFAULT_MALICIOUS_THRESHOLD = 3;
-export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 const MAX_IOC_BYTES = 64 * 1024 * 1024;
 const MAX_MMDB_BYTES = 2 * 1024 * 1024 * 1024;
 /** Bump when enrichment logic changes, so cases re-enrich on next refresh. */
 const ENRICHMENT_LOGIC_VERSION = 1;
-
-export interface IntelSettings {
-  /** An IP on at least this many IPsum lists is malicious (1-100). */
-  maliciousThreshold: number;
-  ipsumUrl: string;
-  downloadTimeoutMs: number;
-}
-
-/** `loupe intel lookup --json` prints exactly this; null where unknown. */
-export interface IpIntel {
-  ip: string;
-  scope: IpScope;
-  country: string | null;
-  city: string | null;
-  asn: number | null;
-  asOrg: string | null;
-  /** Number of IPsum lists; 0 when a list is loaded and the IP is not on it; null with no list. */
-  ipsum: number | null;
-  /** ipsum >= threshold, or the IP is on any IOC list. */
-  malicious: boolean;
-  iocLists: string[];
-}
-
-/** What enrichment stores per IP: the lookup plus the parsed address for range queries. */
-export interface IpEnrichment extends IpIntel {
-  family: 4 | 6 | null;
-  /** The address as an unsigned integer (UHUGEINT in DuckDB), null when not an IP. */
-  num: bigint | null;
-}
-
-export type IntelSourceKind = 'ipsum' | MmdbKind | 'ioc';
-
-export interface IntelSourceStatus {
-  /** 'ipsum', 'geoip:city', 'geoip:country', 'geoip:asn', 'embedded:country', 'embedded:asn', 'ioc:<name>'. */
-  id: string;
-  kind: IntelSourceKind;
-  name: string;
-  state: 'ok' | 'missing' | 'error';
-  embedded: boolean;
-  /** ISO date of the data: the feed's own date, the database build date, else the file's mtime. */
-  version: string | null;
-  versionFrom: 'feed-header' | 'build-epoch' | 'file-mtime' | 'package' | null;
-  entries: number | null;
-  rejected: number | null;
-  rejectedSamples?: RejectedLine[];
-  file: string | null;
-  origin: string | null;
-  importedAt: string | null;
-  /** The database type, the package version, the indicator counts, or why the source is missing/broken. */
-  detail: string | null;
-  licence: string | null;
-  attribution: string | null;
-}
-
-export interface IntelStatus {
-  dir: string;
-  settings: IntelSettings;
-  stamp: string;
-  sources: IntelSourceStatus[];
-}
-
-interface IpsumManifest {
-  source: 'file' | 'download';
-  origin: string;
-  importedAt: string;
-  feedDate: string | null;
-  entries: number;
-  rejected: number;
-  rejectedSamples: RejectedLine[];
-  sha256: string;
-}
-
-interface GeoManifestEntry {
-  origin: string;
-  addedAt: string;
-  databaseType: string;
-  buildEpoch: string | null;
-  networks: number;
-  size: number;
-  sha256: string;
-}
-type GeoManifest = Partial<Record<MmdbKind, GeoManifestEntry>>;
-
-interface IocManifestEntry {
-  name: string;
-  file: string;
-  origin: string;
-  importedAt: string;
-  counts: Record<IocKind, number>;
-  entries: number;
-  rejected: number;
-  rejectedSamples: RejectedLine[];
-  sha256: string;
-}
-interface IocManifest {
-  lists: IocManifestEntry[];
-}
 
 interface Loaded {
   ipsum: Map<string, number> | null;
@@ -151,15 +44,6 @@ interface Loaded {
   geoErrors: Partial<Record<MmdbKind, string>>;
   ioc: IocIndex[];
   iocErrors: Map<string, string>;
-}
-
-function clampThreshold(n: unknown): number {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 100 ? n : DEFAULT_MALICIOUS_THRESHOLD;
-}
-
-function slug(name: string): string {
-  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'list';
-  return `${base}-${sha256(name).slice(0, 8)}`;
 }
 
 function validListName(raw: string): string {
@@ -171,97 +55,28 @@ function validListName(raw: string): string {
   return name;
 }
 
-function emptyStatus(partial: Partial<IntelSourceStatus> & Pick<IntelSourceStatus, 'id' | 'kind' | 'name' | 'state'>): IntelSourceStatus {
-  return {
-    embedded: false,
-    version: null,
-    versionFrom: null,
-    entries: null,
-    rejected: null,
-    file: null,
-    origin: null,
-    importedAt: null,
-    detail: null,
-    licence: null,
-    attribution: null,
-    ...partial,
-  };
-}
-
-export interface IntelStoreOptions {
+export interface IntelStoreOptions extends EmbeddedOptions {
   /** The intel folder; intelDir() by default. */
   dir?: string;
-  /** Override or disable (null) the embedded country database (tests). */
-  embeddedCountryPath?: string | null;
-  /** Override or disable (null) the folder holding asn-ipv4-num.csv / asn-ipv6-num.csv (tests). */
-  embeddedAsnDir?: string | null;
 }
 
 export class IntelStore {
   readonly dir: string;
+  private readonly folder: IntelFolder;
+  private readonly embedded: EmbeddedSources;
   private settingsValue: IntelSettings;
   private loaded: Loaded | null = null;
   private loadedFingerprint = '';
-  private embeddedCountry: MmdbSource | null | undefined;
-  private embeddedCountryError: string | null = null;
-  private embeddedCountryNetworks: number | null = null;
-  private embeddedAsn: AsnTableLoad | null | undefined;
-  private embeddedAsnError: string | null = null;
-  private readonly countryPkg: EmbeddedPackage | null;
-  private readonly asnPkg: EmbeddedPackage | null;
-  private readonly countryPath: string | null;
-  private readonly asnDir: string | null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: IntelStoreOptions = {}) {
     this.dir = options.dir ?? intelDir();
-    this.countryPkg = findPackage(EMBEDDED_COUNTRY_PACKAGE);
-    this.countryPath = options.embeddedCountryPath !== undefined ? options.embeddedCountryPath : embeddedCountryPath();
-    if (options.embeddedAsnDir !== undefined) {
-      this.asnDir = options.embeddedAsnDir;
-      this.asnPkg = this.asnDir ? packageAt(this.asnDir, EMBEDDED_ASN_PACKAGE) : null;
-    } else {
-      this.asnPkg = findPackage(EMBEDDED_ASN_PACKAGE);
-      this.asnDir = this.asnPkg?.dir ?? null;
-    }
-    this.settingsValue = this.readSettings();
+    this.folder = new IntelFolder(this.dir);
+    this.embedded = new EmbeddedSources(options);
+    this.settingsValue = this.folder.settings();
   }
 
-  // ------------------------------------------------------------ paths
-
-  private path(...parts: string[]): string {
-    return join(this.dir, ...parts);
-  }
-  private get settingsPath(): string {
-    return this.path('settings.json');
-  }
-  private get ipsumFile(): string {
-    return this.path('ipsum', 'ipsum.txt');
-  }
-  private get ipsumManifestPath(): string {
-    return this.path('ipsum', 'manifest.json');
-  }
-  private get geoManifestPath(): string {
-    return this.path('geoip', 'manifest.json');
-  }
-  private get iocManifestPath(): string {
-    return this.path('ioc', 'manifest.json');
-  }
-  private mmdbPath(kind: MmdbKind): string {
-    return this.path('geoip', `${kind}.mmdb`);
-  }
-
-  // ------------------------------------------------------------ settings
-
-  private readSettings(): IntelSettings {
-    const raw = readJson<Partial<IntelSettings>>(this.settingsPath, {});
-    return {
-      maliciousThreshold: clampThreshold(raw.maliciousThreshold),
-      ipsumUrl: typeof raw.ipsumUrl === 'string' && raw.ipsumUrl.length > 0 ? raw.ipsumUrl : DEFAULT_IPSUM_URL,
-      downloadTimeoutMs:
-        typeof raw.downloadTimeoutMs === 'number' && raw.downloadTimeoutMs >= 1000 && raw.downloadTimeoutMs <= 600_000 ? raw.downloadTimeoutMs : DEFAULT_DOWNLOAD_TIMEOUT_MS,
-    };
-  }
+  // ------------------------------------------------------------ settings and loading
 
   settings(): IntelSettings {
     this.refresh();
@@ -270,37 +85,11 @@ export class IntelStore {
 
   async updateSettings(patch: Partial<IntelSettings>): Promise<IntelSettings> {
     return this.exclusive(() => {
-      const next = { ...this.readSettings() };
-      if (patch.maliciousThreshold !== undefined) {
-        if (!Number.isInteger(patch.maliciousThreshold) || patch.maliciousThreshold < 1 || patch.maliciousThreshold > 100) {
-          throw new LoupeError('BAD_INPUT', 'the malicious threshold is a whole number of lists from 1 to 100');
-        }
-        next.maliciousThreshold = patch.maliciousThreshold;
-      }
-      if (patch.ipsumUrl !== undefined) {
-        let u: URL;
-        try {
-          u = new URL(patch.ipsumUrl);
-        } catch {
-          throw new LoupeError('BAD_INPUT', `not a URL: ${patch.ipsumUrl}`);
-        }
-        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new LoupeError('BAD_INPUT', 'the IPsum URL must be http(s)');
-        next.ipsumUrl = u.toString();
-      }
-      if (patch.downloadTimeoutMs !== undefined) {
-        if (!Number.isFinite(patch.downloadTimeoutMs) || patch.downloadTimeoutMs < 1000 || patch.downloadTimeoutMs > 600_000) {
-          throw new LoupeError('BAD_INPUT', 'the download timeout is between 1 and 600 seconds');
-        }
-        next.downloadTimeoutMs = Math.round(patch.downloadTimeoutMs);
-      }
-      writeJson(this.settingsPath, next);
-      this.settingsValue = next;
+      this.settingsValue = this.folder.writeSettings(patch);
       this.loaded = null;
-      return { ...next };
+      return { ...this.settingsValue };
     });
   }
-
-  // ------------------------------------------------------------ loading
 
   /** Mutations of the folder are serialised within this process. */
   private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -309,29 +98,14 @@ export class IntelStore {
     return run;
   }
 
-  private fingerprint(): string {
-    return [this.settingsPath, this.ipsumManifestPath, this.geoManifestPath, this.iocManifestPath].map(fileFingerprint).join('|');
-  }
-
   /** Re-read the folder if another process (the CLI, another window) changed it. */
   refresh(): void {
-    const fp = this.fingerprint();
+    const fp = this.folder.fingerprint();
     if (fp !== this.loadedFingerprint) {
       this.loaded = null;
-      this.settingsValue = this.readSettings();
+      this.settingsValue = this.folder.settings();
       this.loadedFingerprint = fp;
     }
-  }
-
-  private ipsumManifest(): IpsumManifest | null {
-    return readJson<IpsumManifest | null>(this.ipsumManifestPath, null);
-  }
-  private geoManifest(): GeoManifest {
-    return readJson<GeoManifest>(this.geoManifestPath, {});
-  }
-  private iocManifest(): IocManifest {
-    const m = readJson<IocManifest>(this.iocManifestPath, { lists: [] });
-    return Array.isArray(m.lists) ? m : { lists: [] };
   }
 
   /**
@@ -343,26 +117,26 @@ export class IntelStore {
     this.refresh();
     if (this.loaded) return this.loaded;
     const loaded: Loaded = { ipsum: null, ipsumError: null, geo: {}, geoErrors: {}, ioc: [], iocErrors: new Map() };
-    if (this.ipsumManifest() && existsSync(this.ipsumFile)) {
+    if (this.folder.ipsumManifest() && existsSync(this.folder.ipsumFile)) {
       try {
-        loaded.ipsum = parseIpsum(readFileSync(this.ipsumFile, 'utf8')).scores;
+        loaded.ipsum = parseIpsum(readFileSync(this.folder.ipsumFile, 'utf8')).scores;
       } catch (e) {
-        loaded.ipsumError = `cannot read ${this.ipsumFile}: ${e instanceof Error ? e.message : String(e)}`;
+        loaded.ipsumError = `cannot read ${this.folder.ipsumFile}: ${e instanceof Error ? e.message : String(e)}`;
       }
     }
-    const geo = this.geoManifest();
+    const geo = this.folder.geoManifest();
     for (const kind of MMDB_KINDS) {
       if (!geo[kind]) continue;
       try {
         // Checked in full when added; reopening trusts the copy in our own folder.
-        loaded.geo[kind] = MmdbSource.open(this.mmdbPath(kind), { expectedKind: kind, check: false });
+        loaded.geo[kind] = MmdbSource.open(this.folder.mmdbPath(kind), { expectedKind: kind, check: false });
       } catch (e) {
         loaded.geoErrors[kind] = e instanceof Error ? e.message : String(e);
       }
     }
-    for (const list of this.iocManifest().lists) {
+    for (const list of this.folder.iocManifest().lists) {
       try {
-        loaded.ioc.push(new IocIndex(list.name, readIndicators(this.path('ioc', list.file))));
+        loaded.ioc.push(new IocIndex(list.name, this.folder.readIndicators(list.file)));
       } catch (e) {
         loaded.iocErrors.set(list.name, e instanceof Error ? e.message : String(e));
       }
@@ -372,42 +146,11 @@ export class IntelStore {
     return loaded;
   }
 
-  private countryDb(): MmdbSource | null {
-    if (this.embeddedCountry !== undefined) return this.embeddedCountry;
-    this.embeddedCountry = null;
-    if (!this.countryPath) {
-      this.embeddedCountryError = `package ${EMBEDDED_COUNTRY_PACKAGE} is not installed`;
-      return null;
-    }
-    try {
-      this.embeddedCountry = MmdbSource.open(this.countryPath, { expectedKind: 'country', embedded: true, check: false });
-    } catch (e) {
-      this.embeddedCountryError = e instanceof Error ? e.message : String(e);
-    }
-    return this.embeddedCountry;
-  }
-
-  private asnTable(): AsnTableLoad | null {
-    if (this.embeddedAsn !== undefined) return this.embeddedAsn;
-    this.embeddedAsn = null;
-    const files = this.asnDir ? embeddedAsnFiles(this.asnDir) : null;
-    if (!files) {
-      this.embeddedAsnError = `package ${EMBEDDED_ASN_PACKAGE} is not installed: AS answers need an ASN .mmdb (loupe intel add-mmdb)`;
-      return null;
-    }
-    try {
-      this.embeddedAsn = loadAsnCsv(files);
-    } catch (e) {
-      this.embeddedAsnError = e instanceof Error ? e.message : String(e);
-    }
-    return this.embeddedAsn;
-  }
-
   /** Load every source now (otherwise the first lookup does). */
   warm(): void {
     this.load();
-    this.countryDb();
-    this.asnTable();
+    this.embedded.countryDb();
+    this.embedded.asnTable();
   }
 
   /**
@@ -417,15 +160,14 @@ export class IntelStore {
    */
   stamp(): string {
     this.refresh();
-    const ipsum = this.ipsumManifest();
-    const geo = this.geoManifest();
+    const ipsum = this.folder.ipsumManifest();
+    const geo = this.folder.geoManifest();
     const parts = [
       `v${ENRICHMENT_LOGIC_VERSION}`,
       `t${this.settingsValue.maliciousThreshold}`,
       `ipsum:${ipsum?.sha256 ?? '-'}`,
       ...MMDB_KINDS.map((k) => `${k}:${geo[k]?.sha256 ?? '-'}`),
-      `ec:${this.countryPath ? `${this.countryPkg?.version ?? '?'}:${fileFingerprint(this.countryPath)}` : '-'}`,
-      `ea:${this.asnDir ? `${this.asnPkg?.version ?? '?'}:${fileFingerprint(join(this.asnDir, 'asn-ipv4-num.csv'))}` : '-'}`,
+      this.embedded.stampPart(),
       `ioc:${this.iocStamp()}`,
     ];
     return sha256(parts.join('|')).slice(0, 24);
@@ -433,7 +175,10 @@ export class IntelStore {
 
   /** Changes when any IOC list changes (cases re-copy their indicator table). */
   iocStamp(): string {
-    const lists = this.iocManifest().lists.map((l) => `${l.name}:${l.sha256}`).sort();
+    const lists = this.folder
+      .iocManifest()
+      .lists.map((l) => `${l.name}:${l.sha256}`)
+      .sort();
     return sha256(lists.join('|')).slice(0, 24);
   }
 
@@ -466,13 +211,13 @@ export class IntelStore {
         asOrg = c.asOrg;
       }
       country ??= loaded.geo.country?.lookup(key)?.country ?? null;
-      country ??= this.countryDb()?.lookup(key)?.country ?? null;
+      country ??= this.embedded.countryDb()?.lookup(key)?.country ?? null;
       const a = loaded.geo.asn?.lookup(key);
       if (a?.asn != null) {
         asn = a.asn;
         asOrg = a.asOrg;
       } else if (asn === null) {
-        const e = this.asnTable()?.table.get(ip);
+        const e = this.embedded.asnTable()?.table.get(ip);
         if (e) {
           asn = e.asn;
           asOrg = e.org;
@@ -512,10 +257,10 @@ export class IntelStore {
 
   /** Every indicator of every list (the cases' ioc_indicators table is filled from this). */
   *indicators(): Generator<Indicator & { list: string }> {
-    for (const list of this.iocManifest().lists) {
+    for (const list of this.folder.iocManifest().lists) {
       let items: Indicator[];
       try {
-        items = readIndicators(this.path('ioc', list.file));
+        items = this.folder.readIndicators(list.file);
       } catch {
         continue; // reported by status(); a case simply gets no indicators from a list that cannot be read
       }
@@ -529,8 +274,8 @@ export class IntelStore {
   async importIpsum(file: string): Promise<IntelSourceStatus> {
     return this.exclusive(() => {
       const buf = readInputFile(file, MAX_IPSUM_BYTES);
-      this.storeIpsum(buf.toString('utf8'), 'file', file, `${file}`);
-      return this.ipsumStatus();
+      this.storeIpsum(buf.toString('utf8'), 'file', file, file);
+      return ipsumStatus(this.folder, null);
     });
   }
 
@@ -540,14 +285,15 @@ export class IntelStore {
    */
   async updateIpsum(options: { url?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<IntelSourceStatus> {
     return this.exclusive(async () => {
-      const url = options.url ?? this.readSettings().ipsumUrl;
+      const settings = this.folder.settings();
+      const url = options.url ?? settings.ipsumUrl;
       const kept = (): string => {
-        const m = this.ipsumManifest();
+        const m = this.folder.ipsumManifest();
         return m ? `IPsum was not updated; the list from ${(m.feedDate ?? m.importedAt).slice(0, 10)} (${m.entries} IPs) is kept` : 'IPsum was not updated; no list is loaded';
       };
       let text: string;
       try {
-        text = await fetchText(url, { timeoutMs: options.timeoutMs ?? this.readSettings().downloadTimeoutMs, maxBytes: MAX_IPSUM_BYTES, ...(options.signal ? { signal: options.signal } : {}) });
+        text = await fetchText(url, { timeoutMs: options.timeoutMs ?? settings.downloadTimeoutMs, maxBytes: MAX_IPSUM_BYTES, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (e) {
         if (e instanceof LoupeError) throw new LoupeError(e.code, `${e.message}: ${kept()}`, { cause: e });
         throw e;
@@ -558,7 +304,7 @@ export class IntelStore {
         if (e instanceof LoupeError) throw new LoupeError(e.code === 'BAD_INPUT' ? 'IO_ERROR' : e.code, `${e.message}: ${kept()}`, { cause: e });
         throw e;
       }
-      return this.ipsumStatus();
+      return ipsumStatus(this.folder, null);
     });
   }
 
@@ -566,7 +312,7 @@ export class IntelStore {
     const parsed = parseIpsum(text);
     const problem = ipsumProblem(parsed);
     if (problem) throw new LoupeError('BAD_INPUT', `${what} is not an IPsum list: ${problem}`);
-    writeAtomic(this.ipsumFile, text);
+    writeAtomic(this.folder.ipsumFile, text);
     const manifest: IpsumManifest = {
       source,
       origin,
@@ -577,7 +323,7 @@ export class IntelStore {
       rejectedSamples: parsed.rejectedSamples.slice(0, 20),
       sha256: sha256(text),
     };
-    writeJson(this.ipsumManifestPath, manifest);
+    writeJson(this.folder.ipsumManifestPath, manifest);
     this.loaded = null;
   }
 
@@ -606,20 +352,20 @@ export class IntelStore {
         size: buf.length,
         sha256: sha256(buf),
       };
-      copyAtomic(file, this.mmdbPath(source.kind));
-      writeJson(this.geoManifestPath, { ...this.geoManifest(), [source.kind]: entry });
+      copyAtomic(file, this.folder.mmdbPath(source.kind));
+      writeJson(this.folder.geoManifestPath, { ...this.folder.geoManifest(), [source.kind]: entry });
       this.loaded = null;
-      return this.geoStatus(source.kind);
+      return geoStatus(this.folder, source.kind, null);
     });
   }
 
   async removeMmdb(kind: MmdbKind): Promise<void> {
     return this.exclusive(() => {
-      const m = this.geoManifest();
+      const m = this.folder.geoManifest();
       if (!m[kind]) throw new LoupeError('NOT_FOUND', `no ${KIND_LABEL[kind]} database has been added`);
       delete m[kind];
-      writeJson(this.geoManifestPath, m);
-      rmSync(this.mmdbPath(kind), { force: true });
+      writeJson(this.folder.geoManifestPath, m);
+      rmSync(this.folder.mmdbPath(kind), { force: true });
       this.loaded = null;
     });
   }
@@ -636,12 +382,12 @@ export class IntelStore {
         const first = parsed.rejectedSamples[0];
         throw new LoupeError('BAD_INPUT', `${basename(file)} holds no IP, CIDR, domain or hash${first ? ` (line ${first.line}: ${first.reason})` : ''}`);
       }
-      const manifest = this.iocManifest();
-      const others = manifest.lists.filter((l) => l.name.toLowerCase() !== listName.toLowerCase());
-      const replaced = manifest.lists.find((l) => l.name.toLowerCase() === listName.toLowerCase());
-      const fileName = `${slug(listName)}.tsv`;
+      const manifest = this.folder.iocManifest();
+      const same = (l: IocManifestEntry): boolean => l.name.toLowerCase() === listName.toLowerCase();
+      const replaced = manifest.lists.find(same);
+      const fileName = IntelFolder.listFileName(listName);
       const body = parsed.indicators.map((i) => `${i.kind}\t${i.value}`).join('\n');
-      writeAtomic(this.path('ioc', fileName), `${body}\n`);
+      writeAtomic(this.folder.iocFile(fileName), `${body}\n`);
       const entry: IocManifestEntry = {
         name: listName,
         file: fileName,
@@ -653,198 +399,41 @@ export class IntelStore {
         rejectedSamples: parsed.rejectedSamples.slice(0, 20),
         sha256: sha256(body),
       };
-      writeJson(this.iocManifestPath, { lists: [...others, entry].sort((a, b) => a.name.localeCompare(b.name)) });
-      if (replaced && replaced.file !== fileName) rmSync(this.path('ioc', replaced.file), { force: true });
+      const lists = [...manifest.lists.filter((l) => !same(l)), entry].sort((a, b) => a.name.localeCompare(b.name));
+      writeJson(this.folder.iocManifestPath, { lists });
+      if (replaced && replaced.file !== fileName) rmSync(this.folder.iocFile(replaced.file), { force: true });
       this.loaded = null;
-      return this.iocStatus(entry);
+      return iocStatus(this.folder, entry, null);
     });
   }
 
   async removeIocList(name: string): Promise<void> {
     return this.exclusive(() => {
-      const manifest = this.iocManifest();
+      const manifest = this.folder.iocManifest();
       const hit = manifest.lists.find((l) => l.name.toLowerCase() === name.trim().toLowerCase());
       if (!hit) throw new LoupeError('NOT_FOUND', `no IOC list named "${name}"`);
-      writeJson(this.iocManifestPath, { lists: manifest.lists.filter((l) => l !== hit) });
-      rmSync(this.path('ioc', hit.file), { force: true });
+      writeJson(this.folder.iocManifestPath, { lists: manifest.lists.filter((l) => l !== hit) });
+      rmSync(this.folder.iocFile(hit.file), { force: true });
       this.loaded = null;
     });
   }
 
   // ------------------------------------------------------------ status
 
-  private ipsumStatus(): IntelSourceStatus {
-    const m = this.ipsumManifest();
-    const base = { id: 'ipsum', kind: 'ipsum' as const, name: 'IPsum', licence: 'Unlicense (public domain)', attribution: 'IPsum by Miroslav Stampar (github.com/stamparm/ipsum)' };
-    if (!m) return emptyStatus({ ...base, state: 'missing', detail: 'no IPsum list imported (loupe intel import-ipsum FILE, or update-ipsum when online)' });
-    const loaded = this.loaded;
-    const err = loaded?.ipsumError ?? (existsSync(this.ipsumFile) ? null : `${this.ipsumFile} is missing`);
-    let version = m.feedDate;
-    let versionFrom: IntelSourceStatus['versionFrom'] = m.feedDate ? 'feed-header' : null;
-    if (!version) {
-      try {
-        version = statSync(this.ipsumFile).mtime.toISOString();
-        versionFrom = 'file-mtime';
-      } catch {
-        version = null;
-      }
-    }
-    return emptyStatus({
-      ...base,
-      state: err ? 'error' : 'ok',
-      version,
-      versionFrom,
-      entries: m.entries,
-      rejected: m.rejected,
-      rejectedSamples: m.rejectedSamples,
-      file: this.ipsumFile,
-      origin: m.origin,
-      importedAt: m.importedAt,
-      detail: err ?? `${m.source === 'download' ? 'downloaded' : 'imported from a file'}`,
-    });
-  }
-
-  private geoStatus(kind: MmdbKind): IntelSourceStatus {
-    const m = this.geoManifest()[kind];
-    const base = { id: `geoip:${kind}`, kind, name: `GeoIP ${KIND_LABEL[kind]}`, licence: 'as licensed to the analyst (MaxMind GeoLite2/GeoIP2 EULA)' };
-    if (!m) return emptyStatus({ ...base, state: 'missing', detail: `no ${KIND_LABEL[kind]} database added (loupe intel add-mmdb FILE)` });
-    const err = this.loaded?.geoErrors[kind] ?? null;
-    let version = m.buildEpoch;
-    let versionFrom: IntelSourceStatus['versionFrom'] = m.buildEpoch ? 'build-epoch' : null;
-    if (!version) {
-      try {
-        version = statSync(this.mmdbPath(kind)).mtime.toISOString();
-        versionFrom = 'file-mtime';
-      } catch {
-        version = null;
-      }
-    }
-    return emptyStatus({
-      ...base,
-      state: err ? 'error' : 'ok',
-      version,
-      versionFrom,
-      entries: m.networks,
-      file: this.mmdbPath(kind),
-      origin: m.origin,
-      importedAt: m.addedAt,
-      detail: err ?? m.databaseType,
-    });
-  }
-
-  private iocStatus(l: IocManifestEntry): IntelSourceStatus {
-    const err = this.loaded?.iocErrors.get(l.name) ?? null;
-    const counts = IOC_KINDS.filter((k) => l.counts[k] > 0)
-      .map((k) => `${l.counts[k]} ${k}`)
-      .join(', ');
-    const file = this.path('ioc', l.file);
-    let version: string | null;
-    try {
-      version = statSync(file).mtime.toISOString();
-    } catch {
-      version = null;
-    }
-    return emptyStatus({
-      id: `ioc:${l.name}`,
-      kind: 'ioc',
-      name: l.name,
-      state: err ? 'error' : 'ok',
-      version,
-      versionFrom: version ? 'file-mtime' : null,
-      entries: l.entries,
-      rejected: l.rejected,
-      rejectedSamples: l.rejectedSamples,
-      file,
-      origin: l.origin,
-      importedAt: l.importedAt,
-      detail: err ?? counts,
-    });
-  }
-
-  private embeddedCountryStatus(): IntelSourceStatus {
-    const db = this.countryDb();
-    const base = {
-      id: 'embedded:country',
-      kind: 'country' as const,
-      name: 'Embedded country (ip-location-db geo-whois-asn-country)',
-      embedded: true,
-      licence: this.countryPkg?.licence ?? null,
-      attribution: this.countryPkg?.attribution ?? null,
-    };
-    if (!db) return emptyStatus({ ...base, state: this.countryPath ? 'error' : 'missing', detail: this.embeddedCountryError });
-    if (this.embeddedCountryNetworks === null && this.countryPath) {
-      try {
-        this.embeddedCountryNetworks = checkMmdb(readFileSync(this.countryPath), { samples: 0 }).info.networks;
-      } catch {
-        this.embeddedCountryNetworks = null;
-      }
-    }
-    const d = db.describe();
-    return emptyStatus({
-      ...base,
-      state: 'ok',
-      version: d.buildEpoch ?? d.mtime,
-      versionFrom: d.buildEpoch ? 'build-epoch' : 'file-mtime',
-      entries: this.embeddedCountryNetworks,
-      file: d.path,
-      detail: `${this.countryPkg?.name ?? 'package'}@${this.countryPkg?.version ?? '?'} (${d.databaseType})`,
-    });
-  }
-
-  private embeddedAsnStatus(): IntelSourceStatus {
-    const t = this.asnTable();
-    const base = {
-      id: 'embedded:asn',
-      kind: 'asn' as const,
-      name: 'Embedded ASN (ip-location-db asn)',
-      embedded: true,
-      licence: this.asnPkg?.licence ?? 'CC BY 4.0 (RouteViews, DB-IP, NRO)',
-      attribution: this.asnPkg?.attribution ?? null,
-    };
-    if (!t) return emptyStatus({ ...base, state: this.asnDir ? 'error' : 'missing', detail: this.embeddedAsnError });
-    const files = this.asnDir ? embeddedAsnFiles(this.asnDir) : null;
-    const dataDate = packageDataDate(this.asnPkg?.version ?? '');
-    let version: string | null = dataDate?.toISOString() ?? null;
-    if (!version && files) {
-      try {
-        version = statSync(files[0]!.path).mtime.toISOString();
-      } catch {
-        version = null;
-      }
-    }
-    return emptyStatus({
-      ...base,
-      state: 'ok',
-      version,
-      versionFrom: dataDate ? 'package' : version ? 'file-mtime' : null,
-      entries: t.table.size,
-      rejected: t.rejected,
-      file: this.asnDir,
-      detail: `${this.asnPkg?.name ?? 'ASN table'}@${this.asnPkg?.version ?? '?'}`,
-    });
-  }
-
   /** Every source with its version date and entry count (Settings view, `loupe intel status`). */
   status(): IntelStatus {
     this.refresh();
     this.warm();
-    const sources: IntelSourceStatus[] = [this.ipsumStatus(), ...MMDB_KINDS.map((k) => this.geoStatus(k)), this.embeddedCountryStatus(), this.embeddedAsnStatus()];
-    for (const l of this.iocManifest().lists) sources.push(this.iocStatus(l));
+    const loaded = this.load();
+    const sources: IntelSourceStatus[] = [
+      ipsumStatus(this.folder, loaded.ipsumError),
+      ...MMDB_KINDS.map((k) => geoStatus(this.folder, k, loaded.geoErrors[k] ?? null)),
+      this.embedded.countryStatus(),
+      this.embedded.asnStatus(),
+      ...this.folder.iocManifest().lists.map((l) => iocStatus(this.folder, l, loaded.iocErrors.get(l.name) ?? null)),
+    ];
     return { dir: this.dir, settings: { ...this.settingsValue }, stamp: this.stamp(), sources };
   }
-}
-
-function readIndicators(path: string): Indicator[] {
-  const text = readFileSync(path, 'utf8');
-  const out: Indicator[] = [];
-  for (const line of text.split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab <= 0) continue;
-    const kind = line.slice(0, tab) as IocKind;
-    if (!(IOC_KINDS as readonly string[]).includes(kind)) continue;
-    out.push({ kind, value: line.slice(tab + 1) });
-  }
-  return out;
 }
 
 let shared: IntelStore | null = null;
