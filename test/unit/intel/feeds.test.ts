@@ -71,11 +71,12 @@ describe('IOC list parsing', () => {
   });
 
   it('reads a plain list with comments and reports rejected lines', () => {
-    const text = ['# campaign X', '203.0.113.9  # scanner', 'evil.example.com', '// another comment', 'bogus entry here', '203.0.113.9', '', 'cafebabe'].join('\n');
+    const text = ['# campaign X', '203.0.113.9  # scanner', 'evil.example.com', '// another comment', 'bogus entry here', '203.0.113.9', '', 'cafebabe', '198.51.100.1,later note'].join('\n');
     const p = parseIocList(text);
     expect(p.indicators).toEqual([
       { kind: 'ip', value: '203.0.113.9' },
       { kind: 'domain', value: 'evil.example.com' },
+      { kind: 'ip', value: '198.51.100.1' },
     ]);
     expect(p.duplicates).toBe(1);
     expect(p.rejected).toBe(2);

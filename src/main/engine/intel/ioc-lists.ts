@@ -168,8 +168,8 @@ export function parseIocList(text: string): IocParse {
       }
     }
     const field = delim ? (splitCsv(trimmed, delim)[column] ?? '') : trimmed;
-    // A plain text list may carry a trailing comment after whitespace: "1.2.3.4  # scanner".
-    const value = delim ? field : (field.split(/\s+#|\s+/)[0] ?? '');
+    // A plain text list may carry a trailing comment or note: "1.2.3.4  # scanner", "1.2.3.4,scanner".
+    const value = delim ? field : (field.split(/[\s,;|]+/)[0] ?? '');
     const got = classifyIndicator(value);
     if ('why' in got) {
       reject(lines, got.why, line);
