@@ -16,6 +16,7 @@ import {
   syncIps,
 } from '../../../src/main/engine/intel';
 import { createEventsTable, insertEvents, type TestEvent } from '../../fixtures/intel-events';
+import { corpusMissing, corpusPath } from '../../corpus';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -210,6 +211,30 @@ describe('enrichment', () => {
       { a: ['evil.com', 'a.evil.com'], b: [], c: '31', d: 'evil.com' },
     ]);
     expect(await rows(conn, `SELECT ipv4_num('10.1.2.3') AS a, ipv4_num('010.1.2.3') AS b, ipv4_num('::1') AS c, ipv4_num(NULL) AS d`)).toEqual([{ a: '167838211', b: null, c: null, d: null }]);
+  });
+
+  it.skipIf(corpusMissing('geoip', 'MaxMind-DB', 'test-data'))('stores geo, AS and several IOC lists per IP as lookups answer them', async () => {
+    const store = await ipsumStore(['89.160.20.112\t2']);
+    const mm = (f: string): string => corpusPath('geoip', 'MaxMind-DB', 'test-data', f);
+    await store.addMmdb(mm('GeoIP2-City-Test.mmdb'));
+    await store.addMmdb(mm('GeoLite2-ASN-Test.mmdb'));
+    const a = join(tempDir(), 'a.txt');
+    writeFileSync(a, '89.160.0.0/16\n');
+    await store.addIocList(a, 'zeta list');
+    await store.addIocList(a, 'alpha list');
+    await insertEvents(conn, [
+      { ts: T(1), src_ip: '89.160.20.112', dst_ip: '81.2.69.142' },
+      { ts: T(2), src_ip: '::ffff:175.16.199.0', dst_ip: '1.128.0.1' },
+    ]);
+    await refreshCaseIntel(conn, store);
+    expect(await rows(conn, `SELECT ip, scope, country, city, asn, as_org, ipsum, ioc_lists, malicious FROM ip_intel ORDER BY ip`)).toEqual([
+      { ip: '1.128.0.1', scope: 'public', country: expect.any(String), city: null, asn: 1221, as_org: 'Telstra Pty Ltd', ipsum: 0, ioc_lists: [], malicious: false },
+      { ip: '81.2.69.142', scope: 'public', country: 'GB', city: 'London', asn: null, as_org: null, ipsum: 0, ioc_lists: [], malicious: false },
+      { ip: '89.160.20.112', scope: 'public', country: 'SE', city: 'Linköping', asn: 29518, as_org: 'Bredband2 AB', ipsum: 2, ioc_lists: ['alpha list', 'zeta list'], malicious: true },
+      // A parser that kept the mapped form still gets the IPv4 answers (the key stays as stored).
+      { ip: '::ffff:175.16.199.0', scope: 'public', country: 'CN', city: 'Changchun', asn: null, as_org: null, ipsum: 0, ioc_lists: [], malicious: false },
+    ]);
+    expect(await rows(conn, `SELECT family, ip_num FROM ip_enrichment WHERE ip = '::ffff:175.16.199.0'`)).toEqual([{ family: 4, ip_num: String(175 * 2 ** 24 + 16 * 2 ** 16 + 199 * 256) }]);
   });
 
   it('serialises concurrent refreshes on one connection (no double counting, no duplicate rows)', async () => {

@@ -1,5 +1,6 @@
-import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoupeError } from '@shared/errors';
+import { writeEnrichment } from './enrichment-writer';
 import { parseCidr } from './ip-address';
 import type { IntelStore } from './intel-store';
 
@@ -241,33 +242,6 @@ export interface EnrichResult {
   stamp: string;
 }
 
-function appendRow(ap: DuckDBAppender, store: IntelStore, ip: string): void {
-  const e = store.enrich(ip);
-  ap.appendVarchar(ip);
-  if (e.family === null) {
-    ap.appendNull();
-    ap.appendNull();
-  } else {
-    ap.appendUTinyInt(e.family);
-    ap.appendUHugeInt(e.num!);
-  }
-  ap.appendVarchar(e.scope);
-  if (e.country === null) ap.appendNull();
-  else ap.appendVarchar(e.country);
-  if (e.city === null) ap.appendNull();
-  else ap.appendVarchar(e.city);
-  if (e.asn === null) ap.appendNull();
-  else ap.appendUInteger(e.asn);
-  if (e.asOrg === null) ap.appendNull();
-  else ap.appendVarchar(e.asOrg);
-  if (e.ipsum === null) ap.appendNull();
-  else ap.appendInteger(e.ipsum);
-  if (e.iocLists.length === 0) ap.appendNull();
-  else ap.appendList(listValue(e.iocLists));
-  ap.appendBoolean(e.malicious);
-  ap.endRow();
-}
-
 async function copyIndicators(conn: DuckDBConnection, store: IntelStore): Promise<number> {
   await conn.run(`DELETE FROM ioc_indicators`);
   const ap = await conn.createAppender('ioc_indicators');
@@ -310,34 +284,12 @@ export async function enrichIps(conn: DuckDBConnection, store: IntelStore, optio
     const full = options.force === true || (await getState(conn, 'enrich_stamp')) !== stamp;
     const iocChanged = (await getState(conn, 'ioc_stamp')) !== iocStamp;
     if (full) await conn.run(`DELETE FROM ip_enrichment`);
-    // Values no IP text can have (line breaks, huge lengths) are settled in SQL,
-    // so the rest can travel as one newline-joined string: one value across
-    // the binding instead of one per IP.
-    await conn.run(`
-      INSERT INTO ip_enrichment (ip, scope, malicious)
-      SELECT i.ip, 'invalid', false FROM ips i ANTI JOIN ip_enrichment e ON e.ip = i.ip
-      WHERE length(i.ip) > 120 OR contains(i.ip, chr(10)) OR contains(i.ip, chr(13))`);
-    const joined = await scalar(conn, `SELECT string_agg(i.ip, chr(10)) FROM ips i ANTI JOIN ip_enrichment e ON e.ip = i.ip`);
-    const pending = typeof joined === 'string' && joined.length > 0 ? joined.split('\n') : [];
-    if (pending.length > 0) {
-      store.warm();
-      const ap = await conn.createAppender('ip_enrichment');
-      try {
-        for (let i = 0; i < pending.length; i++) {
-          appendRow(ap, store, pending[i]!);
-          // The lookups are synchronous JS: let the event loop breathe (IPC, progress) between slices.
-          if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((r) => setImmediate(r));
-        }
-        ap.flushSync();
-      } finally {
-        ap.closeSync();
-      }
-    }
+    const enriched = await writeEnrichment(conn, store, YIELD_EVERY);
     const indicators = iocChanged ? await copyIndicators(conn, store) : 0;
     await setState(conn, 'enrich_stamp', stamp);
     await setState(conn, 'ioc_stamp', iocStamp);
     await setState(conn, 'enriched_at', new Date().toISOString());
-    return { enriched: pending.length, full, indicators, stamp };
+    return { enriched, full, indicators, stamp };
   });
 }
 
