@@ -102,6 +102,10 @@ async function writeEvents(path: string, ips: string[], rand: () => number): Pro
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
 
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}
+
 function lookupRate(name: string, keys: number, fn: () => number, reference: { label: string; ms: number }): BenchRow {
   fn(); // warm-up round: JIT and caches, as in a long-running app
   let hits = 0;
@@ -163,17 +167,22 @@ const bench: Bench = {
       await createEventsTable(conn);
       const columns =
         "{'id':'BIGINT','evidence_id':'INTEGER','source_id':'INTEGER','rid':'BIGINT','pos':'BIGINT','ts':'TIMESTAMP','dataset':'VARCHAR','host':'VARCHAR','event_code':'VARCHAR','severity':'VARCHAR','message':'VARCHAR','src_ip':'VARCHAR','src_port':'INTEGER','dst_ip':'VARCHAR','dst_port':'INTEGER','protocol':'VARCHAR','user':'VARCHAR','process':'VARCHAR','action':'VARCHAR','outcome':'VARCHAR','raw':'VARCHAR'}";
+      const loadCpu = process.cpuUsage();
       const load = await timed(async () => {
         await conn.run(`INSERT INTO events SELECT * FROM read_csv('${csv.replace(/'/g, "''")}', header = false, columns = ${columns})`);
         await conn.run('CHECKPOINT');
       });
+      const loadCpuMs = cpuMs(process.cpuUsage(loadCpu));
       log(`import reference: ${seconds(load.ms)} for ${(csvBytes / 1e6).toFixed(0)} MB CSV`);
 
       // (b) ips + enrichment
+      const oursCpu = process.cpuUsage();
       const sync = await timed(() => syncIps(conn));
       const enrich = await timed(() => enrichIps(conn, store));
-      await conn.run('CHECKPOINT');
-      const total = sync.ms + enrich.ms;
+      // Persisting counts on both sides: the import reference checkpoints too.
+      const persist = await timed(() => conn.run('CHECKPOINT'));
+      const oursCpuMs = cpuMs(process.cpuUsage(oursCpu));
+      const total = sync.ms + enrich.ms + persist.ms;
       log(`ips: ${sync.value.totalIps} rows in ${seconds(sync.ms)}; enrichment: ${enrich.value.enriched} IPs in ${seconds(enrich.ms)}`);
       rows.push({
         capability: `fill ips from ${EVENTS.toLocaleString('en-US')} events (${sync.value.totalIps.toLocaleString('en-US')} distinct IPs)`,
@@ -188,12 +197,21 @@ const bench: Bench = {
         ratio: speedRatio(enrich.ms, load.ms),
       });
       rows.push({
-        capability: 'ips + full enrichment vs import',
+        capability: 'ips + full enrichment + checkpoint vs import (wall clock)',
         loupe: seconds(total),
-        reference: `load the events: ${seconds(load.ms)}`,
+        reference: `load the events + checkpoint: ${seconds(load.ms)}`,
         ratio: speedRatio(total, load.ms),
         target: '< 1/10 of the import',
         met: total < load.ms / 10,
+      });
+      // CPU time (all threads of this process) is steadier than wall clock on a shared machine.
+      rows.push({
+        capability: 'ips + full enrichment + checkpoint vs import (process CPU time)',
+        loupe: seconds(oursCpuMs),
+        reference: `load the events + checkpoint: ${seconds(loadCpuMs)}`,
+        ratio: speedRatio(oursCpuMs, loadCpuMs),
+        target: '< 1/10 of the import',
+        met: oursCpuMs < loadCpuMs / 10,
       });
 
       // Re-enrichment after an intel update: only the ips table is read.

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IntelStore, MmdbError, MmdbSource, kindOfDatabaseType } from '../../../src/main/engine/intel';
+import { IntelStore, MmdbError, MmdbSource, checkMmdb, formatIp, formatIpv4, kindOfDatabaseType, parseCidr, parseIp } from '../../../src/main/engine/intel';
+import { findRecord, ipv4StartNode } from '../../../src/main/engine/intel/mmdb-check';
 import { embeddedCountryPath } from '../../../src/main/engine/intel/embedded';
 import { corpusMissing, corpusPath } from '../../corpus';
 
@@ -98,6 +99,82 @@ describe.skipIf(corpusMissing(...TEST_DATA))('MaxMind test databases', () => {
     const store = tempStore();
     await expect(store.addMmdb(db('GeoLite2-ASN-Test.mmdb'), 'city')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/not a City database/) });
     expect(store.status().sources.find((s) => s.id === 'geoip:city')?.state).toBe('missing');
+  });
+});
+
+describe.skipIf(corpusMissing(...TEST_DATA))('direct search-tree walk agrees with the maxmind reader', () => {
+  const files = readdirSync(corpusPath(...TEST_DATA)).filter((f) => f.endsWith('.mmdb') && !/Broken|Invalid|broken/.test(f));
+
+  /** Deterministic addresses: every network start of the source data plus random IPv4 and IPv6. */
+  function addresses(): string[] {
+    const out: string[] = [];
+    let seed = 99;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (let i = 0; i < 600; i++) out.push(formatIpv4(next()));
+    for (let i = 0; i < 300; i++) {
+      const top = [0x2001, 0x2002, 0x2a02, 0x0000, 0xffff][i % 5]!;
+      out.push(`${top.toString(16)}:${(next() & 0xffff).toString(16)}:${(next() & 0xffff).toString(16)}::${(next() & 0xffff).toString(16)}`);
+    }
+    // The networks of the MaxMind-DB-test-* databases (their README) and their IPv4-in-IPv6 aliases.
+    for (const a of ['1.1.1.1', '1.1.1.3', '1.1.1.5', '1.1.1.9', '1.1.1.17', '1.1.1.32', '1.1.1.33']) out.push(a, `::${a}`, `::ffff:${a}`);
+    out.push('::1:ffff:ffff', '::2:0:0', '::2:0:3f', '::2:0:40', '::2:0:50', '::2:0:58', '::2:0:59', '2002:101:101::', '2001:220::', '89.160.20.112');
+    // Every network start (and its neighbour) of the GeoIP2/GeoLite2 source data.
+    const src = corpusPath('geoip', 'MaxMind-DB', 'source-data');
+    for (const f of readdirSync(src).filter((x) => x.endsWith('.json'))) {
+      const nets = JSON.parse(readFileSync(join(src, f), 'utf8')) as Array<Record<string, unknown>>;
+      for (const rec of nets) {
+        for (const net of Object.keys(rec)) {
+          const c = parseCidr(net);
+          if (!c) continue;
+          out.push(formatIp(c.family, c.first), formatIp(c.family, c.last));
+        }
+      }
+    }
+    return out;
+  }
+
+  const hits = new Map<string, number>();
+  afterAll(() => {
+    // The comparison means something only where addresses hit data.
+    expect(hits.get('GeoIP2-City-Test.mmdb')).toBeGreaterThan(3);
+    expect(hits.get('MaxMind-DB-test-mixed-32.mmdb')).toBeGreaterThan(3);
+    expect(hits.get('MaxMind-DB-test-ipv4-28.mmdb')).toBeGreaterThan(1);
+    expect(hits.get('MaxMind-DB-test-ipv6-24.mmdb')).toBeGreaterThan(0);
+    expect([...hits.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+  });
+
+  const list = addresses();
+  it.each(files)('%s', (file) => {
+    const buf = readFileSync(corpusPath(...TEST_DATA, file));
+    const { reader, tree, info } = checkMmdb(buf, { walk: false });
+    const start = ipv4StartNode(buf, tree, info.ipVersion);
+    const byRecord = new Map<number, string>();
+    let withData = 0;
+    for (const text of list) {
+      const ip = parseIp(text)!;
+      const v = ip.value;
+      const rec =
+        ip.family === 4
+          ? findRecord(buf, tree, start, info.ipVersion, Number(v), null)
+          : findRecord(buf, tree, start, info.ipVersion, null, [Number((v >> 96n) & 0xffffffffn), Number((v >> 64n) & 0xffffffffn), Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)]);
+      let data: unknown;
+      try {
+        data = reader.get(ip.canonical);
+      } catch {
+        continue; // a record the reader cannot decode says nothing about the walk
+      }
+      expect(rec > tree.nodeCount, `${file} ${text}`).toBe(data !== null);
+      if (data === null) continue;
+      withData++;
+      const json = JSON.stringify(data, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+      const seen = byRecord.get(rec);
+      if (seen !== undefined) expect(json, `${file} ${text} shares record ${rec}`).toBe(seen);
+      else byRecord.set(rec, json);
+    }
+    hits.set(file, withData);
   });
 });
 

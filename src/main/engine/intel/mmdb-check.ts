@@ -43,11 +43,13 @@ export class MmdbError extends Error {
 export interface CheckedMmdb {
   reader: Reader<Response>;
   info: MmdbInfo;
+  /** The search tree's shape, for lookups that walk it directly. */
+  tree: Tree;
   /** Decoded sample records (up to `samples`), for shape checks by the caller. */
   samples: unknown[];
 }
 
-interface Tree {
+export interface Tree {
   nodeCount: number;
   recordSize: number;
   nodeBytes: number;
@@ -61,7 +63,7 @@ function findMetadataStart(buf: Buffer): number {
   return at >= from ? at : -1;
 }
 
-function readRecord(buf: Buffer, t: Tree, node: number, right: 0 | 1): number {
+export function readRecord(buf: Buffer, t: Tree, node: number, right: 0 | 1): number {
   const o = node * t.nodeBytes;
   switch (t.recordSize) {
     case 24: {
@@ -76,6 +78,36 @@ function readRecord(buf: Buffer, t: Tree, node: number, right: 0 | 1): number {
     default:
       return buf.readUInt32BE(o + right * 4);
   }
+}
+
+/** The node where IPv4 addresses start: ::/96 in an IPv6 tree (96 left turns), the root in an IPv4 tree. */
+export function ipv4StartNode(buf: Buffer, t: Tree, ipVersion: number): number {
+  let node = 0;
+  if (ipVersion === 6) {
+    for (let i = 0; i < 96 && node < t.nodeCount; i++) node = readRecord(buf, t, node, 0);
+  }
+  return node;
+}
+
+/**
+ * Walk the search tree for an address given as a number (IPv4) or four
+ * 32-bit words (IPv6, most significant first). Returns the record it ends
+ * on: > nodeCount points at data, nodeCount means "no data". Bounded by the
+ * address length.
+ */
+export function findRecord(buf: Buffer, t: Tree, ipv4Start: number, ipVersion: number, v4: number | null, v6: readonly number[] | null): number {
+  const n = t.nodeCount;
+  if (v4 !== null) {
+    let node = ipv4Start;
+    for (let bit = 31; bit >= 0 && node < n; bit--) node = readRecord(buf, t, node, ((v4 >>> bit) & 1) as 0 | 1);
+    return node;
+  }
+  if (ipVersion === 4 || v6 === null) return n; // an IPv4-only database knows nothing of IPv6
+  let node = 0;
+  for (let depth = 0; depth < 128 && node < n; depth++) {
+    node = readRecord(buf, t, node, ((v6[depth >>> 5]! >>> (31 - (depth & 31))) & 1) as 0 | 1);
+  }
+  return node;
 }
 
 function buildEpochOf(reader: Reader<Response>): Date | null {
@@ -128,6 +160,7 @@ export function checkMmdb(buf: Buffer, options: { samples?: number; walk?: boole
     dataBytes: metaStart - m.searchTreeSize - DATA_SEPARATOR,
   };
   if (t.dataBytes < 0) throw new MmdbError(`corrupt MaxMind DB: node_count ${t.nodeCount} does not fit in a ${buf.length}-byte file`);
+  if (t.recordSize !== 24 && t.recordSize !== 28 && t.recordSize !== 32) throw new MmdbError(`corrupt MaxMind DB: record_size ${t.recordSize}`);
 
   const info: MmdbInfo = {
     databaseType: m.databaseType,
@@ -139,7 +172,7 @@ export function checkMmdb(buf: Buffer, options: { samples?: number; walk?: boole
     description: describe(reader),
     networks: 0,
   };
-  if (options.walk === false) return { reader, info, samples: [] };
+  if (options.walk === false) return { reader, info, tree: t, samples: [] };
 
   const maxSamples = options.samples ?? DEFAULT_SAMPLES;
   const bits: 32 | 128 = m.ipVersion === 4 ? 32 : 128;
@@ -194,5 +227,5 @@ export function checkMmdb(buf: Buffer, options: { samples?: number; walk?: boole
     }
   }
   info.networks = networks;
-  return { reader, info, samples };
+  return { reader, info, tree: t, samples };
 }
