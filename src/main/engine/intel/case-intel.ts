@@ -135,13 +135,19 @@ async function tableExists(conn: DuckDBConnection, name: string): Promise<boolea
  * rebuilt events, which the views read).
  */
 export async function ensureIntelSchema(conn: DuckDBConnection, options: { force?: boolean } = {}): Promise<void> {
+  // duckdb_tables() costs ~10-20 ms of CPU; a connection checks once.
+  if (!options.force && ensured.has(conn)) return;
   if (!(await tableExists(conn, 'events'))) {
     throw new LoupeError('NOT_A_CASE', 'the database has no events table: open a case before enriching');
   }
-  if (!options.force && (await tableExists(conn, 'intel_state')) && (await getState(conn, 'schema_version')) === String(INTEL_SCHEMA_VERSION)) return;
-  for (const sql of SCHEMA_SQL) await conn.run(sql);
-  await setState(conn, 'schema_version', String(INTEL_SCHEMA_VERSION));
+  if (options.force || !(await tableExists(conn, 'intel_state')) || (await getState(conn, 'schema_version')) !== String(INTEL_SCHEMA_VERSION)) {
+    for (const sql of SCHEMA_SQL) await conn.run(sql);
+    await setState(conn, 'schema_version', String(INTEL_SCHEMA_VERSION));
+  }
+  ensured.add(conn);
 }
+
+const ensured = new WeakSet<DuckDBConnection>();
 
 const queues = new WeakMap<DuckDBConnection, Promise<unknown>>();
 
@@ -200,21 +206,34 @@ export async function syncIps(conn: DuckDBConnection): Promise<SyncResult> {
     // Both bounds are integers we read from the database, not user text.
     const range = prev === null ? `id <= ${hi}` : `id > ${prev} AND id <= ${hi}`;
     const counted = await scalar(conn, `SELECT count(*) FROM events WHERE ${range}`);
-    await conn.run(`
-      INSERT INTO ips AS t
-      SELECT ip, min(ts), max(ts), count(*), sum(s), sum(d) FROM (
-        SELECT src_ip AS ip, ts, 1 AS s, CASE WHEN dst_ip = src_ip THEN 1 ELSE 0 END AS d
-        FROM events WHERE ${range} AND src_ip IS NOT NULL AND src_ip <> ''
+    // Aggregate src and dst separately (each GROUP BY sees one column), plus the
+    // rare events whose src and dst are the same IP, so that such an event
+    // counts once in `events`: measured ~10% less CPU than one GROUP BY over a
+    // UNION ALL with a per-row comparison.
+    const delta = `
+      SELECT ip, min(f), max(l), sum(sn) + sum(dn) - sum(same), sum(sn), sum(dn) FROM (
+        SELECT src_ip AS ip, min(ts) AS f, max(ts) AS l, count(*) AS sn, 0 AS dn, 0 AS same
+        FROM events WHERE ${range} AND src_ip <> '' GROUP BY src_ip
         UNION ALL
-        SELECT dst_ip, ts, 0, 1
-        FROM events WHERE ${range} AND dst_ip IS NOT NULL AND dst_ip <> '' AND dst_ip IS DISTINCT FROM src_ip
-      ) GROUP BY ip
-      ON CONFLICT (ip) DO UPDATE SET
-        first_seen = least(t.first_seen, excluded.first_seen),
-        last_seen = greatest(t.last_seen, excluded.last_seen),
-        events = t.events + excluded.events,
-        src_events = t.src_events + excluded.src_events,
-        dst_events = t.dst_events + excluded.dst_events`);
+        SELECT dst_ip, min(ts), max(ts), 0, count(*), 0
+        FROM events WHERE ${range} AND dst_ip <> '' GROUP BY dst_ip
+        UNION ALL
+        SELECT src_ip, NULL, NULL, 0, 0, count(*)
+        FROM events WHERE ${range} AND src_ip = dst_ip AND src_ip <> '' GROUP BY src_ip
+      ) GROUP BY ip`;
+    if (before === 0) {
+      // First import: nothing to merge with, so skip the conflict handling.
+      await conn.run(`INSERT INTO ips ${delta}`);
+    } else {
+      await conn.run(`
+        INSERT INTO ips AS t ${delta}
+        ON CONFLICT (ip) DO UPDATE SET
+          first_seen = least(t.first_seen, excluded.first_seen),
+          last_seen = greatest(t.last_seen, excluded.last_seen),
+          events = t.events + excluded.events,
+          src_events = t.src_events + excluded.src_events,
+          dst_events = t.dst_events + excluded.dst_events`);
+    }
     await setState(conn, 'ips_watermark', hi.toString());
     const after = Number(await scalar(conn, `SELECT count(*) FROM ips`));
     return { events: Number(counted), newIps: after - before, totalIps: after, watermark: hi.toString() };
