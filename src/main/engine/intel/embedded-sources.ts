@@ -96,7 +96,7 @@ export class EmbeddedSources {
     const base = {
       id: 'embedded:country',
       kind: 'country' as const,
-      name: 'Embedded country (ip-location-db geo-whois-asn-country)',
+      name: 'Embedded country (ip-location-db)',
       embedded: true,
       licence: this.countryPkg?.licence ?? null,
       attribution: this.countryPkg?.attribution ?? null,
@@ -126,7 +126,7 @@ export class EmbeddedSources {
     const base = {
       id: 'embedded:asn',
       kind: 'asn' as const,
-      name: 'Embedded ASN (ip-location-db asn)',
+      name: 'Embedded ASN (ip-location-db)',
       embedded: true,
       licence: this.asnPkg?.licence ?? 'CC BY 4.0 (RouteViews, DB-IP, NRO)',
       attribution: this.asnPkg?.attribution ?? null,

@@ -16,7 +16,7 @@ function sourceLine(s: IntelSourceStatus): string {
   const date = s.version ? s.version.slice(0, 10) : '-';
   const entries = s.entries === null ? '-' : s.entries.toLocaleString('en-US');
   const rejected = s.rejected ? ` (${s.rejected} rejected)` : '';
-  return `${s.state.padEnd(7)} ${s.name.padEnd(52)} ${date.padEnd(10)} ${entries.padStart(11)}${rejected}  ${s.detail ?? ''}`;
+  return `${s.state.padEnd(7)} ${s.name.padEnd(36)} ${date.padEnd(10)} ${entries.padStart(11)}${rejected}  ${s.detail ?? ''}`;
 }
 
 function parseKind(text: string | undefined): MmdbKind | undefined {
@@ -48,7 +48,7 @@ export const registerIntel: RegisterCommand = (program: Command) => {
             `intel folder: ${st.dir}`,
             `malicious threshold: IPsum score >= ${st.settings.maliciousThreshold}, or on any IOC list`,
             '',
-            `${'state'.padEnd(7)} ${'source'.padEnd(52)} ${'version'.padEnd(10)} ${'entries'.padStart(11)}  detail`,
+            `${'state'.padEnd(7)} ${'source'.padEnd(36)} ${'version'.padEnd(10)} ${'entries'.padStart(11)}  detail`,
             ...st.sources.map(sourceLine),
           ].join('\n'),
         );
