@@ -97,32 +97,33 @@ export interface AsnTableLoad {
 
 const MAX_LINE = 4096;
 
-/** A non-negative decimal of at most 15 digits in s[from, to), or -1. */
-function decimal(s: string, from: number, to: number): number {
+/** A non-negative decimal of at most 15 digits in buf[from, to), or -1. */
+function decimal(buf: Buffer, from: number, to: number): number {
   if (to <= from || to - from > 15) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = buf[i]! - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
   return v;
 }
 
-/** The org field: the rest of the line, CSV-unquoted when quoted. */
-function unquote(field: string): string | null {
-  let s = field;
-  if (s.startsWith('"')) {
-    if (!s.endsWith('"') || s.length < 2) return null;
-    s = s.slice(1, -1).replace(/""/g, '"');
+/** The org field buf[from, to): CSV-unquoted when quoted; null when a quote is unterminated. */
+function orgField(buf: Buffer, from: number, to: number): string | null {
+  // toString copies: the name must not keep the whole file alive (a slice of one big string would).
+  if (buf[from] === 0x22 /* " */) {
+    if (to - from < 2 || buf[to - 1] !== 0x22) return null;
+    return buf.toString('utf8', from + 1, to - 1).replace(/""/g, '"').trim();
   }
-  return s.trim();
+  return buf.toString('utf8', from, to).trim();
 }
 
 /**
  * Load an ip-location-db ASN table: `start,end,asn,org` per line with numeric
  * bounds (`asn-ipv4-num.csv`, `asn-ipv6-num.csv`). Unparseable lines are
- * counted and sampled, never silently skipped.
+ * counted and sampled, never silently skipped. Reads bytes, not one big
+ * string: faster, and nothing retains the 30 MB of text afterwards.
  */
 export function loadAsnCsv(files: Array<{ path: string; family: 4 | 6 }>): AsnTableLoad {
   const table = new RangeTable<AsnValue>();
@@ -133,35 +134,37 @@ export function loadAsnCsv(files: Array<{ path: string; family: 4 | 6 }>): AsnTa
     rejected++;
     if (rejectedSamples.length < 20) rejectedSamples.push({ file, line, reason });
   };
+  const max = (1n << 128n) - 1n;
   for (const { path, family } of files) {
-    const text = readFileSync(path, 'utf8');
-    const max = (1n << 128n) - 1n;
+    const buf = readFileSync(path);
     let lineNo = 0;
     let pos = 0;
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl === -1) nl = text.length;
-      const line = text.slice(pos, nl).replace(/\r$/, '');
+    while (pos < buf.length) {
+      let nl = buf.indexOf(0x0a, pos);
+      if (nl === -1) nl = buf.length;
+      const start = pos;
+      let end = nl;
       pos = nl + 1;
       lineNo++;
-      if (line.length === 0) continue;
-      if (line.length > MAX_LINE) {
+      if (end > start && buf[end - 1] === 0x0d) end--;
+      if (end === start) continue;
+      if (end - start > MAX_LINE) {
         reject(path, lineNo, 'line too long');
         continue;
       }
-      const c1 = line.indexOf(',');
-      const c2 = c1 < 0 ? -1 : line.indexOf(',', c1 + 1);
-      const c3 = c2 < 0 ? -1 : line.indexOf(',', c2 + 1);
-      if (c3 < 0) {
+      const c1 = buf.indexOf(0x2c, start);
+      const c2 = c1 < 0 || c1 >= end ? -1 : buf.indexOf(0x2c, c1 + 1);
+      const c3 = c2 < 0 || c2 >= end ? -1 : buf.indexOf(0x2c, c2 + 1);
+      if (c1 < 0 || c2 < 0 || c3 < 0 || c1 >= end || c2 >= end || c3 >= end) {
         reject(path, lineNo, 'fewer than 4 fields');
         continue;
       }
-      const asn = decimal(line, c2 + 1, c3);
-      const org = unquote(line.slice(c3 + 1));
+      const asn = decimal(buf, c2 + 1, c3);
       if (asn < 0 || asn > 0xffffffff) {
         reject(path, lineNo, 'AS number not numeric');
         continue;
       }
+      const org = orgField(buf, c3 + 1, end);
       if (org === null) {
         reject(path, lineNo, 'unterminated quoted AS name');
         continue;
@@ -170,16 +173,16 @@ export function loadAsnCsv(files: Array<{ path: string; family: 4 | 6 }>): AsnTa
       const value = { asn, org: org.length > 0 ? org : null };
       if (family === 4) {
         // Numbers, not bigints: IPv4 is 400k+ lines and this runs at start-up.
-        const first = decimal(line, 0, c1);
-        const last = decimal(line, c1 + 1, c2);
+        const first = decimal(buf, start, c1);
+        const last = decimal(buf, c1 + 1, c2);
         if (first < 0 || last < 0 || first > last || last > 0xffffffff) {
           reject(path, lineNo, 'range not numeric, out of order or out of bounds');
           continue;
         }
         table.addV4(first, last, key, value);
       } else {
-        const a = line.slice(0, c1);
-        const b = line.slice(c1 + 1, c2);
+        const a = buf.toString('latin1', start, c1);
+        const b = buf.toString('latin1', c1 + 1, c2);
         if (!/^\d{1,39}$/.test(a) || !/^\d{1,39}$/.test(b)) {
           reject(path, lineNo, 'range not numeric');
           continue;
