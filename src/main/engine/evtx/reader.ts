@@ -1,0 +1,286 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { LoupeError } from '@shared/errors';
+import { startWorker } from '../util/workers';
+import { CHUNK_SIZE, parseChunk } from './chunk-parser';
+import { dumpLines } from './dump-format';
+import { FILE_HEADER_SIZE, parseFileHeader } from './file-header';
+import type { ChunkResult, EvtxEvent, EvtxIssue, EvtxReadOptions, EvtxSummary } from './types';
+import type { ChunkJob, ChunkReply } from './worker-protocol';
+
+/**
+ * Reads an EVTX file chunk by chunk: the main thread reads 64 KiB slots and
+ * hands each to a worker (or parses it inline), then yields results strictly
+ * in file order. At most `window` chunks are in flight, and nothing more is
+ * read while the consumer holds a batch, so memory stays flat whatever the
+ * file size. The file is never read whole.
+ */
+
+export interface EvtxReader extends AsyncIterable<EvtxEvent[]> {
+  /** Live counts; final once iteration has ended. */
+  readonly summary: EvtxSummary;
+}
+
+export interface EvtxNdjsonReader extends AsyncIterable<string> {
+  readonly summary: EvtxSummary;
+}
+
+/** Files smaller than this many chunks parse faster inline than a worker starts. */
+const MIN_CHUNKS_FOR_DEFAULT_WORKERS = 8;
+/** Chunks queued per worker: enough to keep it busy while the main thread writes. */
+const CHUNKS_PER_WORKER = 4;
+
+export function readEvtx(path: string, opts: EvtxReadOptions = {}): EvtxReader {
+  const summary = emptySummary();
+  return {
+    summary,
+    async *[Symbol.asyncIterator]() {
+      for await (const piece of readPieces(path, opts, 'events', summary)) {
+        if (piece.events.length > 0) yield piece.events;
+      }
+    },
+  };
+}
+
+/**
+ * The same read, but each batch arrives as NDJSON text in the shape of
+ * dump-format.ts, rendered inside the workers. For dumps and exports, where
+ * turning events into objects on the main thread would be wasted work.
+ */
+export function readEvtxNdjson(path: string, opts: EvtxReadOptions = {}): EvtxNdjsonReader {
+  const summary = emptySummary();
+  return {
+    summary,
+    async *[Symbol.asyncIterator]() {
+      for await (const piece of readPieces(path, opts, 'ndjson', summary)) {
+        if (piece.ndjson !== '') yield piece.ndjson;
+      }
+    },
+  };
+}
+
+interface Piece {
+  result: ChunkResult;
+  events: EvtxEvent[];
+  ndjson: string;
+  returned: number;
+}
+
+function emptySummary(): EvtxSummary {
+  return {
+    fileSize: 0,
+    chunks: 0,
+    chunksSkipped: 0,
+    recordsSeen: 0,
+    recordsReturned: 0,
+    recordsRejected: 0,
+    recordsMissing: 0,
+    recordsRecovered: 0,
+    issues: 0,
+    dirty: false,
+  };
+}
+
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events' | 'ndjson', summary: EvtxSummary): AsyncGenerator<Piece> {
+  const signal = opts.signal;
+  const report = (issue: EvtxIssue): void => {
+    summary.issues++;
+    opts.onIssue?.(issue);
+  };
+  checkAbort(signal);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LoupeError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `cannot open ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  let pool: ChunkWorkers | null = null;
+  try {
+    const size = (await fh.stat()).size;
+    summary.fileSize = size;
+    const head = await readAt(fh, 0, Math.min(size, FILE_HEADER_SIZE));
+    const { header, issues } = parseFileHeader(head, size);
+    summary.dirty = header.dirty;
+    for (const issue of issues) report(issue);
+
+    const start = header.chunksStart;
+    const slots = size > start ? Math.ceil((size - start) / CHUNK_SIZE) : 0;
+    summary.chunks = slots;
+    const wanted = opts.workers ?? (slots >= MIN_CHUNKS_FOR_DEFAULT_WORKERS ? defaultWorkers() : 0);
+    const workers = Math.max(0, Math.min(Math.floor(wanted), slots - 1, 16));
+    if (workers > 0) pool = new ChunkWorkers(workers);
+    const window = pool === null ? 1 : workers * CHUNKS_PER_WORKER;
+
+    const chunkJob = async (index: number): Promise<Piece> => {
+      const fileOffset = start + index * CHUNK_SIZE;
+      const length = Math.min(CHUNK_SIZE, size - fileOffset);
+      const expected = header.valid && index < header.chunkCount;
+      const base = { chunk: index, fileOffset, expected, recoverSlack: opts.recoverSlack === true, output };
+      try {
+        const bytes = await readAt(fh, fileOffset, length);
+        if (pool !== null && bytes.length > 0) {
+          const reply = await pool.run({ ...base, seq: index, bytes: bytes.buffer as ArrayBuffer, length: bytes.length });
+          if (reply.result !== null) {
+            return { result: reply.result, events: reply.result.events, ndjson: reply.ndjson ?? '', returned: reply.returned };
+          }
+          // The worker failed on this chunk (or died): parse it here instead.
+          return parseHere(await readAt(fh, fileOffset, length), base);
+        }
+        return parseHere(bytes, base);
+      } catch (e) {
+        const result = emptyResult(index);
+        result.skipped = true;
+        result.issues.push({ offset: fileOffset, chunk: index, recordId: null, reason: `chunk could not be read: ${e instanceof Error ? e.message : String(e)}`, lostRecords: 0, kind: 'chunk' });
+        return { result, events: [], ndjson: '', returned: 0 };
+      }
+    };
+
+    const inFlight = new Map<number, Promise<Piece>>();
+    let nextRead = 0;
+    let unused = 0;
+    let firstUnused = -1;
+    let chunksFound = 0;
+    for (let index = 0; index < slots; index++) {
+      while (nextRead < slots && nextRead < index + window) {
+        inFlight.set(nextRead, chunkJob(nextRead));
+        nextRead++;
+      }
+      const piece = await inFlight.get(index)!;
+      inFlight.delete(index);
+      checkAbort(signal);
+      const r = piece.result;
+      summary.recordsSeen += r.seen;
+      summary.recordsReturned += piece.returned;
+      summary.recordsRejected += r.rejected;
+      summary.recordsMissing += r.missing;
+      summary.recordsRecovered += r.recovered;
+      if (r.skipped) summary.chunksSkipped++;
+      else chunksFound++;
+      if (r.unused) {
+        unused++;
+        if (firstUnused < 0) firstUnused = index;
+      }
+      for (const issue of r.issues) report(issue);
+      opts.onProgress?.(Math.min(size, start + (index + 1) * CHUNK_SIZE), size);
+      if (piece.returned > 0) yield piece;
+    }
+    if (unused > 0) {
+      report({
+        offset: start + firstUnused * CHUNK_SIZE,
+        chunk: null,
+        recordId: null,
+        reason: `${unused} chunk slot(s) past the ${header.chunkCount} chunk(s) the header counts hold no chunk (unused space); skipped`,
+        lostRecords: 0,
+        kind: 'file',
+      });
+    }
+    if (chunksFound === 0 && slots > 0) report({ offset: start, chunk: null, recordId: null, reason: 'no readable EVTX chunk in the file', lostRecords: 0, kind: 'file' });
+  } finally {
+    await pool?.close();
+    await fh.close();
+  }
+}
+
+function parseHere(bytes: Buffer, job: { chunk: number; fileOffset: number; expected: boolean; recoverSlack: boolean; output: 'events' | 'ndjson' }): Piece {
+  const result = parseChunk(bytes, job.chunk, job.fileOffset, { expected: job.expected, recoverSlack: job.recoverSlack });
+  const returned = result.events.length;
+  if (job.output === 'ndjson') {
+    const ndjson = dumpLines(result.events);
+    return { result, events: [], ndjson, returned };
+  }
+  return { result, events: result.events, ndjson: '', returned };
+}
+
+function emptyResult(chunk: number): ChunkResult {
+  return { chunk, events: [], issues: [], seen: 0, rejected: 0, missing: 0, recovered: 0, skipped: false, unused: false };
+}
+
+/** `length` bytes at `position` into a buffer that owns its memory (so it can be transferred). */
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafeSlow(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break; // the file shrank while we read it
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LoupeError('CANCELLED', 'EVTX read cancelled');
+}
+
+/** Where the worker entry is: beside the bundle when built, the .ts file from source. */
+function workerSource(): string {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('./evtx-worker.ts', here).href : here;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  alive: boolean;
+}
+
+/**
+ * A fixed set of chunk workers. Jobs go to the least busy live worker; a
+ * worker that errors or exits fails its jobs over to the caller, which
+ * parses them on the main thread, so one crash never loses a chunk.
+ */
+class ChunkWorkers {
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, { slot: Slot; resolve: (reply: ChunkReply) => void }>();
+
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) {
+      const slot: Slot = { worker: startWorker('evtx-worker', workerSource()), busy: 0, alive: true };
+      slot.worker.on('message', (reply: ChunkReply) => this.settle(reply));
+      slot.worker.on('error', (e) => this.fail(slot, e instanceof Error ? e.message : String(e)));
+      slot.worker.on('exit', (code) => this.fail(slot, `worker exited with code ${code}`));
+      this.slots.push(slot);
+    }
+  }
+
+  run(job: ChunkJob): Promise<ChunkReply> {
+    let best: Slot | null = null;
+    for (const slot of this.slots) if (slot.alive && (best === null || slot.busy < best.busy)) best = slot;
+    if (best === null) return Promise.resolve({ seq: job.seq, result: null, ndjson: null, returned: 0, error: 'no live worker' });
+    const slot = best;
+    slot.busy++;
+    return new Promise((resolve) => {
+      this.waiting.set(job.seq, { slot, resolve });
+      slot.worker.postMessage(job, [job.bytes]);
+    });
+  }
+
+  private settle(reply: ChunkReply): void {
+    const entry = this.waiting.get(reply.seq);
+    if (!entry) return;
+    this.waiting.delete(reply.seq);
+    entry.slot.busy--;
+    entry.resolve(reply);
+  }
+
+  private fail(slot: Slot, why: string): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    for (const [seq, entry] of this.waiting) {
+      if (entry.slot !== slot) continue;
+      this.waiting.delete(seq);
+      entry.resolve({ seq, result: null, ndjson: null, returned: 0, error: why });
+    }
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0);
+    for (const slot of slots) slot.alive = false;
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+}
