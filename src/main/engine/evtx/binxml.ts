@@ -60,10 +60,17 @@ export class XElement {
     readonly name: string,
     readonly attrs: XAttr[] | null,
     readonly content: XNode[] | null,
-  ) {}
+  ) {
+    if (attrs !== null) for (const attr of attrs) attr.qualified = `${name}_${attr.name}`;
+  }
 }
 
 export class XAttr {
+  /**
+   * `Element_Attribute`, the attribute's flattened field name. Set once when
+   * the (cached) template is parsed rather than concatenated per record.
+   */
+  qualified = '';
   constructor(
     readonly name: string,
     /** Text parts and substitutions, in order. */
@@ -81,11 +88,28 @@ export class XSub {
   ) {}
 }
 
-/** Where a template instance's values sit in the chunk: parallel arrays by value index. */
-export interface ValueTable {
-  readonly types: Uint8Array;
-  readonly offsets: Uint32Array;
-  readonly sizes: Uint32Array;
+/**
+ * Where a template instance's values sit in the chunk, by value index. One
+ * flat array of (type, offset, size) triples: a record allocates one of these
+ * per instance, and three typed arrays each time cost more than the parse.
+ */
+export class ValueTable {
+  constructor(
+    readonly count: number,
+    private readonly cells: number[],
+  ) {}
+
+  type(i: number): number {
+    return this.cells[3 * i]!;
+  }
+
+  offset(i: number): number {
+    return this.cells[3 * i + 1]!;
+  }
+
+  size(i: number): number {
+    return this.cells[3 * i + 2]!;
+  }
 }
 
 export class XTemplate {
@@ -399,21 +423,19 @@ export class BinXmlReader {
     const count = u32(b, cursor);
     cursor += 4;
     if (count > (this.end - cursor) / 4) throw new BinXmlError(`template instance claims ${count} values`, at);
-    const types = new Uint8Array(count);
-    const offsets = new Uint32Array(count);
-    const sizes = new Uint32Array(count);
+    const cells: number[] = new Array<number>(3 * count);
     let valueAt = cursor + 4 * count;
     for (let i = 0; i < count; i++) {
       const d = cursor + 4 * i;
       const size = u16(b, d);
-      sizes[i] = size;
-      types[i] = b[d + 2]!;
-      offsets[i] = valueAt;
+      cells[3 * i] = b[d + 2]!;
+      cells[3 * i + 1] = valueAt;
+      cells[3 * i + 2] = size;
       valueAt += size;
     }
     if (valueAt > this.end) throw new BinXmlError('template values run past the end of the record', at);
     this.pos = valueAt;
-    return new XInstance(template, { types, offsets, sizes });
+    return new XInstance(template, new ValueTable(count, cells));
   }
 
   /** The template defined at `offset` in this chunk, parsed once and cached. */

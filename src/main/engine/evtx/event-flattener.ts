@@ -1,5 +1,5 @@
 import { BinXmlError, K_ELEMENT, K_INSTANCE, K_SUB, MAX_DOC_DEPTH, XElement, type BinXmlReader, type ValueTable, type XNode, type XSub } from './binxml';
-import { renderArray, renderScalar, V_ARRAY, V_BINXML, V_NULL } from './values';
+import { integerValue, renderArray, renderScalar, V_ARRAY, V_BINXML, V_NULL } from './values';
 
 /**
  * Turns a record's BinXml tree (templates + substitution values) into the flat
@@ -106,8 +106,7 @@ export class EventFlattener {
     if (el.attrs !== null) {
       for (const attr of el.attrs) {
         const value = this.attrValue(attr.value, vals, depth);
-        const key = `${el.name}_${attr.name}`;
-        if (value !== null) this.set(sys, key, systemValue(key, value));
+        if (value !== null) this.set(sys, attr.qualified, systemValue(attr.qualified, value));
       }
     }
     if (el.content !== null) {
@@ -117,7 +116,11 @@ export class EventFlattener {
           if (child.content !== null) this.set(sys, `${el.name}.${child.name}`, this.text(child.content, v, d));
         });
       } else {
-        this.set(sys, el.name, systemValue(el.name, this.text(el.content, vals, depth)));
+        const only = el.content.length === 1 ? el.content[0]! : null;
+        // Counters usually arrive as one integer substitution: take the number
+        // as is rather than printing it and parsing it back.
+        const direct = only !== null && typeof only !== 'string' && only.kind === K_SUB && NUMERIC_SYSTEM.has(el.name) ? this.subNumber(only, vals) : null;
+        this.set(sys, el.name, direct ?? systemValue(el.name, this.text(el.content, vals, depth)));
       }
     }
   }
@@ -144,7 +147,7 @@ export class EventFlattener {
         for (const attr of el.attrs) {
           if (attr.name === 'xmlns' || attr.name.startsWith('xmlns:')) continue;
           const value = this.attrValue(attr.value, v, d);
-          if (value !== null) this.set(this.data, `${prefix}${el.name}_${attr.name}`, value);
+          if (value !== null) this.set(this.data, prefix === '' ? attr.qualified : prefix + attr.qualified, value);
         }
       }
       if (el.content === null) {
@@ -158,9 +161,12 @@ export class EventFlattener {
   }
 
   /** Set a field, numbering repeats `_2`, `_3`...; never lets a name reach the prototype. */
-  private set<V>(target: Record<string, V>, key: string, value: V): void {
+  private set<V extends string | number>(target: Record<string, V>, key: string, value: V): void {
     const name = key === '__proto__' ? '__proto___' : key;
-    if (!hasOwn(target, name)) {
+    // Our values are strings and numbers; anything else found under the name
+    // (toString, constructor...) comes from Object.prototype, so the name is free.
+    const current: unknown = target[name];
+    if (typeof current !== 'string' && typeof current !== 'number') {
       target[name] = value;
       return;
     }
@@ -205,7 +211,7 @@ export class EventFlattener {
     const content = el.content!;
     const sub = content[at] as XSub;
     const i = sub.index;
-    const items = vals === null ? [] : renderArray(this.reader.buf, vals.offsets[i]!, vals.sizes[i]!, vals.types[i]!);
+    const items = vals === null ? [] : renderArray(this.reader.buf, vals.offset(i), vals.size(i), vals.type(i));
     if (items.length === 0) items.push('');
     return items.map((item) => new XElement(el.name, el.attrs, content.map((node, k) => (k === at ? item : node))));
   }
@@ -226,7 +232,7 @@ export class EventFlattener {
       const node = nodes[i]!;
       if (typeof node === 'string') continue;
       if (node.kind !== K_SUB) return true;
-      if (vals !== null && node.index < vals.types.length && vals.types[node.index] === V_BINXML) return true;
+      if (vals !== null && node.index < vals.count && vals.type(node.index) === V_BINXML) return true;
     }
     return false;
   }
@@ -265,12 +271,12 @@ export class EventFlattener {
   }
 
   private subText(sub: XSub, vals: ValueTable | null, depth: number): string {
-    if (vals === null || sub.index >= vals.types.length) return '';
+    if (vals === null || sub.index >= vals.count) return '';
     const i = sub.index;
-    const type = vals.types[i]!;
-    const size = vals.sizes[i]!;
+    const type = vals.type(i);
+    const size = vals.size(i);
     if (type === V_NULL || size === 0) return '';
-    const offset = vals.offsets[i]!;
+    const offset = vals.offset(i);
     const buf = this.reader.buf;
     if (type === V_BINXML) {
       const nested = this.nestedDocument(sub, vals, depth);
@@ -280,11 +286,17 @@ export class EventFlattener {
     return renderScalar(buf, offset, size, type);
   }
 
+  /** An integer substitution's value as a number; null for other types or beyond 2^53. */
+  private subNumber(sub: XSub, vals: ValueTable | null): number | null {
+    if (vals === null || sub.index >= vals.count) return null;
+    return integerValue(this.reader.buf, vals.offset(sub.index), vals.size(sub.index), vals.type(sub.index));
+  }
+
   /** The parsed BinXml of a substitution whose value is BinXml (type 0x21), else null. */
   private nestedDocument(sub: XSub, vals: ValueTable | null, depth: number): XNode[] | null {
-    if (vals === null || sub.index >= vals.types.length || vals.types[sub.index] !== V_BINXML) return null;
-    const start = vals.offsets[sub.index]!;
-    const size = vals.sizes[sub.index]!;
+    if (vals === null || sub.index >= vals.count || vals.type(sub.index) !== V_BINXML) return null;
+    const start = vals.offset(sub.index);
+    const size = vals.size(sub.index);
     if (size === 0) return null;
     return this.reader.parseDocument(start, start + size, depth + 1);
   }
@@ -324,8 +336,8 @@ function arrayIn(el: XElement, vals: ValueTable | null): number {
   if (content === null || vals === null) return -1;
   for (let k = 0; k < content.length; k++) {
     const node = content[k]!;
-    if (typeof node === 'string' || node.kind !== K_SUB || node.index >= vals.types.length) continue;
-    if ((vals.types[node.index]! & V_ARRAY) !== 0) return k;
+    if (typeof node === 'string' || node.kind !== K_SUB || node.index >= vals.count) continue;
+    if ((vals.type(node.index) & V_ARRAY) !== 0) return k;
   }
   return -1;
 }
@@ -335,7 +347,7 @@ function hasOwn(target: object, key: string): boolean {
 }
 
 function isNull(sub: XSub, vals: ValueTable | null): boolean {
-  return vals === null || sub.index >= vals.types.length || vals.types[sub.index] === V_NULL;
+  return vals === null || sub.index >= vals.count || vals.type(sub.index) === V_NULL;
 }
 
 function systemValue(key: string, text: string): string | number {

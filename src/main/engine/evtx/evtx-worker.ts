@@ -18,9 +18,12 @@ if (port) {
       });
       if (job.output === 'ndjson') {
         const returned = result.events.length;
-        const ndjson = dumpLines(result.events);
+        const ndjson = Buffer.from(dumpLines(result.events), 'utf8');
         result.events = [];
         reply = { seq: job.seq, result, ndjson, returned, error: null };
+        // A Buffer this size has its own ArrayBuffer (not the shared pool), so it can move.
+        port.postMessage(reply, ndjson.byteOffset === 0 && ndjson.buffer.byteLength === ndjson.length ? [ndjson.buffer as ArrayBuffer] : []);
+        return;
       } else {
         reply = { seq: job.seq, result, ndjson: null, returned: result.events.length, error: null };
       }

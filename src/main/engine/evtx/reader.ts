@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { LoupeError } from '@shared/errors';
 import { startWorker } from '../util/workers';
@@ -22,7 +23,7 @@ export interface EvtxReader extends AsyncIterable<EvtxEvent[]> {
   readonly summary: EvtxSummary;
 }
 
-export interface EvtxNdjsonReader extends AsyncIterable<string> {
+export interface EvtxNdjsonReader extends AsyncIterable<Buffer> {
   readonly summary: EvtxSummary;
 }
 
@@ -44,7 +45,7 @@ export function readEvtx(path: string, opts: EvtxReadOptions = {}): EvtxReader {
 }
 
 /**
- * The same read, but each batch arrives as NDJSON text in the shape of
+ * The same read, but each batch arrives as UTF-8 NDJSON bytes in the shape of
  * dump-format.ts, rendered inside the workers. For dumps and exports, where
  * turning events into objects on the main thread would be wasted work.
  */
@@ -54,7 +55,7 @@ export function readEvtxNdjson(path: string, opts: EvtxReadOptions = {}): EvtxNd
     summary,
     async *[Symbol.asyncIterator]() {
       for await (const piece of readPieces(path, opts, 'ndjson', summary)) {
-        if (piece.ndjson !== '') yield piece.ndjson;
+        if (piece.ndjson.length > 0) yield piece.ndjson;
       }
     },
   };
@@ -63,9 +64,12 @@ export function readEvtxNdjson(path: string, opts: EvtxReadOptions = {}): EvtxNd
 interface Piece {
   result: ChunkResult;
   events: EvtxEvent[];
-  ndjson: string;
+  /** UTF-8 NDJSON (ndjson output only; empty otherwise). */
+  ndjson: Buffer;
   returned: number;
 }
+
+const NO_TEXT = Buffer.alloc(0);
 
 function emptySummary(): EvtxSummary {
   return {
@@ -117,27 +121,32 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
     if (workers > 0) pool = new ChunkWorkers(workers);
     const window = pool === null ? 1 : workers * CHUNKS_PER_WORKER;
 
+    const blocks = new BlockReader(fh, start, size);
     const chunkJob = async (index: number): Promise<Piece> => {
       const fileOffset = start + index * CHUNK_SIZE;
       const length = Math.min(CHUNK_SIZE, size - fileOffset);
       const expected = header.valid && index < header.chunkCount;
       const base = { chunk: index, fileOffset, expected, recoverSlack: opts.recoverSlack === true, output };
       try {
-        const bytes = await readAt(fh, fileOffset, length);
-        if (pool !== null && bytes.length > 0) {
+        const view = await blocks.chunk(index);
+        if (pool !== null && view.length > 0) {
+          // Workers get their own copy (64 KiB, a few microseconds) so it can be transferred.
+          const bytes = Buffer.allocUnsafeSlow(view.length);
+          view.copy(bytes);
           const reply = await pool.run({ ...base, seq: index, bytes: bytes.buffer as ArrayBuffer, length: bytes.length });
           if (reply.result !== null) {
-            return { result: reply.result, events: reply.result.events, ndjson: reply.ndjson ?? '', returned: reply.returned };
+            const text = reply.ndjson === null ? NO_TEXT : Buffer.from(reply.ndjson.buffer, reply.ndjson.byteOffset, reply.ndjson.length);
+            return { result: reply.result, events: reply.result.events, ndjson: text, returned: reply.returned };
           }
           // The worker failed on this chunk (or died): parse it here instead.
           return parseHere(await readAt(fh, fileOffset, length), base);
         }
-        return parseHere(bytes, base);
+        return parseHere(view, base);
       } catch (e) {
         const result = emptyResult(index);
         result.skipped = true;
         result.issues.push({ offset: fileOffset, chunk: index, recordId: null, reason: `chunk could not be read: ${e instanceof Error ? e.message : String(e)}`, lostRecords: 0, kind: 'chunk' });
-        return { result, events: [], ndjson: '', returned: 0 };
+        return { result, events: [], ndjson: NO_TEXT, returned: 0 };
       }
     };
 
@@ -191,14 +200,54 @@ function parseHere(bytes: Buffer, job: { chunk: number; fileOffset: number; expe
   const result = parseChunk(bytes, job.chunk, job.fileOffset, { expected: job.expected, recoverSlack: job.recoverSlack });
   const returned = result.events.length;
   if (job.output === 'ndjson') {
-    const ndjson = dumpLines(result.events);
-    return { result, events: [], ndjson, returned };
+    return { result, events: [], ndjson: Buffer.from(dumpLines(result.events), 'utf8'), returned };
   }
-  return { result, events: result.events, ndjson: '', returned };
+  return { result, events: result.events, ndjson: NO_TEXT, returned };
 }
 
 function emptyResult(chunk: number): ChunkResult {
   return { chunk, events: [], issues: [], seen: 0, rejected: 0, missing: 0, recovered: 0, skipped: false, unused: false };
+}
+
+/** Chunks read per file read: large reads cost far less per byte than 64 KiB ones. */
+const BLOCK_CHUNKS = 16;
+
+/**
+ * Reads the chunk area in 1 MiB blocks, one block ahead of the chunk asked
+ * for, so the disk works while the parser does. Chunks must be asked for in
+ * increasing order; blocks behind the current one are let go.
+ */
+class BlockReader {
+  private readonly blocks = new Map<number, Promise<Buffer>>();
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly start: number,
+    private readonly size: number,
+  ) {}
+
+  async chunk(index: number): Promise<Buffer> {
+    const block = Math.floor(index / BLOCK_CHUNKS);
+    for (const held of this.blocks.keys()) if (held < block) this.blocks.delete(held);
+    const data = this.block(block);
+    this.block(block + 1);
+    const buf = await data;
+    const from = (index - block * BLOCK_CHUNKS) * CHUNK_SIZE;
+    return buf.subarray(Math.min(from, buf.length), Math.min(from + CHUNK_SIZE, buf.length));
+  }
+
+  private block(block: number): Promise<Buffer> {
+    let pending = this.blocks.get(block);
+    if (pending === undefined) {
+      const position = this.start + block * BLOCK_CHUNKS * CHUNK_SIZE;
+      const length = Math.max(0, Math.min(BLOCK_CHUNKS * CHUNK_SIZE, this.size - position));
+      pending = readAt(this.fh, position, length);
+      // A failed read surfaces when a chunk awaits it; never as an unhandled rejection.
+      pending.catch(() => undefined);
+      this.blocks.set(block, pending);
+    }
+    return pending;
+  }
 }
 
 /** `length` bytes at `position` into a buffer that owns its memory (so it can be transferred). */
@@ -219,7 +268,8 @@ function checkAbort(signal: AbortSignal | undefined): void {
 
 /** Where the worker entry is: beside the bundle when built, the .ts file from source. */
 function workerSource(): string {
-  const here = import.meta.url;
+  // import.meta.url is missing in some CommonJS bundles; __filename is there instead.
+  const here = (import.meta as { url?: string }).url ?? pathToFileURL(__filename).href;
   return here.endsWith('.ts') ? new URL('./evtx-worker.ts', here).href : here;
 }
 

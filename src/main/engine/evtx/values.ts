@@ -139,6 +139,33 @@ export function renderScalar(b: Buffer, o: number, size: number, type: number): 
   }
 }
 
+/** An integer value as a number (for counters), or null when not an integer type or not exact. */
+export function integerValue(b: Buffer, o: number, size: number, type: number): number | null {
+  const width = WIDTH[type];
+  if (width === undefined || size < width) return null;
+  switch (type) {
+    case V_INT8:
+      return (b[o]! << 24) >> 24;
+    case V_UINT8:
+      return b[o]!;
+    case V_INT16:
+      return (u16(b, o) << 16) >> 16;
+    case V_UINT16:
+      return u16(b, o);
+    case V_INT32:
+      return u32(b, o) | 0;
+    case V_UINT32:
+      return u32(b, o);
+    case V_INT64:
+    case V_UINT64: {
+      const hi = u32(b, o + 4);
+      return hi < 0x200000 ? u32(b, o) + hi * 0x100000000 : null;
+    }
+    default:
+      return null;
+  }
+}
+
 /**
  * Render an array value (type | 0x80) as its items. String arrays are
  * NUL-separated; every other array is a run of fixed-size items.
@@ -243,9 +270,16 @@ export function filetimeIso(lo: number, hi: number): string {
     seconds = Number(total / 10000000n);
     ticks = Number(total % 10000000n);
   }
-  const date = new Date((seconds - EPOCH_DIFF_SECONDS) * 1000);
-  return `${isoSeconds(date)}.${String(ticks).padStart(7, '0')}Z`;
+  // Events come in bursts within the same second: format each second once.
+  if (seconds !== lastSeconds) {
+    lastSeconds = seconds;
+    lastPrefix = isoSeconds(new Date((seconds - EPOCH_DIFF_SECONDS) * 1000));
+  }
+  return `${lastPrefix}.${String(ticks).padStart(7, '0')}Z`;
 }
+
+let lastSeconds = -1;
+let lastPrefix = '';
 
 /** FILETIME to milliseconds since the Unix epoch (for ordering and checks). */
 export function filetimeMs(lo: number, hi: number): number {

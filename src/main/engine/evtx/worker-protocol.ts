@@ -20,8 +20,12 @@ export interface ChunkJob {
 export interface ChunkReply {
   seq: number;
   result: ChunkResult | null;
-  /** NDJSON of the chunk's events when the job asked for it (result.events is then empty). */
-  ndjson: string | null;
+  /**
+   * NDJSON of the chunk's events as UTF-8 bytes when the job asked for it
+   * (result.events is then empty). Bytes, transferred rather than copied, so
+   * the main thread never re-encodes text on its way to stdout.
+   */
+  ndjson: Uint8Array | null;
   /** Events in `ndjson` (result.events.length is 0 then). */
   returned: number;
   /** Set when the worker failed on this job; the reader parses it again itself. */

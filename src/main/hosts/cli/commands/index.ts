@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../command';
+import { registerEvtx } from './evtx';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerEvtx];
