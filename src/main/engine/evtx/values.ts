@@ -55,7 +55,24 @@ const WIDTH: Record<number, number> = {
   [V_HEX64]: 8,
 };
 
-const ansiDecoder = new TextDecoder('windows-1252');
+/**
+ * Windows-1252, the default code page of ANSI event strings. Node's
+ * TextDecoder treats the label as Latin-1 (0x80 stays U+0080), so the 32
+ * characters where the two differ are mapped here.
+ */
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d,
+  0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+function ansi(b: Uint8Array, o: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const c = b[o + i]!;
+    s += String.fromCharCode(c >= 0x80 && c < 0xa0 ? CP1252_HIGH[c - 0x80]! : c);
+  }
+  return s;
+}
 
 /**
  * Render one scalar value of `type` stored in `size` bytes at `o`. Never
@@ -75,7 +92,7 @@ export function renderScalar(b: Buffer, o: number, size: number, type: number): 
     case V_ANSI: {
       let n = size;
       while (n > 0 && b[o + n - 1] === 0) n--;
-      return ansiDecoder.decode(b.subarray(o, o + n));
+      return ansi(b, o, n);
     }
     case V_BINARY:
       return hexUpper(b, o, size);
@@ -189,11 +206,11 @@ export function renderArray(b: Buffer, o: number, size: number, type: number): s
     let start = o;
     for (let p = o; p < o + size; p++) {
       if (b[p] === 0) {
-        items.push(ansiDecoder.decode(b.subarray(start, p)));
+        items.push(ansi(b, start, p - start));
         start = p + 1;
       }
     }
-    if (start < o + size) items.push(ansiDecoder.decode(b.subarray(start, o + size)));
+    if (start < o + size) items.push(ansi(b, start, o + size - start));
     return items;
   }
   if (itemType === V_SID) {
