@@ -112,9 +112,9 @@ describe('damaged chunks', () => {
 
   it('flags checksum mismatches and still reads the records', async () => {
     const data = Buffer.from(sample);
-    data[HEADER + 60] ^= 0xff; // unused bytes of chunk 0's header
+    data[HEADER + 60] = data[HEADER + 60]! ^ 0xff; // unused bytes of chunk 0's header
     const first = recordOffsets(data.subarray(HEADER + CHUNK, HEADER + 2 * CHUNK))[3]!;
-    data[HEADER + CHUNK + first + 8] ^= 0x01; // record id of the 4th record of chunk 1: data CRC breaks
+    data[HEADER + CHUNK + first + 8] = data[HEADER + CHUNK + first + 8]! ^ 0x01; // record id of the 4th record of chunk 1: data CRC breaks
     const out = await readAll(file('crc.evtx', data));
     expect(out.events).toHaveLength(60);
     expect(out.issues.map((i) => [i.chunk, i.kind, i.reason])).toEqual([
@@ -176,7 +176,7 @@ describe('file headers', () => {
 
   it('flags a header checksum mismatch', async () => {
     const data = Buffer.from(sample);
-    data[30] ^= 0x40; // next record id
+    data[30] = data[30]! ^ 0x40; // next record id
     const out = await readAll(file('headercrc.evtx', data));
     expect(out.events).toHaveLength(60);
     expect(out.issues).toEqual([{ offset: 124, chunk: null, recordId: null, reason: 'file header checksum mismatch', lostRecords: 0, kind: 'checksum' }]);

@@ -42,7 +42,10 @@ const MUTATIONS: Record<string, Mutation> = {
   flipBytes: (d, r) => {
     const out = Buffer.from(d);
     const flips = 1 + int(r, 200);
-    for (let i = 0; i < flips; i++) out[int(r, out.length)] ^= 1 << int(r, 8);
+    for (let i = 0; i < flips; i++) {
+      const at = int(r, out.length);
+      out[at] = out[at]! ^ (1 << int(r, 8));
+    }
     return out;
   },
   flipRecordArea: (d, r) => {
