@@ -72,7 +72,8 @@ function parseInto(buf: Buffer, chunk: number, fileOffset: number, opts: ChunkOp
   const firstNumber = u64(buf, 8);
   const lastNumber = u64(buf, 16);
   const freeSpace = u32(buf, 48);
-  const announced = lastNumber >= firstNumber && lastNumber - firstNumber < MAX_RECORDS_PER_CHUNK ? lastNumber - firstNumber + 1 : null;
+  // Record numbers start at 1; 0 means the header never recorded a range.
+  const announced = firstNumber > 0 && lastNumber >= firstNumber && lastNumber - firstNumber < MAX_RECORDS_PER_CHUNK ? lastNumber - firstNumber + 1 : null;
 
   // The header CRC covers bytes 0-120 and 128-512 (it cannot cover itself).
   if (crc32(buf, 128, CHUNK_HEADER_SIZE, crc32(buf, 0, 120)) !== u32(buf, 124)) issue(0, 'chunk header checksum mismatch', 'checksum');
@@ -205,7 +206,7 @@ function readRecord(
     const shownId = system.EventRecordID;
     const event: EvtxEvent = {
       recordId: typeof shownId === 'number' ? shownId : recordId,
-      timeCreated: typeof systemTime === 'string' && ISO.test(systemTime) ? systemTime : writtenTime(buf, pos),
+      timeCreated: (typeof systemTime === 'string' ? isoUtc(systemTime) : null) ?? writtenTime(buf, pos),
       eventId: typeof eventId === 'number' ? eventId : null,
       system,
       eventData,
@@ -226,7 +227,19 @@ function readRecord(
   }
 }
 
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+const ISO = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/;
+
+/**
+ * TimeCreated as ISO UTC with 7 fractional digits. A FILETIME substitution
+ * already renders so; a time written as text (forwarded events) may carry
+ * more or fewer digits and is brought to the same form.
+ */
+function isoUtc(text: string): string | null {
+  if (text.length === 28 && text.charCodeAt(19) === 0x2e) return ISO.test(text) ? text : null;
+  const m = ISO.exec(text);
+  if (!m) return null;
+  return `${m[1]}.${(m[2] ?? '').padEnd(7, '0').slice(0, 7)}Z`;
+}
 
 function writtenTime(buf: Buffer, pos: number): string | null {
   const lo = u32(buf, pos + 16);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { LoupeError } from '@shared/errors';
 import { humanLine, readEvtx, readEvtxNdjson, type EvtxIssue, type EvtxReadOptions, type EvtxSummary } from '../../../engine/evtx';
 import { action } from '../command';
@@ -19,15 +19,18 @@ export function registerEvtx(program: Command): void {
     .argument('<file>', 'the .evtx file')
     .option('--json', 'NDJSON on stdout, one object per record')
     .option('--recover-slack', 'also recover older records from chunk slack space')
-    .option('--workers <n>', 'parser threads (0 = parse on the main thread)')
+    .option('--workers <n>', 'parser threads (0 = parse on the main thread)', parseWorkers)
     .action(
-      action<{ json?: boolean; recoverSlack?: boolean; workers?: string }>(async (io, opts, args) => {
-        const file = args[0]!;
-        const workers = opts.workers === undefined ? undefined : Number(opts.workers);
-        if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new LoupeError('USAGE', `--workers wants a whole number, got ${opts.workers}`);
-        await dump(io, file, { workers, recoverSlack: opts.recoverSlack === true });
+      action<{ json?: boolean; recoverSlack?: boolean; workers?: number }>(async (io, opts, args) => {
+        await dump(io, args[0]!, { workers: opts.workers, recoverSlack: opts.recoverSlack === true });
       }),
     );
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('a whole number from 0 to 64');
+  return n;
 }
 
 async function dump(io: CliIo, file: string, options: { workers: number | undefined; recoverSlack: boolean }): Promise<void> {
