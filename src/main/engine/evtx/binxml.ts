@@ -1,4 +1,8 @@
-import { u16, u32, utf16 } from './bytes';
+import * as bytes from './bytes';
+
+// Bound once here, not at each use: run from source (tsx, Vitest), every use
+// of an imported name is a getter call, which made the hot loop ~30% slower.
+const { u16, u32, utf16 } = bytes;
 
 /**
  * Binary XML (MS-EVEN6 BinXml, as stored in EVTX chunks) to a small node tree.

@@ -1,9 +1,13 @@
 import { BinXmlReader } from './binxml';
-import { u32, u64 } from './bytes';
+import * as bytes from './bytes';
 import { crc32 } from './crc32';
 import { EventFlattener } from './event-flattener';
 import type { ChunkResult, EvtxEvent, EvtxIssue } from './types';
 import { filetimeIso } from './values';
+
+// Bound once here, not at each use: run from source (tsx, Vitest), every use
+// of an imported name is a getter call, which made the hot loop ~30% slower.
+const { u32, u64 } = bytes;
 
 /**
  * One 64 KiB chunk to events. Chunks are self-contained (their string and
