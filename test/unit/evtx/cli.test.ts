@@ -60,6 +60,13 @@ describe('loupe evtx dump', () => {
     expect(summary.summary).toMatchObject({ recordsSeen: 5, recordsReturned: 5, recordsRejected: 0 });
   });
 
+  it('gives the same output with worker threads, and exits when done (idle workers never hold the process)', () => {
+    const inline = loupe('evtx', 'dump', path, '--json', '--workers', '0');
+    const threaded = loupe('evtx', 'dump', path, '--json', '--workers', '2');
+    expect(threaded.status).toBe(0);
+    expect(threaded.stdout).toBe(inline.stdout);
+  });
+
   it('prints one compact line per record without --json', () => {
     const r = loupe('evtx', 'dump', path);
     expect(r.status).toBe(0);

@@ -13,10 +13,14 @@
  *   recordsSeen === recordsReturned + recordsRejected.
  * - Throws only LoupeError: NOT_FOUND / IO_ERROR when the file cannot be
  *   opened, CANCELLED when `signal` aborts.
- * - `workers: 0` parses on the calling thread; by default files of 8+ chunks
- *   use min(4, cores) worker threads. Memory stays bounded: at most
- *   4 chunks per worker are in flight, and reading pauses while the consumer
- *   holds a batch.
+ * - `workers: 0` parses on the calling thread (a chunk at a time, ~1 ms
+ *   each); by default files of 16+ chunks (1 MiB) use min(4, cores) worker
+ *   threads, from a pool shared by all reads of the process. Memory stays
+ *   bounded: at most 4 chunks per worker are in flight, and reading pauses
+ *   while the consumer holds a batch.
+ * - With workers, events cross threads by structured clone, which costs the
+ *   receiving thread about half the parse time again; readEvtxNdjson moves
+ *   bytes instead and is the fast path for bulk loading (e.g. DuckDB read_json).
  *
  * readEvtxNdjson(path, opts) is the same read yielding NDJSON text (the
  * `loupe evtx dump --json` shape, dump-format.ts) rendered in the workers.

@@ -1,14 +1,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
 import { LoupeError } from '@shared/errors';
-import { startWorker } from '../util/workers';
 import { CHUNK_SIZE, parseChunk } from './chunk-parser';
 import { dumpLines } from './dump-format';
 import { FILE_HEADER_SIZE, parseFileHeader } from './file-header';
 import type { ChunkResult, EvtxEvent, EvtxIssue, EvtxReadOptions, EvtxSummary } from './types';
-import type { ChunkJob, ChunkReply } from './worker-protocol';
+import { leaseWorkers, type PoolLease } from './worker-pool';
 
 /**
  * Reads an EVTX file chunk by chunk: the main thread reads 64 KiB slots and
@@ -27,8 +24,11 @@ export interface EvtxNdjsonReader extends AsyncIterable<Buffer> {
   readonly summary: EvtxSummary;
 }
 
-/** Files smaller than this many chunks parse faster inline than a worker starts. */
-const MIN_CHUNKS_FOR_DEFAULT_WORKERS = 8;
+/**
+ * Below this many chunks (1 MiB) the default is to parse inline: a chunk
+ * takes about a millisecond, so small files are done before threads pay off.
+ */
+const MIN_CHUNKS_FOR_DEFAULT_WORKERS = 16;
 /** Chunks queued per worker: enough to keep it busy while the main thread writes. */
 const CHUNKS_PER_WORKER = 4;
 
@@ -104,7 +104,7 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
     const code = (e as NodeJS.ErrnoException).code;
     throw new LoupeError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `cannot open ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  let pool: ChunkWorkers | null = null;
+  let pool: PoolLease | null = null;
   try {
     const size = (await fh.stat()).size;
     summary.fileSize = size;
@@ -118,7 +118,7 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
     summary.chunks = slots;
     const wanted = opts.workers ?? (slots >= MIN_CHUNKS_FOR_DEFAULT_WORKERS ? defaultWorkers() : 0);
     const workers = Math.max(0, Math.min(Math.floor(wanted), slots - 1, 16));
-    if (workers > 0) pool = new ChunkWorkers(workers);
+    if (workers > 0) pool = leaseWorkers(workers);
     const window = pool === null ? 1 : workers * CHUNKS_PER_WORKER;
 
     const blocks = new BlockReader(fh, start, size);
@@ -133,7 +133,7 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
           // Workers get their own copy (64 KiB, a few microseconds) so it can be transferred.
           const bytes = Buffer.allocUnsafeSlow(view.length);
           view.copy(bytes);
-          const reply = await pool.run({ ...base, seq: index, bytes: bytes.buffer as ArrayBuffer, length: bytes.length });
+          const reply = await pool.run({ ...base, bytes: bytes.buffer as ArrayBuffer, length: bytes.length });
           if (reply.result !== null) {
             const text = reply.ndjson === null ? NO_TEXT : Buffer.from(reply.ndjson.buffer, reply.ndjson.byteOffset, reply.ndjson.length);
             return { result: reply.result, events: reply.result.events, ndjson: text, returned: reply.returned };
@@ -191,7 +191,7 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
     }
     if (chunksFound === 0 && slots > 0) report({ offset: start, chunk: null, recordId: null, reason: 'no readable EVTX chunk in the file', lostRecords: 0, kind: 'file' });
   } finally {
-    await pool?.close();
+    pool?.release();
     await fh.close();
   }
 }
@@ -264,73 +264,4 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
 
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new LoupeError('CANCELLED', 'EVTX read cancelled');
-}
-
-/** Where the worker entry is: beside the bundle when built, the .ts file from source. */
-function workerSource(): string {
-  // import.meta.url is missing in some CommonJS bundles; __filename is there instead.
-  const here = (import.meta as { url?: string }).url ?? pathToFileURL(__filename).href;
-  return here.endsWith('.ts') ? new URL('./evtx-worker.ts', here).href : here;
-}
-
-interface Slot {
-  worker: Worker;
-  busy: number;
-  alive: boolean;
-}
-
-/**
- * A fixed set of chunk workers. Jobs go to the least busy live worker; a
- * worker that errors or exits fails its jobs over to the caller, which
- * parses them on the main thread, so one crash never loses a chunk.
- */
-class ChunkWorkers {
-  private readonly slots: Slot[] = [];
-  private readonly waiting = new Map<number, { slot: Slot; resolve: (reply: ChunkReply) => void }>();
-
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      const slot: Slot = { worker: startWorker('evtx-worker', workerSource()), busy: 0, alive: true };
-      slot.worker.on('message', (reply: ChunkReply) => this.settle(reply));
-      slot.worker.on('error', (e) => this.fail(slot, e instanceof Error ? e.message : String(e)));
-      slot.worker.on('exit', (code) => this.fail(slot, `worker exited with code ${code}`));
-      this.slots.push(slot);
-    }
-  }
-
-  run(job: ChunkJob): Promise<ChunkReply> {
-    let best: Slot | null = null;
-    for (const slot of this.slots) if (slot.alive && (best === null || slot.busy < best.busy)) best = slot;
-    if (best === null) return Promise.resolve({ seq: job.seq, result: null, ndjson: null, returned: 0, error: 'no live worker' });
-    const slot = best;
-    slot.busy++;
-    return new Promise((resolve) => {
-      this.waiting.set(job.seq, { slot, resolve });
-      slot.worker.postMessage(job, [job.bytes]);
-    });
-  }
-
-  private settle(reply: ChunkReply): void {
-    const entry = this.waiting.get(reply.seq);
-    if (!entry) return;
-    this.waiting.delete(reply.seq);
-    entry.slot.busy--;
-    entry.resolve(reply);
-  }
-
-  private fail(slot: Slot, why: string): void {
-    if (!slot.alive) return;
-    slot.alive = false;
-    for (const [seq, entry] of this.waiting) {
-      if (entry.slot !== slot) continue;
-      this.waiting.delete(seq);
-      entry.resolve({ seq, result: null, ndjson: null, returned: 0, error: why });
-    }
-  }
-
-  async close(): Promise<void> {
-    const slots = this.slots.splice(0);
-    for (const slot of slots) slot.alive = false;
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
-  }
 }
