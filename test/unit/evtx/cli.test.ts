@@ -61,9 +61,17 @@ describe('loupe evtx dump', () => {
   });
 
   it('gives the same output with worker threads, and exits when done (idle workers never hold the process)', () => {
-    const inline = loupe('evtx', 'dump', path, '--json', '--workers', '0');
-    const threaded = loupe('evtx', 'dump', path, '--json', '--workers', '2');
+    const t = eventTemplate(1, ['N']);
+    const chunks = [0, 1, 2, 3].map((c) => {
+      const w = new ChunkWriter();
+      for (let i = 1; i <= 10; i++) w.addRecord(c * 10 + i, { instance: t, values: eventValues({ eventId: 1, recordId: c * 10 + i, data: [V.string(`n${i}`)] }) });
+      return w.finish();
+    });
+    const multi = file('multi.evtx', evtxFile(chunks));
+    const inline = loupe('evtx', 'dump', multi, '--json', '--workers', '0');
+    const threaded = loupe('evtx', 'dump', multi, '--json', '--workers', '2');
     expect(threaded.status).toBe(0);
+    expect(threaded.stdout.trimEnd().split('\n')).toHaveLength(40);
     expect(threaded.stdout).toBe(inline.stdout);
   });
 
