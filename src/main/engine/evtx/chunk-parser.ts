@@ -120,7 +120,7 @@ function parseInto(buf: Buffer, chunk: number, fileOffset: number, opts: ChunkOp
     } else {
       issue(pos, 'no record signature where a record should start', 'chunk');
     }
-    // Resynchronise on the next intact record header, as Windows' own recovery does.
+    // Resynchronise on the next intact record header (libyal's recovery approach).
     const next = findRecord(buf, pos + 1, usedEnd);
     if (next < 0) break;
     pos = next;

@@ -179,17 +179,13 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
       opts.onProgress?.(Math.min(size, start + (index + 1) * CHUNK_SIZE), size);
       if (piece.returned > 0) yield piece;
     }
+    const fileIssue = (offset: number, reason: string): void => report({ offset, chunk: null, recordId: null, reason, lostRecords: 0, kind: 'file' });
     if (unused > 0) {
-      report({
-        offset: start + firstUnused * CHUNK_SIZE,
-        chunk: null,
-        recordId: null,
-        reason: `${unused} chunk slot(s) past the ${header.chunkCount} chunk(s) the header counts hold no chunk (unused space); skipped`,
-        lostRecords: 0,
-        kind: 'file',
-      });
+      const where = header.valid ? ` past the ${header.chunkCount} chunk(s) the header counts` : '';
+      fileIssue(start + firstUnused * CHUNK_SIZE, `${unused} chunk slot(s)${where} hold no chunk (unused space); skipped`);
     }
-    if (chunksFound === 0 && slots > 0) report({ offset: start, chunk: null, recordId: null, reason: 'no readable EVTX chunk in the file', lostRecords: 0, kind: 'file' });
+    if (header.valid && header.chunkCount > slots) fileIssue(size, `file ends after ${slots} chunk slot(s) but its header counts ${header.chunkCount}; the file is truncated`);
+    if (chunksFound === 0 && slots > 0) fileIssue(start, 'no readable EVTX chunk in the file');
   } finally {
     pool?.release();
     await fh.close();
