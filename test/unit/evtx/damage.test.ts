@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../../src/main/engine/evtx/crc32';
 import { fileHeader } from '../../fixtures/evtx-builder';
-import { ChunkWriter, eventTemplate, eventValues, evtxFile, V } from '../../fixtures/evtx-writer';
+import { ChunkWriter, eventTemplate, eventValues, evtxFile, V, type Node, type Template, type Value } from '../../fixtures/evtx-writer';
 import { balanced, readAll, tempFiles } from './helpers';
 
 /**
@@ -166,6 +166,31 @@ describe('damaged chunks', () => {
     expect(out.events).toEqual([]);
     expect(out.summary).toMatchObject({ recordsSeen: 1, recordsRejected: 1 });
     expect(out.issues[0]!.reason).toMatch(/refers to itself/);
+  });
+});
+
+describe('hostile nesting', () => {
+  it('rejects elements nested past the limit and keeps the next record', async () => {
+    let deep: Node = { el: 'Leaf', children: [{ text: 'x' }] };
+    for (let i = 0; i < 100; i++) deep = { el: `L${i % 3}`, children: [deep] };
+    const w = new ChunkWriter();
+    w.addRecord(1, { el: 'Event', children: [{ el: 'EventData', children: [deep] }] });
+    w.addRecord(2, { el: 'Event', children: [{ el: 'System', children: [{ el: 'EventID', children: [{ text: '4' }] }] }] });
+    const out = await readAll(file('deep.evtx', evtxFile([w.finish()])));
+    expect(ids(out.events)).toEqual([2]);
+    expect(out.issues.map((i) => [i.recordId, i.reason])).toEqual([[1, 'record could not be parsed: elements nested too deeply']]);
+  });
+
+  it('rejects BinXml values nested inside each other past the limit', async () => {
+    const t: Template = { id: 1, body: { el: 'Wrap', children: [{ sub: 0, type: 0x21 }] } };
+    let value: Value = V.string('core');
+    for (let i = 0; i < 20; i++) value = V.binxml({ instance: t, values: [value] });
+    const w = new ChunkWriter();
+    w.addRecord(1, { el: 'Event', children: [{ el: 'UserData', children: [{ instance: t, values: [value] }] }] });
+    const out = await readAll(file('nested.evtx', evtxFile([w.finish()])));
+    expect(out.events).toEqual([]);
+    expect(out.summary).toMatchObject({ recordsSeen: 1, recordsRejected: 1 });
+    expect(out.issues[0]!.reason).toMatch(/nested too deeply/);
   });
 });
 
