@@ -178,7 +178,8 @@ describe('hostile nesting', () => {
     w.addRecord(2, { el: 'Event', children: [{ el: 'System', children: [{ el: 'EventID', children: [{ text: '4' }] }] }] });
     const out = await readAll(file('deep.evtx', evtxFile([w.finish()])));
     expect(ids(out.events)).toEqual([2]);
-    expect(out.issues.map((i) => [i.recordId, i.reason])).toEqual([[1, 'record could not be parsed: elements nested too deeply']]);
+    expect(out.issues.map((i) => i.recordId)).toEqual([1]);
+    expect(out.issues[0]!.reason).toMatch(/^record could not be parsed: elements nested too deeply \(at byte 0x[0-9a-f]+\)$/);
   });
 
   it('rejects BinXml values nested inside each other past the limit', async () => {

@@ -1,4 +1,4 @@
-import { BinXmlReader } from './binxml';
+import { BinXmlError, BinXmlReader } from './binxml';
 import * as bytes from './bytes';
 import { crc32 } from './crc32';
 import { EventFlattener } from './event-flattener';
@@ -225,7 +225,9 @@ function readRecord(
     return true;
   } catch (e) {
     result.rejected++;
-    const why = e instanceof Error ? e.message : String(e);
+    // Where in the file the BinXml went wrong, for a look with a hex editor.
+    const at = e instanceof BinXmlError && e.offset > 0 ? ` (at byte 0x${(fileOffset + e.offset).toString(16)})` : '';
+    const why = (e instanceof Error ? e.message : String(e)) + at;
     issue(pos, recovered ? `slack record could not be parsed: ${why}` : `record could not be parsed: ${why}`, 'record', 1, recordId);
     return false;
   }
