@@ -1,7 +1,8 @@
 import type { RegisterCommand } from '../command';
 import { registerCase } from './case';
+import { registerEvtx } from './evtx';
 import { registerIntel } from './intel';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerIntel, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerEvtx, registerIntel, registerServe];
