@@ -24,6 +24,8 @@ export interface SourceInfo {
   columns: ColumnInfo[];
   byName: Map<string, ColumnInfo>;
   byLower: Map<string, ColumnInfo>;
+  /** Lower-case with spaces removed: Defender's EventData says "Threat Name" where Sigma says ThreatName. */
+  bySquashed: Map<string, ColumnInfo>;
   /** events.dataset -> rows, for this source's events (all, not only new ones). */
   datasets: Map<string, number>;
   events: number;
@@ -36,6 +38,10 @@ export interface SourceInfo {
 export interface Catalog {
   sources: SourceInfo[];
   watermark?: bigint;
+}
+
+export function squash(name: string): string {
+  return name.toLowerCase().replace(/ /g, '');
 }
 
 export function quoteIdent(name: string): string {
@@ -98,11 +104,16 @@ export async function readCatalog(conn: DuckDBConnection, opts: CatalogOptions =
       columns,
       byName: new Map(columns.map((c) => [c.name, c])),
       byLower: new Map(),
+      bySquashed: new Map(),
       datasets: new Map(),
       events: 0,
       newEvents: 0,
     };
-    for (const c of columns) if (!info.byLower.has(c.name.toLowerCase())) info.byLower.set(c.name.toLowerCase(), c);
+    for (const c of columns) {
+      if (!info.byLower.has(c.name.toLowerCase())) info.byLower.set(c.name.toLowerCase(), c);
+      const sq = squash(c.name);
+      if (!info.bySquashed.has(sq)) info.bySquashed.set(sq, c);
+    }
     for (const d of dsRows) {
       if (num(d.source_id) !== id) continue;
       info.datasets.set(String(d.dataset), num(d.n));

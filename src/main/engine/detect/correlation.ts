@@ -133,21 +133,24 @@ async function runOne(
     if (ruleIdx === undefined) continue;
     for (const g of plan.groups) {
       if (!g.rules.some((r) => r.index === ruleIdx)) continue;
-      const colExpr = (field: string | undefined): string => {
-        if (field === undefined) return 'NULL';
-        const c = resolveColumn(field, g.variant, g.source);
-        if (c) return `CAST(s.${quoteIdent(c.name)} AS VARCHAR)`;
-        const core = (CORE_COLUMNS as readonly string[]).find((k) => k === field.toLowerCase());
-        return core ? `CAST(e.${quoteIdent(core)} AS VARCHAR)` : 'NULL';
-      };
-      const cols = groupBy.map((f) => colExpr(fieldFor(f)));
-      await conn.run(
-        `INSERT INTO ${EV} SELECT $ref, e.id, e.ts${cols.map((c) => `, ${c}`).join('')}, ${colExpr(valueField ? fieldFor(valueField) : undefined)}
-         FROM loupe_detect_hits h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid
-         JOIN ${quoteIdent(g.source.table)} s ON s.rid = h.rid
-         WHERE h.rule_idx = $rule AND h.group_idx = $grp AND e.ts IS NOT NULL`,
-        { ref: ri, rule: ruleIdx, grp: g.index },
-      );
+      for (const m of g.members) {
+        if (!m.bound.has(ruleIdx)) continue;
+        const colExpr = (field: string | undefined): string => {
+          if (field === undefined) return 'NULL';
+          const c = resolveColumn(field, g.variant, m.source);
+          if (c) return `CAST(s.${quoteIdent(c.name)} AS VARCHAR)`;
+          const core = (CORE_COLUMNS as readonly string[]).find((k) => k === field.toLowerCase());
+          return core ? `CAST(e.${quoteIdent(core)} AS VARCHAR)` : 'NULL';
+        };
+        const cols = groupBy.map((f) => colExpr(fieldFor(f)));
+        await conn.run(
+          `INSERT INTO ${EV} SELECT $ref, e.id, e.ts${cols.map((c) => `, ${c}`).join('')}, ${colExpr(valueField ? fieldFor(valueField) : undefined)}
+           FROM loupe_detect_hits h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid
+           JOIN ${quoteIdent(m.source.table)} s ON s.rid = h.rid
+           WHERE h.rule_idx = $rule AND h.group_idx = $grp AND h.source_id = $sid AND e.ts IS NOT NULL`,
+          { ref: ri, rule: ruleIdx, grp: g.index, sid: m.source.id },
+        );
+      }
     }
   }
   const span = timespanSeconds(s.timespan);

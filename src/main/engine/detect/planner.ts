@@ -5,34 +5,45 @@ import type { CompiledDetection, RuleSet } from './rule-loader';
 import { bindExpr, resolveColumn } from './sql-compiler';
 
 /**
- * Which rules run where. For every source and every logsource variant that
- * has rows in it, the rules of that variant form one group: one scan of the
- * source builds the group's working table, and the group's rules are
- * evaluated over it together.
+ * Which rules run where. A group is one logsource variant (Sysmon 1,
+ * Security 4688, dataset zeek.conn ...): the rows every source holds of it
+ * are gathered into one working table (one scan per source), and the
+ * group's rules are evaluated over that table together.
+ *
+ * Binding per source decides applicability: a rule whose expression folds
+ * to FALSE once the source's absent fields are taken out cannot match
+ * there, and is reported (not run) for that source.
  */
 
 export interface PlannedRule {
   /** Index into RuleSet.detections. */
   index: number;
   det: CompiledDetection;
-  /** The rule bound to this source: absent fields folded away. */
-  expr: Expr;
+  /** Sources of the group the rule applies to. */
+  sources: number[];
 }
 
-export interface PlanGroup {
-  /** Position in Plan.groups; stored with each hit so correlation can re-resolve fields. */
-  index: number;
+export interface PlanMember {
   source: SourceInfo;
-  variant: LogsourceVariant;
-  rules: PlannedRule[];
   /** Rows of the source this variant selects, from the census (an upper bound when event codes filter further). */
   rows: number;
-  /** Whether the working table must join events (dataset/event_code filter, keywords, watermark). */
+  /** Whether building the rows must join events (dataset/event_code filter, keywords, watermark). */
   joinEvents: boolean;
   /** Whether the Windows Channel/EventID filter can be skipped (every row qualifies). */
   allRows: boolean;
   /** Whether every one of the source's events is of the variant's datasets. */
   allDatasets: boolean;
+  /** Each applicable rule bound to this source (absent fields folded away): the per-rule mode runs these. */
+  bound: Map<number, Expr>;
+}
+
+export interface PlanGroup {
+  /** Position in Plan.groups; stored with each hit so correlation can re-resolve fields. */
+  index: number;
+  variant: LogsourceVariant;
+  members: PlanMember[];
+  rules: PlannedRule[];
+  rows: number;
 }
 
 export interface NotApplicable {
@@ -78,10 +89,12 @@ function datasetRows(source: SourceInfo, v: LogsourceVariant): { rows: number; a
 
 export function planRun(catalog: Catalog, rules: RuleSet): Plan {
   const groups = new Map<string, PlanGroup>();
+  const ruleInGroup = new Map<string, PlannedRule>();
   const notApplicable: NotApplicable[] = [];
   for (const source of catalog.sources) {
     if (source.newEvents === 0) continue;
     const partial = source.newEvents < source.events;
+    const members = new Map<string, PlanMember>();
     rules.detections.forEach((det, index) => {
       for (const variant of det.variants) {
         const isWindows = variant.channels !== undefined;
@@ -99,30 +112,35 @@ export function planRun(catalog: Catalog, rules: RuleSet): Plan {
           }
         }
         const missing = new Set<string>();
-        const kwAvailable = true;
-        const expr = bindExpr(det.expr, resolve, { available: kwAvailable }, missing);
-        if (expr.t === 'const' && !expr.v) {
+        const bound = bindExpr(det.expr, resolve, { available: true }, missing);
+        if (bound.t === 'const' && !bound.v) {
           notApplicable.push({ ruleId: det.record.id, sourceId: source.id, target: variant.label, reason: `source lacks ${[...missing].join(', ') || 'the fields the rule needs'}` });
           continue;
         }
-        const key = `${source.id}|${variantKey(variant)}`;
-        let g = groups.get(key);
+        const vkey = variantKey(variant);
+        let g = groups.get(vkey);
         if (!g) {
-          const needsDatasetFilter = !isWindows && (!coverage.all || (variant.eventCodes?.length ?? 0) > 0);
-          g = {
-            index: groups.size,
-            source,
-            variant,
-            rules: [],
-            rows: coverage.rows,
-            joinEvents: needsDatasetFilter || partial,
-            allRows: isWindows && coverage.all,
-            allDatasets: !isWindows && coverage.all,
-          };
-          groups.set(key, g);
+          g = { index: groups.size, variant, members: [], rules: [], rows: 0 };
+          groups.set(vkey, g);
         }
-        if (hasKeywords(expr)) g.joinEvents = true;
-        g.rules.push({ index, det, expr });
+        let m = members.get(vkey);
+        if (!m) {
+          const needsDatasetFilter = !isWindows && (!coverage.all || (variant.eventCodes?.length ?? 0) > 0);
+          m = { source, rows: coverage.rows, joinEvents: needsDatasetFilter || partial, allRows: isWindows && coverage.all, allDatasets: !isWindows && coverage.all, bound: new Map() };
+          members.set(vkey, m);
+          g.members.push(m);
+          g.rows += coverage.rows;
+        }
+        if (hasKeywords(bound)) m.joinEvents = true;
+        m.bound.set(index, bound);
+        const rkey = `${vkey}|${index}`;
+        let pr = ruleInGroup.get(rkey);
+        if (!pr) {
+          pr = { index, det, sources: [] };
+          ruleInGroup.set(rkey, pr);
+          g.rules.push(pr);
+        }
+        pr.sources.push(source.id);
       }
     });
   }

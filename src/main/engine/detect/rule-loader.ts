@@ -86,7 +86,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 /** Parse one file's text into documents. Pure: no IO, so tests feed it strings. */
 export function parseRuleText(text: string, path: string, opts: LoadOptions = {}): ParsedDoc[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const out: ParsedDoc[] = [];
   if (!Array.isArray(docs)) return out;
   let global: Record<string, unknown> | undefined;

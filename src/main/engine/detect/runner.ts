@@ -1,9 +1,11 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { readCatalog, quoteIdent, type Catalog } from './catalog';
 import { runCorrelations, type CorrelationHit } from './correlation';
-import { planRun, type NotApplicable, type Plan, type PlanGroup, type PlannedRule } from './planner';
+import type { ColumnInfo } from './catalog';
+import type { Expr } from './ir';
+import { planRun, type NotApplicable, type Plan, type PlanGroup, type PlanMember } from './planner';
 import type { RuleSet } from './rule-loader';
-import { DETECT_MACROS, GroupSql, WorkingColumns, resolveColumn } from './sql-compiler';
+import { bindExpr, DETECT_MACROS, GroupSql, WorkingColumns } from './sql-compiler';
 
 /**
  * Running a rule set over a case. Base rules run group by group (one
@@ -38,14 +40,15 @@ export interface RuleHits {
 
 export interface RuleFailure {
   ruleId: string;
-  sourceId: number;
+  /** The logsource variant whose statement failed. */
+  target: string;
   reason: string;
 }
 
 export interface GroupTiming {
-  sourceId: number;
-  table: string;
   target: string;
+  /** Sources whose rows fed this group's working table. */
+  sources: number;
   rules: number;
   rows: number;
   /** Building the working table (the one scan of the source). */
@@ -86,13 +89,13 @@ function checkCancel(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Cancelled('detection run cancelled');
 }
 
-/** Filter of a group's rows: the WHERE clause over the source (alias s) and events (alias e). */
-function rowFilter(g: PlanGroup, catalog: Catalog, params: Record<string, DuckDBValue>): { join: string; where: string[] } {
+/** Filter of a member's rows: the WHERE clause over the source (alias s) and events (alias e). */
+function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record<string, DuckDBValue>): { join: string; where: string[] } {
   const where: string[] = [];
   let join = '';
   const v = g.variant;
-  if (v.channels !== undefined && !g.allRows) {
-    const ch = g.source.byLower.get('channel');
+  if (v.channels !== undefined && !m.allRows) {
+    const ch = m.source.byLower.get('channel');
     if (v.channels.length > 0 && ch) {
       const names = v.channels.map((c, i) => {
         params[`ch${i}`] = c.toLowerCase();
@@ -100,7 +103,7 @@ function rowFilter(g: PlanGroup, catalog: Catalog, params: Record<string, DuckDB
       });
       where.push(`lower(CAST(s.${quoteIdent(ch.name)} AS VARCHAR)) IN (${names.join(', ')})`);
     }
-    const eid = g.source.byLower.get('eventid');
+    const eid = m.source.byLower.get('eventid');
     if (v.eventIds && eid) {
       const ids = v.eventIds.map((id, i) => {
         params[`id${i}`] = id;
@@ -109,10 +112,10 @@ function rowFilter(g: PlanGroup, catalog: Catalog, params: Record<string, DuckDB
       where.push(`TRY_CAST(s.${quoteIdent(eid.name)} AS BIGINT) IN (${ids.join(', ')})`);
     }
   }
-  if (g.joinEvents) {
-    params.sid = g.source.id;
+  if (m.joinEvents) {
+    params.sid = m.source.id;
     join = ` JOIN events e ON e.source_id = $sid AND e.rid = s.rid`;
-    if (v.datasets && !g.allDatasets) {
+    if (v.datasets && !m.allDatasets) {
       const ds = v.datasets.map((d, i) => {
         params[`ds${i}`] = d;
         return `$ds${i}`;
@@ -126,7 +129,7 @@ function rowFilter(g: PlanGroup, catalog: Catalog, params: Record<string, DuckDB
       });
       where.push(`lower(e.event_code) IN (${codes.join(', ')})`);
     }
-    if (catalog.watermark !== undefined && g.source.newEvents < g.source.events) {
+    if (catalog.watermark !== undefined && m.source.newEvents < m.source.events) {
       params.wm = catalog.watermark;
       where.push('e.id > $wm');
     }
@@ -137,12 +140,6 @@ function rowFilter(g: PlanGroup, catalog: Catalog, params: Record<string, DuckDB
 export async function ensureDetectTables(conn: DuckDBConnection): Promise<void> {
   for (const m of DETECT_MACROS) await conn.run(m);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${HITS} (source_id INTEGER, rid BIGINT, rule_idx INTEGER, group_idx INTEGER)`);
-}
-
-interface Statement {
-  rules: PlannedRule[];
-  sql: GroupSql;
-  preds: string[];
 }
 
 export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: RunOptions = {}): Promise<RunResult> {
@@ -157,7 +154,7 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
   await ensureDetectTables(conn);
   const failures: RuleFailure[] = [];
   const groupTimings: GroupTiming[] = [];
-  const ruleTimings: RuleTiming[] = [];
+  const ruleTimings = new Map<string, number>();
   const mode = opts.mode ?? 'grouped';
   const chunkSize = Math.max(1, opts.chunkSize ?? 400);
   let ruleRuns = 0;
@@ -166,7 +163,7 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
     for (let gi = 0; gi < plan.groups.length; gi++) {
       checkCancel(opts.signal);
       const g = plan.groups[gi] as PlanGroup;
-      opts.onProgress?.({ done: gi, total: plan.groups.length, label: `${g.source.table}: ${g.variant.label}` });
+      opts.onProgress?.({ done: gi, total: plan.groups.length, label: g.variant.label });
       const timing = mode === 'grouped' ? await runGroup(conn, catalog, g, chunkSize, failures) : await runGroupPerRule(conn, catalog, g, failures, ruleTimings, opts.signal);
       groupTimings.push(timing);
       ruleRuns += g.rules.length;
@@ -191,93 +188,124 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
       matchMs: tCollect - tPlan,
       correlationMs: tEnd - tCollect,
       groups: groupTimings,
-      rules: ruleTimings,
+      rules: [...ruleTimings].map(([ruleId, ms]) => ({ ruleId, ms })),
     },
     stats: { sources: catalog.sources.length, groups: plan.groups.length, ruleRuns, rowsExamined },
   };
 }
 
-function buildStatements(g: PlanGroup, rules: PlannedRule[], chunkSize: number, work: WorkingColumns): Statement[] {
-  const resolve = (f: string): ReturnType<typeof resolveColumn> => resolveColumn(f, g.variant, g.source);
-  const out: Statement[] = [];
+interface Stmt {
+  rules: { index: number; ruleId: string; expr: Expr; sources: number[] | null }[];
+  sql: GroupSql;
+  preds: string[];
+}
+
+function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingColumns): Stmt[] {
+  const out: Stmt[] = [];
   for (let i = 0; i < rules.length; i += chunkSize) {
     const chunk = rules.slice(i, i + chunkSize);
-    const sql = new GroupSql(resolve, work);
-    out.push({ rules: chunk, sql, preds: chunk.map((r) => sql.predicate(r.expr)) });
+    const sql = new GroupSql(work);
+    out.push({
+      rules: chunk,
+      sql,
+      // A rule that applies to only some sources of the group (fields-based logsources) is kept to them.
+      preds: chunk.map((r) => (r.sources ? `(sid IN (${r.sources.map((n) => String(Math.trunc(n))).join(', ')}) AND ${sql.predicate(r.expr)})` : sql.predicate(r.expr))),
+    });
   }
   return out;
 }
 
-function hitStatement(st: Statement, from: string, sourceId: number, groupIdx: number): string {
+function hitStatement(st: Stmt, from: string, groupIdx: number): string {
+  const only = st.rules.length === 1;
   const cases = st.rules.map((r, i) => `CASE WHEN ${st.preds[i]} THEN ${r.index} END`);
-  const list = st.rules.length === 1 ? `[${st.rules[0]?.index ?? 0}]` : `list_filter([${cases.join(', ')}], x -> x IS NOT NULL)`;
-  return `INSERT INTO ${HITS} SELECT ${sourceId}, rid, unnest(${list}), ${groupIdx} FROM ${from} WHERE ${st.preds.map((p) => `(${p})`).join(' OR ')}`;
+  const list = only ? `[${st.rules[0]?.index ?? 0}]` : `list_filter([${cases.join(', ')}], x -> x IS NOT NULL)`;
+  return `INSERT INTO ${HITS} SELECT sid, rid, unnest(${list}), ${groupIdx} FROM ${from} WHERE ${st.preds.map((p) => `(${p})`).join(' OR ')}`;
+}
+
+async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, work: WorkingColumns, table: string, members: PlanMember[]): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (${work.columns().join(', ')})`);
+  for (const m of members) {
+    const params: Record<string, DuckDBValue> = {};
+    const { join, where } = rowFilter(g, m, catalog, params);
+    const proj = [`${Math.trunc(m.source.id)} AS sid`, 's.rid AS rid', ...work.projection(m.source.id, 's', m.joinEvents ? 'e' : null)];
+    await conn.run(`INSERT INTO ${table} SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params);
+  }
 }
 
 async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, chunkSize: number, failures: RuleFailure[]): Promise<GroupTiming> {
-  const work = new WorkingColumns();
-  const statements = buildStatements(g, g.rules, chunkSize, work);
-  const fparams: Record<string, DuckDBValue> = {};
-  const { join, where } = rowFilter(g, catalog, fparams);
-  const proj = ['s.rid AS rid', ...work.projection('s', g.joinEvents ? 'e' : null)];
+  const work = new WorkingColumns(g.members.map((m) => ({ source: m.source, variant: g.variant })));
+  const allSources = g.members.length;
+  const rules: Stmt['rules'] = [];
+  for (const r of g.rules) {
+    // Bound against the union of the group's sources: a field no source has folds away here.
+    const expr = bindExpr(r.det.expr, (f) => (work.has(f) ? DUMMY_COLUMN : null), { available: true }, new Set());
+    if (expr.t === 'const' && !expr.v) continue;
+    rules.push({ index: r.index, ruleId: r.det.record.id, expr, sources: r.sources.length === allSources ? null : r.sources });
+  }
+  const statements = buildStatements(rules, chunkSize, work);
   const t0 = performance.now();
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE ${WORK} AS SELECT ${proj.join(', ')} FROM ${quoteIdent(g.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
-    fparams,
-  );
+  await fillWorkTable(conn, catalog, g, work, WORK, g.members);
   const t1 = performance.now();
-  for (const st of statements) await runIsolated(conn, st, g, WORK, failures);
+  for (const st of statements) await runIsolated(conn, st, g, WORK, failures, work);
   const t2 = performance.now();
   await conn.run(`DROP TABLE IF EXISTS ${WORK}`);
-  return { sourceId: g.source.id, table: g.source.table, target: g.variant.label, rules: g.rules.length, rows: g.rows, scanMs: t1 - t0, matchMs: t2 - t1 };
+  return { target: g.variant.label, sources: g.members.length, rules: rules.length, rows: g.rows, scanMs: t1 - t0, matchMs: t2 - t1 };
 }
+
+const DUMMY_COLUMN: ColumnInfo = { name: '', type: 'VARCHAR', kind: 'string' };
 
 /**
  * Run a statement; if DuckDB rejects it (a regex RE2 will not compile, a
  * cast it refuses), split it to find the rules at fault, record them as
  * failures and still run the others.
  */
-async function runIsolated(conn: DuckDBConnection, st: Statement, g: PlanGroup, from: string, failures: RuleFailure[]): Promise<void> {
+async function runIsolated(conn: DuckDBConnection, st: Stmt, g: PlanGroup, from: string, failures: RuleFailure[], work: WorkingColumns): Promise<void> {
   try {
-    await conn.run(hitStatement(st, from, g.source.id, g.index), st.sql.params);
+    await conn.run(hitStatement(st, from, g.index), st.sql.params);
   } catch (e) {
     if (st.rules.length === 1) {
-      const r = st.rules[0] as PlannedRule;
-      failures.push({ ruleId: r.det.record.id, sourceId: g.source.id, reason: (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'query failed' });
+      const r = st.rules[0] as Stmt['rules'][number];
+      failures.push({ ruleId: r.ruleId, target: g.variant.label, reason: (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'query failed' });
       return;
     }
     const half = Math.ceil(st.rules.length / 2);
-    const work = new WorkingColumns();
     for (const part of [st.rules.slice(0, half), st.rules.slice(half)]) {
-      const [sub] = buildStatements(g, part, part.length, work);
-      if (sub) await runIsolated(conn, sub, g, from, failures);
+      const [sub] = buildStatements(part, part.length, work);
+      if (sub) await runIsolated(conn, sub, g, from, failures, work);
     }
   }
 }
 
-/** One query per rule, each scanning the source itself: the reference the grouped mode is measured against. */
+/**
+ * One query per rule and source, straight on the source table: the
+ * reference the grouped mode is measured against, and exact per-rule times.
+ */
 async function runGroupPerRule(
   conn: DuckDBConnection,
   catalog: Catalog,
   g: PlanGroup,
   failures: RuleFailure[],
-  ruleTimings: RuleTiming[],
+  ruleTimings: Map<string, number>,
   signal: AbortSignal | undefined,
 ): Promise<GroupTiming> {
   const t0 = performance.now();
-  for (const rule of g.rules) {
-    checkCancel(signal);
-    const work = new WorkingColumns();
-    const [st] = buildStatements(g, [rule], 1, work);
-    if (!st) continue;
-    const { join, where } = rowFilter(g, catalog, st.sql.params);
-    const proj = ['s.rid AS rid', ...work.projection('s', g.joinEvents ? 'e' : null)];
-    const from = `(SELECT ${proj.join(', ')} FROM ${quoteIdent(g.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`;
-    const r0 = performance.now();
-    await runIsolated(conn, st, g, from, failures);
-    ruleTimings.push({ ruleId: rule.det.record.id, ms: performance.now() - r0 });
+  for (const m of g.members) {
+    for (const [index, expr] of m.bound) {
+      checkCancel(signal);
+      const det = g.rules.find((r) => r.index === index)?.det;
+      if (!det) continue;
+      const work = new WorkingColumns([{ source: m.source, variant: g.variant }]);
+      const [st] = buildStatements([{ index, ruleId: det.record.id, expr, sources: null }], 1, work);
+      if (!st) continue;
+      const { join, where } = rowFilter(g, m, catalog, st.sql.params);
+      const proj = [`${Math.trunc(m.source.id)} AS sid`, 's.rid AS rid', ...work.projection(m.source.id, 's', m.joinEvents ? 'e' : null)];
+      const from = `(SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`;
+      const r0 = performance.now();
+      await runIsolated(conn, st, g, from, failures, work);
+      ruleTimings.set(det.record.id, (ruleTimings.get(det.record.id) ?? 0) + performance.now() - r0);
+    }
   }
-  return { sourceId: g.source.id, table: g.source.table, target: g.variant.label, rules: g.rules.length, rows: g.rows, scanMs: 0, matchMs: performance.now() - t0 };
+  return { target: g.variant.label, sources: g.members.length, rules: g.rules.length, rows: g.rows, scanMs: 0, matchMs: performance.now() - t0 };
 }
 
 async function collectHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Catalog): Promise<RuleHits[]> {

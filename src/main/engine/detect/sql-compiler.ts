@@ -1,5 +1,5 @@
 import type { DuckDBValue } from '@duckdb/node-api';
-import { quoteIdent, type ColumnInfo, type SourceInfo } from './catalog';
+import { quoteIdent, squash, type ColumnInfo, type SourceInfo } from './catalog';
 import { fold, FALSE, TRUE, type Atom, type Expr } from './ir';
 import type { LogsourceVariant } from './logsource-map';
 
@@ -44,7 +44,7 @@ export function resolveColumn(field: string, variant: LogsourceVariant, source: 
   const direct = lookup(source, field);
   if (direct) return direct;
   const alt = altSpelling(field);
-  return (alt && lookup(source, alt)) || null;
+  return (alt && lookup(source, alt)) || source.bySquashed.get(squash(field)) || null;
 }
 
 export interface KeywordTargets {
@@ -81,37 +81,139 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
   return fold(walk(e));
 }
 
+const MIN_IN_LIST = 3;
+const MIN_ALTERNATION = Number.POSITIVE_INFINITY;
+
+function reEscape(s: string): string {
+  return s.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
+}
+
+/** A string atom as an RE2 fragment (over text that is already lower-cased when the atom is not cased). */
+export function atomToRegex(a: { op: string; value: string }): string {
+  switch (a.op) {
+    case 'contains':
+      return reEscape(a.value);
+    case 'prefix':
+      return `^${reEscape(a.value)}`;
+    case 'suffix':
+      return `${reEscape(a.value)}$`;
+    case 'eq':
+      return `^${reEscape(a.value)}$`;
+    default: {
+      // LIKE pattern with backslash escapes -> anchored regex.
+      let out = '^';
+      for (let i = 0; i < a.value.length; i++) {
+        const ch = a.value[i] as string;
+        if (ch === '\\' && i + 1 < a.value.length) out += reEscape(a.value[++i] as string);
+        else if (ch === '%') out += '.*';
+        else if (ch === '_') out += '.';
+        else out += reEscape(ch);
+      }
+      return `${out}$`;
+    }
+  }
+}
+
 interface ColSlot {
-  col: ColumnInfo;
+  key: string;
   idx: number;
+  kind: ColumnInfo['kind'];
+  /** SQL type of the c<n> column in the working table. */
+  type: string;
+  /** Each member source's column for this field, or null (NULL in its rows). */
+  cols: Map<number, ColumnInfo | null>;
   raw: boolean;
   low: boolean;
   text: boolean;
 }
 
-/** The working table's columns, shared by every statement of a group. */
+export interface WorkMember {
+  source: SourceInfo;
+  variant: LogsourceVariant;
+}
+
+/**
+ * The working table of one logsource variant, shared by every source that
+ * carries it: one column per Sigma field the rules test, filled from each
+ * source's own column for that field (names differ: id.orig_h / id_orig_h,
+ * Image / NewProcessName) or NULL where a source lacks it. A NULL column
+ * behaves exactly like the constant folding of an absent field, so one set
+ * of statements serves all sources: the cost of binding a large rule set
+ * is paid once per variant, not once per file of the case.
+ */
 export class WorkingColumns {
   readonly slots = new Map<string, ColSlot>();
   kwLow = false;
   kwRaw = false;
 
+  constructor(readonly members: WorkMember[]) {}
+
   get needsKeywords(): boolean {
     return this.kwLow || this.kwRaw;
   }
 
-  /** SELECT list of the working table (after `rid`), from the slots the predicates used. */
-  projection(srcAlias: string, eventsAlias: string | null): string[] {
+  /** Resolve a field in every member; undefined when none has it. */
+  has(field: string): boolean {
+    return this.members.some((m) => resolveColumn(field, m.variant, m.source) !== null);
+  }
+
+  slot(field: string): ColSlot {
+    const key = field.toLowerCase();
+    let s = this.slots.get(key);
+    if (s) return s;
+    const cols = new Map<number, ColumnInfo | null>();
+    const present: ColumnInfo[] = [];
+    for (const m of this.members) {
+      const c = resolveColumn(field, m.variant, m.source);
+      cols.set(m.source.id, c);
+      if (c) present.push(c);
+    }
+    if (present.length === 0) throw new Error(`internal: field ${field} was not bound`);
+    const kinds = new Set(present.map((c) => c.kind));
+    const types = new Set(present.map((c) => c.type));
+    let kind = present[0]?.kind ?? 'string';
+    let type = present[0]?.type ?? 'VARCHAR';
+    if (kinds.size > 1) {
+      kind = 'string';
+      type = 'VARCHAR';
+    } else if (types.size > 1) {
+      type = kind === 'number' ? 'DOUBLE' : kind === 'timestamp' ? 'TIMESTAMP' : 'VARCHAR';
+      if (kind !== 'number' && kind !== 'timestamp') kind = 'string';
+    }
+    if (kind === 'other') {
+      kind = 'string';
+      type = 'VARCHAR';
+    }
+    s = { key, idx: this.slots.size, kind, type, cols, raw: false, low: false, text: false };
+    this.slots.set(key, s);
+    return s;
+  }
+
+  /** Column definitions of the working table. */
+  columns(): string[] {
+    const out = ['sid INTEGER', 'rid BIGINT'];
+    for (const s of this.slots.values()) {
+      if (s.raw) out.push(`c${s.idx} ${s.type}`);
+      if (s.low) out.push(`l${s.idx} VARCHAR`);
+      if (s.text) out.push(`t${s.idx} VARCHAR`);
+    }
+    if (this.kwLow) out.push('km VARCHAR', 'kr VARCHAR');
+    if (this.kwRaw) out.push('kmr VARCHAR', 'krr VARCHAR');
+    return out;
+  }
+
+  /** SELECT list filling the working table from one member (source alias s, events alias e). */
+  projection(sourceId: number, srcAlias: string, eventsAlias: string | null): string[] {
     const out: string[] = [];
     for (const s of this.slots.values()) {
-      const ref = `${srcAlias}.${quoteIdent(s.col.name)}`;
-      if (s.raw) out.push(`${ref} AS c${s.idx}`);
-      if (s.low) out.push(`lower(CAST(${ref} AS VARCHAR)) AS l${s.idx}`);
-      if (s.text) out.push(`CAST(${ref} AS VARCHAR) AS t${s.idx}`);
+      const col = s.cols.get(sourceId) ?? null;
+      const ref = col ? `${srcAlias}.${quoteIdent(col.name)}` : null;
+      if (s.raw) out.push(ref === null ? `NULL::${s.type} AS c${s.idx}` : col?.type === s.type ? `${ref} AS c${s.idx}` : `TRY_CAST(${ref} AS ${s.type}) AS c${s.idx}`);
+      if (s.low) out.push(ref === null ? `NULL::VARCHAR AS l${s.idx}` : `lower(CAST(${ref} AS VARCHAR)) AS l${s.idx}`);
+      if (s.text) out.push(ref === null ? `NULL::VARCHAR AS t${s.idx}` : `CAST(${ref} AS VARCHAR) AS t${s.idx}`);
     }
-    if (eventsAlias) {
-      if (this.kwLow) out.push(`lower(${eventsAlias}.message) AS km`, `lower(${eventsAlias}.raw) AS kr`);
-      if (this.kwRaw) out.push(`${eventsAlias}.message AS kmr`, `${eventsAlias}.raw AS krr`);
-    }
+    if (this.kwLow) out.push(eventsAlias ? `lower(${eventsAlias}.message) AS km` : 'NULL::VARCHAR AS km', eventsAlias ? `lower(${eventsAlias}.raw) AS kr` : 'NULL::VARCHAR AS kr');
+    if (this.kwRaw) out.push(eventsAlias ? `${eventsAlias}.message AS kmr` : 'NULL::VARCHAR AS kmr', eventsAlias ? `${eventsAlias}.raw AS krr` : 'NULL::VARCHAR AS krr');
     return out;
   }
 }
@@ -126,10 +228,7 @@ export class GroupSql {
   private nextParam = 0;
   private readonly valueParams = new Map<string, string>();
 
-  constructor(
-    private readonly resolve: (f: string) => Resolved,
-    private readonly work: WorkingColumns,
-  ) {}
+  constructor(private readonly work: WorkingColumns) {}
 
   private param(v: DuckDBValue, key?: string): string {
     if (key !== undefined) {
@@ -143,14 +242,7 @@ export class GroupSql {
   }
 
   private slot(field: string): ColSlot {
-    const col = this.resolve(field);
-    if (!col) throw new Error(`internal: field ${field} was not bound`);
-    let s = this.work.slots.get(col.name);
-    if (!s) {
-      s = { col, idx: this.work.slots.size, raw: false, low: false, text: false };
-      this.work.slots.set(col.name, s);
-    }
-    return s;
+    return this.work.slot(field);
   }
 
   private raw(field: string): string {
@@ -167,7 +259,7 @@ export class GroupSql {
 
   private text(field: string): string {
     const s = this.slot(field);
-    if (s.col.kind === 'string') {
+    if (s.kind === 'string') {
       s.raw = true;
       return `c${s.idx}`;
     }
@@ -191,13 +283,62 @@ export class GroupSql {
       case 'and':
         return `(${e.xs.map((x) => this.predicate(x)).join(' AND ')})`;
       case 'or':
-        return `(${e.xs.map((x) => this.predicate(x)).join(' OR ')})`;
+        return this.orPredicate(e.xs);
       case 'not':
         // NULL (a field with no value) must count as "did not match", so NOT of it is true.
         return `((${this.predicate(e.x)}) IS NOT TRUE)`;
       case 'atom':
         return this.atom(e.a);
     }
+  }
+
+  /**
+   * A value list on one field (`Image|endswith: [20 names]`) is one test,
+   * not twenty: equality becomes IN, the others one RE2 alternation. RE2
+   * runs a DFA over the text once whatever the number of alternatives, and
+   * DuckDB binds one expression instead of twenty (binding, not scanning,
+   * dominated the cost of big rule sets on small sources).
+   */
+  private orPredicate(xs: Expr[]): string {
+    const buckets = new Map<string, Extract<Atom, { k: 'str' }>[]>();
+    const rest: Expr[] = [];
+    for (const x of xs) {
+      if (x.t === 'atom' && x.a.k === 'str') {
+        const key = `${x.a.field ?? ''}\u0000${x.a.cased}\u0000${x.a.op === 'eq' ? 'eq' : 're'}`;
+        buckets.set(key, [...(buckets.get(key) ?? []), x.a]);
+      } else rest.push(x);
+    }
+    const parts: string[] = [];
+    for (const atoms of buckets.values()) {
+      const first = atoms[0] as Extract<Atom, { k: 'str' }>;
+      // Measured: DuckDB compiles each regex when it binds the statement, and a
+      // 50-way alternation costs more to compile than 50 contains() cost to run
+      // on a small table; only large lists go to RE2.
+      if (atoms.length < (first.op === 'eq' ? MIN_IN_LIST : MIN_ALTERNATION)) {
+        for (const a of atoms) parts.push(this.atom(a));
+        continue;
+      }
+      const targets = this.strTargets(first.field, first.cased);
+      if (first.op === 'eq') {
+        const list = [...new Set(atoms.map((a) => a.value))].map((v) => this.strParam(v)).join(', ');
+        parts.push(targets.length === 1 ? `${targets[0]} IN (${list})` : `(${targets.map((t) => `${t} IN (${list})`).join(' OR ')})`);
+        continue;
+      }
+      const re = `(?s)(?:${[...new Set(atoms.map(atomToRegex))].join('|')})`;
+      const p = this.strParam(re);
+      parts.push(targets.length === 1 ? `regexp_matches(${targets[0]}, ${p})` : `(${targets.map((t) => `regexp_matches(${t}, ${p})`).join(' OR ')})`);
+    }
+    for (const x of rest) parts.push(this.predicate(x));
+    return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
+  }
+
+  private strTargets(field: string | null, cased: boolean): string[] {
+    if (field === null) {
+      if (cased) this.work.kwRaw = true;
+      else this.work.kwLow = true;
+      return cased ? ['kmr', 'krr'] : ['km', 'kr'];
+    }
+    return [cased ? this.text(field) : this.low(field)];
   }
 
   private strTest(target: string, op: string, value: string): string {
@@ -219,13 +360,8 @@ export class GroupSql {
   private atom(a: Atom): string {
     switch (a.k) {
       case 'str': {
-        if (a.field === null) {
-          const targets = a.cased ? ['kmr', 'krr'] : ['km', 'kr'];
-          if (a.cased) this.work.kwRaw = true;
-          else this.work.kwLow = true;
-          return `(${targets.map((t) => this.strTest(t, a.op, a.value)).join(' OR ')})`;
-        }
-        return this.strTest(a.cased ? this.text(a.field) : this.low(a.field), a.op, a.value);
+        const targets = this.strTargets(a.field, a.cased);
+        return targets.length === 1 ? this.strTest(targets[0] as string, a.op, a.value) : `(${targets.map((t) => this.strTest(t, a.op, a.value)).join(' OR ')})`;
       }
       case 're': {
         const on = a.flags;
@@ -240,7 +376,7 @@ export class GroupSql {
       }
       case 'numeq': {
         const s = this.slot(a.field);
-        if (s.col.kind === 'number') return `${this.raw(a.field)} = ${this.numParam(a.value)}`;
+        if (s.kind === 'number') return `${this.raw(a.field)} = ${this.numParam(a.value)}`;
         return `${this.low(a.field)} = ${this.strParam(String(a.value).toLowerCase())}`;
       }
       case 'cmp': {
@@ -248,10 +384,10 @@ export class GroupSql {
         const ops = { lt: '<', lte: '<=', gt: '>', gte: '>=', eq: '=' } as const;
         let target: string;
         if (a.part) {
-          const ts = s.col.kind === 'timestamp' ? this.raw(a.field) : `TRY_CAST(${this.text(a.field)} AS TIMESTAMP)`;
+          const ts = s.kind === 'timestamp' ? this.raw(a.field) : `TRY_CAST(${this.text(a.field)} AS TIMESTAMP)`;
           target = a.part === 'week' ? `week(${ts})` : `date_part('${a.part}', ${ts})`;
         } else {
-          target = s.col.kind === 'number' ? this.raw(a.field) : `TRY_CAST(${this.text(a.field)} AS DOUBLE)`;
+          target = s.kind === 'number' ? this.raw(a.field) : `TRY_CAST(${this.text(a.field)} AS DOUBLE)`;
         }
         return `${target} ${ops[a.op]} ${this.numParam(a.value)}`;
       }
