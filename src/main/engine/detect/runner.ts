@@ -223,12 +223,14 @@ function hitStatement(st: Stmt, from: string, groupIdx: number): string {
 }
 
 async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, work: WorkingColumns, table: string, members: PlanMember[]): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (${work.columns().join(', ')})`);
+  const cols = work.columns();
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (sid INTEGER, rid BIGINT${cols.map((c) => `, ${c}`).join('')})`);
   for (const m of members) {
     const params: Record<string, DuckDBValue> = {};
     const { join, where } = rowFilter(g, m, catalog, params);
     const proj = [`${Math.trunc(m.source.id)} AS sid`, 's.rid AS rid', ...work.projection(m.source.id, 's', m.joinEvents ? 'e' : null)];
-    await conn.run(`INSERT INTO ${table} SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params);
+    const inner = `SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    await conn.run(`INSERT INTO ${table} ${inner}`, params);
   }
 }
 

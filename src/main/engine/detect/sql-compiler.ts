@@ -82,7 +82,7 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
 }
 
 const MIN_IN_LIST = 3;
-const MIN_ALTERNATION = Number.POSITIVE_INFINITY;
+const MIN_ALTERNATION = 16;
 
 function reEscape(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
@@ -125,6 +125,9 @@ interface ColSlot {
   raw: boolean;
   low: boolean;
   text: boolean;
+  /** The value parsed as IPv4 (BIGINT) / IPv6 (8 hextets), once per row, for cidr tests. */
+  ip4: boolean;
+  ip6: boolean;
 }
 
 export interface WorkMember {
@@ -184,22 +187,29 @@ export class WorkingColumns {
       kind = 'string';
       type = 'VARCHAR';
     }
-    s = { key, idx: this.slots.size, kind, type, cols, raw: false, low: false, text: false };
+    s = { key, idx: this.slots.size, kind, type, cols, raw: false, low: false, text: false, ip4: false, ip6: false };
     this.slots.set(key, s);
     return s;
   }
 
-  /** Column definitions of the working table. */
+  /** Column definitions of the working table (after sid and the row key). */
   columns(): string[] {
-    const out = ['sid INTEGER', 'rid BIGINT'];
+    const out: string[] = [];
     for (const s of this.slots.values()) {
       if (s.raw) out.push(`c${s.idx} ${s.type}`);
       if (s.low) out.push(`l${s.idx} VARCHAR`);
       if (s.text) out.push(`t${s.idx} VARCHAR`);
+      if (s.ip4) out.push(`v4_${s.idx} BIGINT`);
+      if (s.ip6) out.push(`v6_${s.idx} INTEGER[]`);
     }
     if (this.kwLow) out.push('km VARCHAR', 'kr VARCHAR');
     if (this.kwRaw) out.push('kmr VARCHAR', 'krr VARCHAR');
     return out;
+  }
+
+  /** Names of the working table's value columns. */
+  columnNames(): string[] {
+    return this.columns().map((c) => c.split(' ')[0] as string);
   }
 
   /** SELECT list filling the working table from one member (source alias s, events alias e). */
@@ -211,6 +221,8 @@ export class WorkingColumns {
       if (s.raw) out.push(ref === null ? `NULL::${s.type} AS c${s.idx}` : col?.type === s.type ? `${ref} AS c${s.idx}` : `TRY_CAST(${ref} AS ${s.type}) AS c${s.idx}`);
       if (s.low) out.push(ref === null ? `NULL::VARCHAR AS l${s.idx}` : `lower(CAST(${ref} AS VARCHAR)) AS l${s.idx}`);
       if (s.text) out.push(ref === null ? `NULL::VARCHAR AS t${s.idx}` : `CAST(${ref} AS VARCHAR) AS t${s.idx}`);
+      if (s.ip4) out.push(ref === null ? `NULL::BIGINT AS v4_${s.idx}` : `loupe_ipv4(CAST(${ref} AS VARCHAR)) AS v4_${s.idx}`);
+      if (s.ip6) out.push(ref === null ? `NULL::INTEGER[] AS v6_${s.idx}` : `loupe_ipv6(CAST(${ref} AS VARCHAR)) AS v6_${s.idx}`);
     }
     if (this.kwLow) out.push(eventsAlias ? `lower(${eventsAlias}.message) AS km` : 'NULL::VARCHAR AS km', eventsAlias ? `lower(${eventsAlias}.raw) AS kr` : 'NULL::VARCHAR AS kr');
     if (this.kwRaw) out.push(eventsAlias ? `${eventsAlias}.message AS kmr` : 'NULL::VARCHAR AS kmr', eventsAlias ? `${eventsAlias}.raw AS krr` : 'NULL::VARCHAR AS krr');
@@ -311,9 +323,10 @@ export class GroupSql {
     const parts: string[] = [];
     for (const atoms of buckets.values()) {
       const first = atoms[0] as Extract<Atom, { k: 'str' }>;
-      // Measured: DuckDB compiles each regex when it binds the statement, and a
-      // 50-way alternation costs more to compile than 50 contains() cost to run
-      // on a small table; only large lists go to RE2.
+      // Measured: DuckDB compiles each regex when it binds the statement, so
+      // short lists stay as contains()/ends_with() (cheap to bind); long ones
+      // (1,000 emoji, windash permutations) go to one RE2 alternation, which
+      // scans each value once instead of once per alternative (5 s -> ms on 15k rows).
       if (atoms.length < (first.op === 'eq' ? MIN_IN_LIST : MIN_ALTERNATION)) {
         for (const a of atoms) parts.push(this.atom(a));
         continue;
@@ -396,12 +409,17 @@ export class GroupSql {
       case 'exists':
         return `${this.raw(a.field)} IS NOT NULL`;
       case 'cidr': {
-        const t = this.text(a.field);
-        if (a.family === 4) return `loupe_ipv4(${t}) BETWEEN ${this.numParam(a.lo)} AND ${this.numParam(a.hi)}`;
+        // The IP is parsed once per row in the working table; a cidr test is then integer compares.
+        const s = this.slot(a.field);
+        if (a.family === 4) {
+          s.ip4 = true;
+          return `v4_${s.idx} BETWEEN ${this.numParam(a.lo)} AND ${this.numParam(a.hi)}`;
+        }
+        s.ip6 = true;
+        const h = `v6_${s.idx}`;
         const parts: string[] = [];
         const full = Math.floor(a.prefix / 16);
         const rem = a.prefix % 16;
-        const h = `loupe_ipv6(${t})`;
         for (let i = 0; i < full; i++) parts.push(`${h}[${i + 1}] = ${this.numParam(a.hextets[i] as number)}`);
         if (rem > 0) parts.push(`(${h}[${full + 1}] >> ${16 - rem}) = ${this.numParam((a.hextets[full] as number) >> (16 - rem))}`);
         return parts.length === 0 ? `${h} IS NOT NULL` : `(${h} IS NOT NULL AND ${parts.join(' AND ')})`;

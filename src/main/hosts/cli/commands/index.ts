@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../command';
+import { registerRules } from './rules';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerRules];
