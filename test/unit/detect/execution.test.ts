@@ -58,6 +58,13 @@ describe('execution', () => {
     expect(grouped.result.timing.groups.length).toBe(2);
   });
 
+  it('per-field dictionaries do not change the result', async () => {
+    const a = await run(yaml, sources, { dictionary: 'always' });
+    const b = await run(yaml, sources, { dictionary: 'never' });
+    expect(a.result.hits).toEqual(b.result.hits);
+    expect(a.result.hits.length).toBe(3);
+  });
+
   it('chunking does not change the result', async () => {
     const a = await run(yaml, sources, { chunkSize: 1 });
     const b = await run(yaml, sources, { chunkSize: 100 });

@@ -47,8 +47,12 @@ describe.skipIf(corpusMissing(...SIGMA))('SigmaHQ rules', () => {
     const sources: FixtureSource[] = cases.map((c) => ({ dataset: 'windows', rows: c.events }));
     const fx = await buildCase(sources);
     try {
-      const res = await runRules(fx.conn, all);
+      const res = await runRules(fx.conn, all, { dictionary: 'never' });
       expect(res.failures).toEqual([]);
+      // Per-field dictionaries must not change a single hit.
+      const dict = await runRules(fx.conn, all, { dictionary: 'always' });
+      expect(dict.failures).toEqual([]);
+      expect(dict.hits).toEqual(res.hits);
       const hitIds = new Map(res.hits.map((h) => [h.ruleId, new Set(h.eventIds)]));
       const missed: string[] = [];
       cases.forEach((c, i) => {

@@ -5,7 +5,7 @@ import type { ColumnInfo } from './catalog';
 import type { Expr } from './ir';
 import { planRun, type NotApplicable, type Plan, type PlanGroup, type PlanMember } from './planner';
 import type { RuleSet } from './rule-loader';
-import { bindExpr, DETECT_MACROS, GroupSql, WorkingColumns } from './sql-compiler';
+import { bindExpr, DETECT_MACROS, GroupSql, WorkingColumns, type ColSlot } from './sql-compiler';
 
 /**
  * Running a rule set over a case. Base rules run group by group (one
@@ -28,6 +28,8 @@ export interface RunOptions {
   mode?: 'grouped' | 'per-rule';
   /** Rules per statement in grouped mode. Default 400. */
   chunkSize?: number;
+  /** Per-field dictionaries for low-cardinality fields (grouped mode): auto (default), always, never. */
+  dictionary?: 'auto' | 'always' | 'never';
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number; label: string }) => void;
 }
@@ -82,6 +84,12 @@ export interface RunResult {
 
 const HITS = 'loupe_detect_hits';
 const WORK = 'loupe_detect_work';
+const WORK_DICT = 'loupe_detect_work_dict';
+const DICT_PREFIX = 'loupe_detect_dict_';
+const DICT_MIN_ROWS = 5000;
+const DICT_MAX_DISTINCT_ABS = 5000;
+const DICT_MAX_DISTINCT_SHARE = 0.05;
+const DICT_CHUNK = 400;
 
 class Cancelled extends Error {}
 
@@ -164,13 +172,13 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
       checkCancel(opts.signal);
       const g = plan.groups[gi] as PlanGroup;
       opts.onProgress?.({ done: gi, total: plan.groups.length, label: g.variant.label });
-      const timing = mode === 'grouped' ? await runGroup(conn, catalog, g, chunkSize, failures) : await runGroupPerRule(conn, catalog, g, failures, ruleTimings, opts.signal);
+      const timing = mode === 'grouped' ? await runGroup(conn, catalog, g, chunkSize, failures, opts.dictionary ?? 'auto') : await runGroupPerRule(conn, catalog, g, failures, ruleTimings, opts.signal);
       groupTimings.push(timing);
       ruleRuns += g.rules.length;
       rowsExamined += g.rows;
     }
   } finally {
-    await conn.run(`DROP TABLE IF EXISTS ${WORK}`);
+    await dropWork(conn);
   }
   const hits = await collectHits(conn, ruleSet, catalog);
   const tCollect = performance.now();
@@ -234,7 +242,7 @@ async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGr
   }
 }
 
-async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, chunkSize: number, failures: RuleFailure[]): Promise<GroupTiming> {
+async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, chunkSize: number, failures: RuleFailure[], dictionary: 'auto' | 'always' | 'never'): Promise<GroupTiming> {
   const work = new WorkingColumns(g.members.map((m) => ({ source: m.source, variant: g.variant })));
   const allSources = g.members.length;
   const rules: Stmt['rules'] = [];
@@ -244,14 +252,121 @@ async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, 
     if (expr.t === 'const' && !expr.v) continue;
     rules.push({ index: r.index, ruleId: r.det.record.id, expr, sources: r.sources.length === allSources ? null : r.sources });
   }
-  const statements = buildStatements(rules, chunkSize, work);
+  let statements = buildStatements(rules, chunkSize, work);
   const t0 = performance.now();
   await fillWorkTable(conn, catalog, g, work, WORK, g.members);
+  let from = WORK;
+  if (dictionary !== 'never') {
+    const rewritten = await buildDictionaries(conn, work, rules, dictionary === 'always');
+    if (rewritten) {
+      statements = buildStatements(rewritten, chunkSize, work);
+      from = WORK_DICT;
+    }
+  }
   const t1 = performance.now();
-  for (const st of statements) await runIsolated(conn, st, g, WORK, failures, work);
+  for (const st of statements) await runIsolated(conn, st, g, from, failures, work);
   const t2 = performance.now();
-  await conn.run(`DROP TABLE IF EXISTS ${WORK}`);
+  await dropWork(conn);
   return { target: g.variant.label, sources: g.members.length, rules: rules.length, rows: g.rows, scanMs: t1 - t0, matchMs: t2 - t1 };
+}
+
+async function dropWork(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`DROP TABLE IF EXISTS ${WORK_DICT}`);
+  await conn.run(`DROP TABLE IF EXISTS ${WORK}`);
+  const dicts = (await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '${DICT_PREFIX}')`)).getRows();
+  for (const [t] of dicts) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(String(t))}`);
+}
+
+/**
+ * Per-field dictionaries. Fields like Image, ParentImage or OriginalFileName
+ * take a few hundred distinct values over hundreds of thousands of rows, and
+ * most rules open with a test on them. Every sub-expression that tests only
+ * one such field is evaluated once per distinct value; each row then carries
+ * the list of sub-expressions its value satisfies (m<n>), and the rule reads
+ * list_contains(m<n>, id) instead of running string functions per row.
+ * High-cardinality fields (CommandLine) stay row-level: AND short-circuit
+ * means they are only examined on rows the cheap tests let through.
+ */
+async function buildDictionaries(conn: DuckDBConnection, work: WorkingColumns, rules: Stmt['rules'], always: boolean): Promise<Stmt['rules'] | null> {
+  const slots = [...work.slots.values()].filter((sl) => work.slotColumns(sl).length > 0);
+  if (slots.length === 0) return null;
+  const stats = (
+    await conn.runAndReadAll(`SELECT count(*) AS n${slots.map((sl) => `, approx_count_distinct(${work.slotColumns(sl)[0]}) AS d${sl.idx}`).join('')} FROM ${WORK}`)
+  ).getRowObjects()[0];
+  const n = Number(stats?.n ?? 0);
+  if (!always && n < DICT_MIN_ROWS) return null;
+  const dictSlots = new Set(slots.filter((sl) => always || Number(stats?.[`d${sl.idx}`] ?? n) <= Math.max(DICT_MAX_DISTINCT_ABS, n * DICT_MAX_DISTINCT_SHARE)).map((sl) => sl.idx));
+  if (dictSlots.size === 0) return null;
+  // Which single slot a sub-expression tests (undefined: none or several, or not evaluable on a value alone).
+  const slotOf = (e: Expr): number | undefined | 'many' => {
+    switch (e.t) {
+      case 'const':
+        return undefined;
+      case 'bit':
+        return 'many';
+      case 'not':
+        return slotOf(e.x);
+      case 'and':
+      case 'or': {
+        let found: number | undefined;
+        for (const x of e.xs) {
+          const s2 = slotOf(x);
+          if (s2 === 'many') return 'many';
+          if (s2 === undefined) continue;
+          if (found !== undefined && found !== s2) return 'many';
+          found = s2;
+        }
+        return found;
+      }
+      case 'atom':
+        if (e.a.field === null || e.a.k === 'fieldref') return 'many';
+        return work.slot(e.a.field).idx;
+    }
+  };
+  const preds = new Map<number, Map<string, { id: number; expr: Expr }>>();
+  let nextId = 0;
+  const rewrite = (e: Expr): Expr => {
+    const sl = slotOf(e);
+    if (typeof sl === 'number' && dictSlots.has(sl) && e.t !== 'const') {
+      const key = JSON.stringify(e);
+      const m = preds.get(sl) ?? new Map<string, { id: number; expr: Expr }>();
+      preds.set(sl, m);
+      let p = m.get(key);
+      if (!p) {
+        p = { id: nextId++, expr: e };
+        m.set(key, p);
+      }
+      return { t: 'bit', col: `m${sl}`, id: p.id };
+    }
+    if (e.t === 'and' || e.t === 'or') return { t: e.t, xs: e.xs.map(rewrite) };
+    if (e.t === 'not') return { t: 'not', x: rewrite(e.x) };
+    return e;
+  };
+  const out = rules.map((r) => ({ ...r, expr: rewrite(r.expr) }));
+  if (preds.size === 0) return null;
+  const joins: string[] = [];
+  const cols: string[] = [];
+  for (const [idx, m] of preds) {
+    const sl = [...work.slots.values()].find((x) => x.idx === idx) as ColSlot;
+    const names = work.slotColumns(sl);
+    const table = `${DICT_PREFIX}${idx}`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT DISTINCT ${names.join(', ')} FROM ${WORK}`);
+    const list = [...m.values()];
+    const parts: string[] = [];
+    for (let i = 0; i < list.length; i += DICT_CHUNK) {
+      const chunk = list.slice(i, i + DICT_CHUNK);
+      const sql = new GroupSql(work);
+      const cases = chunk.map((p) => `CASE WHEN ${sql.predicate(p.expr)} THEN ${p.id} END`);
+      const col = `b${i / DICT_CHUNK}`;
+      await conn.run(`ALTER TABLE ${table} ADD COLUMN ${col} INTEGER[]`);
+      await conn.run(`UPDATE ${table} SET ${col} = list_filter([${cases.join(', ')}], x -> x IS NOT NULL)`, sql.params);
+      parts.push(`d${idx}.${col}`);
+    }
+    cols.push(`${parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`} AS m${idx}`);
+    joins.push(`LEFT JOIN ${table} d${idx} ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM d${idx}.${c}`).join(' AND ')}`);
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${WORK_DICT} AS SELECT w.*, ${cols.join(', ')} FROM ${WORK} w ${joins.join(' ')}`);
+  return out;
 }
 
 const DUMMY_COLUMN: ColumnInfo = { name: '', type: 'VARCHAR', kind: 'string' };

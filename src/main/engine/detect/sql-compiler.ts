@@ -63,6 +63,7 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
       case 'not':
         return { t: 'not', x: walk(x.x) };
       case 'const':
+      case 'bit':
         return x;
       case 'atom': {
         const a = x.a;
@@ -79,6 +80,24 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
     }
   };
   return fold(walk(e));
+}
+
+/** A rough evaluation cost, to order AND children. */
+function cost(e: Expr): number {
+  switch (e.t) {
+    case 'bit':
+    case 'const':
+      return 0;
+    case 'atom':
+      if (e.a.k === 'numeq' || e.a.k === 'null' || e.a.k === 'exists' || e.a.k === 'cmp') return 1;
+      if (e.a.k === 'str') return e.a.op === 'contains' || e.a.op === 'like' ? 3 : 2;
+      return 4;
+    case 'not':
+      return cost(e.x) + 0.5;
+    case 'and':
+    case 'or':
+      return e.xs.reduce((a, x) => a + cost(x), 0);
+  }
 }
 
 const MIN_IN_LIST = 3;
@@ -114,7 +133,7 @@ export function atomToRegex(a: { op: string; value: string }): string {
   }
 }
 
-interface ColSlot {
+export interface ColSlot {
   key: string;
   idx: number;
   kind: ColumnInfo['kind'];
@@ -207,6 +226,17 @@ export class WorkingColumns {
     return out;
   }
 
+  /** Working-table columns of one slot (all that its flags ask for). */
+  slotColumns(s: ColSlot): string[] {
+    const out: string[] = [];
+    if (s.raw) out.push(`c${s.idx}`);
+    if (s.low) out.push(`l${s.idx}`);
+    if (s.text) out.push(`t${s.idx}`);
+    if (s.ip4) out.push(`v4_${s.idx}`);
+    if (s.ip6) out.push(`v6_${s.idx}`);
+    return out;
+  }
+
   /** Names of the working table's value columns. */
   columnNames(): string[] {
     return this.columns().map((c) => c.split(' ')[0] as string);
@@ -293,7 +323,10 @@ export class GroupSql {
       case 'const':
         return e.v ? 'TRUE' : 'FALSE';
       case 'and':
-        return `(${e.xs.map((x) => this.predicate(x)).join(' AND ')})`;
+        // Cheapest tests first: DuckDB evaluates AND children left to right on the rows still in play.
+        return `(${[...e.xs].sort((a, b) => cost(a) - cost(b)).map((x) => this.predicate(x)).join(' AND ')})`;
+      case 'bit':
+        return `list_contains(${e.col}, ${Math.trunc(e.id)})`;
       case 'or':
         return this.orPredicate(e.xs);
       case 'not':
