@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { readCatalog, quoteIdent, type Catalog } from './catalog';
 import { runCorrelations, type CorrelationHit } from './correlation';
 import type { ColumnInfo } from './catalog';
@@ -84,12 +84,15 @@ export interface RunResult {
 
 const HITS = 'loupe_detect_hits';
 const WORK = 'loupe_detect_work';
-const WORK_DICT = 'loupe_detect_work_dict';
+const PAIRS = 'loupe_detect_pairs';
+const BIT_RULES = 'loupe_detect_bit_rules';
 const DICT_PREFIX = 'loupe_detect_dict_';
 const DICT_MIN_ROWS = 5000;
 const DICT_MAX_DISTINCT_ABS = 5000;
 const DICT_MAX_DISTINCT_SHARE = 0.05;
 const DICT_CHUNK = 400;
+/** A rule is indexed when its rarest necessary condition holds on at most this share of the rows. */
+const INDEX_MAX_SHARE = 0.05;
 
 class Cancelled extends Error {}
 
@@ -206,9 +209,11 @@ interface Stmt {
   rules: { index: number; ruleId: string; expr: Expr; sources: number[] | null }[];
   sql: GroupSql;
   preds: string[];
+  /** Evaluate over (row, candidate rule) pairs instead of rows (rules with an indexed necessary condition). */
+  pairs: boolean;
 }
 
-function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingColumns): Stmt[] {
+function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingColumns, pairs = false): Stmt[] {
   const out: Stmt[] = [];
   for (let i = 0; i < rules.length; i += chunkSize) {
     const chunk = rules.slice(i, i + chunkSize);
@@ -216,6 +221,7 @@ function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingC
     out.push({
       rules: chunk,
       sql,
+      pairs,
       // A rule that applies to only some sources of the group (fields-based logsources) is kept to them.
       preds: chunk.map((r) => (r.sources ? `(sid IN (${r.sources.map((n) => String(Math.trunc(n))).join(', ')}) AND ${sql.predicate(r.expr)})` : sql.predicate(r.expr))),
     });
@@ -224,10 +230,16 @@ function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingC
 }
 
 function hitStatement(st: Stmt, from: string, groupIdx: number): string {
-  const only = st.rules.length === 1;
+  if (st.pairs) {
+    // Each pair row names one candidate rule; only that rule's predicate is tested on it.
+    const where = st.rules.map((r, i) => `(cand = ${r.index} AND ${st.preds[i]})`).join(' OR ');
+    return `INSERT INTO ${HITS} SELECT sid, rid, cand, ${groupIdx} FROM ${PAIRS} WHERE ${where}`;
+  }
+  if (st.rules.length === 1) return `INSERT INTO ${HITS} SELECT sid, rid, ${st.rules[0]?.index ?? 0}, ${groupIdx} FROM ${from} WHERE ${st.preds[0]}`;
+  // Each predicate appears once (binding a large statement costs more than running it on
+  // small tables); unnest of an empty list yields no row, so non-matching rows vanish.
   const cases = st.rules.map((r, i) => `CASE WHEN ${st.preds[i]} THEN ${r.index} END`);
-  const list = only ? `[${st.rules[0]?.index ?? 0}]` : `list_filter([${cases.join(', ')}], x -> x IS NOT NULL)`;
-  return `INSERT INTO ${HITS} SELECT sid, rid, unnest(${list}), ${groupIdx} FROM ${from} WHERE ${st.preds.map((p) => `(${p})`).join(' OR ')}`;
+  return `INSERT INTO ${HITS} SELECT sid, rid, unnest(list_filter([${cases.join(', ')}], x -> x IS NOT NULL)), ${groupIdx} FROM ${from}`;
 }
 
 async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, work: WorkingColumns, table: string, members: PlanMember[]): Promise<void> {
@@ -255,12 +267,14 @@ async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, 
   let statements = buildStatements(rules, chunkSize, work);
   const t0 = performance.now();
   await fillWorkTable(conn, catalog, g, work, WORK, g.members);
-  let from = WORK;
+  const from = WORK;
   if (dictionary !== 'never') {
-    const rewritten = await buildDictionaries(conn, work, rules, dictionary === 'always');
-    if (rewritten) {
-      statements = buildStatements(rewritten, chunkSize, work);
-      from = WORK_DICT;
+    const indexed = await buildCandidateIndex(conn, work, rules, dictionary === 'always');
+    if (indexed && indexed.size > 0) {
+      statements = [
+        ...buildStatements(rules.filter((r) => indexed.has(r.index)), chunkSize, work, true),
+        ...buildStatements(rules.filter((r) => !indexed.has(r.index)), chunkSize, work),
+      ];
     }
   }
   const t1 = performance.now();
@@ -271,33 +285,35 @@ async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, 
 }
 
 async function dropWork(conn: DuckDBConnection): Promise<void> {
-  await conn.run(`DROP TABLE IF EXISTS ${WORK_DICT}`);
+  await conn.run(`DROP TABLE IF EXISTS ${PAIRS}`);
   await conn.run(`DROP TABLE IF EXISTS ${WORK}`);
+  await conn.run(`DROP TABLE IF EXISTS ${BIT_RULES}`);
   const dicts = (await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '${DICT_PREFIX}')`)).getRows();
   for (const [t] of dicts) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(String(t))}`);
 }
 
 /**
- * Per-field dictionaries. Fields like Image, ParentImage or OriginalFileName
- * take a few hundred distinct values over hundreds of thousands of rows, and
- * most rules open with a test on them. Every sub-expression that tests only
- * one such field is evaluated once per distinct value; each row then carries
- * the list of sub-expressions its value satisfies (m<n>), and the rule reads
- * list_contains(m<n>, id) instead of running string functions per row.
- * High-cardinality fields (CommandLine) stay row-level: AND short-circuit
- * means they are only examined on rows the cheap tests let through.
+ * A candidate index over low-cardinality fields (Image, ParentImage,
+ * OriginalFileName, User ...). Most rules can only match when one field
+ * takes one of a few values (`Image|endswith: \\certutil.exe`). Every
+ * single-field sub-expression is evaluated once per distinct value of its
+ * field; a rule whose necessary condition is such a sub-expression (or an
+ * OR of them) and is rare in this data (at most INDEX_MAX_SHARE of the rows)
+ * is "indexed": it is only evaluated on the rows its condition selects,
+ * as (row, candidate rule) pairs. The others run over every row as before.
+ * Returns the indexed rule indices, the pairs table being filled.
  */
-async function buildDictionaries(conn: DuckDBConnection, work: WorkingColumns, rules: Stmt['rules'], always: boolean): Promise<Stmt['rules'] | null> {
+async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns, rules: Stmt['rules'], always: boolean): Promise<Set<number> | null> {
   const slots = [...work.slots.values()].filter((sl) => work.slotColumns(sl).length > 0);
   if (slots.length === 0) return null;
   const stats = (
     await conn.runAndReadAll(`SELECT count(*) AS n${slots.map((sl) => `, approx_count_distinct(${work.slotColumns(sl)[0]}) AS d${sl.idx}`).join('')} FROM ${WORK}`)
   ).getRowObjects()[0];
   const n = Number(stats?.n ?? 0);
-  if (!always && n < DICT_MIN_ROWS) return null;
+  if (n === 0 || (!always && n < DICT_MIN_ROWS)) return null;
   const dictSlots = new Set(slots.filter((sl) => always || Number(stats?.[`d${sl.idx}`] ?? n) <= Math.max(DICT_MAX_DISTINCT_ABS, n * DICT_MAX_DISTINCT_SHARE)).map((sl) => sl.idx));
   if (dictSlots.size === 0) return null;
-  // Which single slot a sub-expression tests (undefined: none or several, or not evaluable on a value alone).
+  // The single dictionary slot a sub-expression tests, if it tests exactly one and needs nothing else.
   const slotOf = (e: Expr): number | undefined | 'many' => {
     switch (e.t) {
       case 'const':
@@ -323,35 +339,52 @@ async function buildDictionaries(conn: DuckDBConnection, work: WorkingColumns, r
         return work.slot(e.a.field).idx;
     }
   };
-  const preds = new Map<number, Map<string, { id: number; expr: Expr }>>();
-  let nextId = 0;
-  const rewrite = (e: Expr): Expr => {
-    const sl = slotOf(e);
-    if (typeof sl === 'number' && dictSlots.has(sl) && e.t !== 'const') {
-      const key = JSON.stringify(e);
-      const m = preds.get(sl) ?? new Map<string, { id: number; expr: Expr }>();
-      preds.set(sl, m);
-      let p = m.get(key);
-      if (!p) {
-        p = { id: nextId++, expr: e };
-        m.set(key, p);
-      }
-      return { t: 'bit', col: `m${sl}`, id: p.id };
+  // Necessary conditions, as single-slot sub-expressions: a rule needs one of them to hold.
+  const subs = new Map<string, { id: number; slot: number; expr: Expr }>();
+  const subId = (slot: number, e: Expr): number => {
+    const key = JSON.stringify(e);
+    let sub = subs.get(key);
+    if (!sub) {
+      sub = { id: subs.size, slot, expr: e };
+      subs.set(key, sub);
     }
-    if (e.t === 'and' || e.t === 'or') return { t: e.t, xs: e.xs.map(rewrite) };
-    if (e.t === 'not') return { t: 'not', x: rewrite(e.x) };
-    return e;
+    return sub.id;
   };
-  const out = rules.map((r) => ({ ...r, expr: rewrite(r.expr) }));
-  if (preds.size === 0) return null;
-  const joins: string[] = [];
-  const cols: string[] = [];
-  for (const [idx, m] of preds) {
-    const sl = [...work.slots.values()].find((x) => x.idx === idx) as ColSlot;
+  const need = (e: Expr): number[][] | null => {
+    // Alternatives: each inner list is one sufficient-to-consider set (an OR of sub-expressions).
+    const sl = slotOf(e);
+    if (typeof sl === 'number' && dictSlots.has(sl) && e.t !== 'const') return [[subId(sl, e)]];
+    if (e.t === 'or') {
+      let acc: number[] = [];
+      for (const x of e.xs) {
+        const alts = need(x);
+        if (!alts || alts.length === 0) return null;
+        acc = acc.concat(alts[0] as number[]);
+      }
+      return [acc];
+    }
+    if (e.t === 'and') {
+      const alts: number[][] = [];
+      for (const x of e.xs) alts.push(...(need(x) ?? []));
+      return alts.length ? alts : null;
+    }
+    return null;
+  };
+  const ruleAlts = new Map<number, number[][]>();
+  for (const r of rules) {
+    const alts = need(r.expr);
+    if (alts) ruleAlts.set(r.index, alts);
+  }
+  if (subs.size === 0) return null;
+  // Evaluate every sub-expression once per distinct value; count the rows each holds for.
+  const bySlot = new Map<number, { id: number; expr: Expr }[]>();
+  for (const sub of subs.values()) bySlot.set(sub.slot, [...(bySlot.get(sub.slot) ?? []), sub]);
+  const rowsOf = new Map<number, number>();
+  for (const [idx, list] of bySlot) {
+    const sl = slots.find((x) => x.idx === idx) as ColSlot;
     const names = work.slotColumns(sl);
     const table = `${DICT_PREFIX}${idx}`;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT DISTINCT ${names.join(', ')} FROM ${WORK}`);
-    const list = [...m.values()];
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT row_number() OVER () AS k, * FROM (SELECT ${names.join(', ')}, count(*) AS n FROM ${WORK} GROUP BY ALL)`);
     const parts: string[] = [];
     for (let i = 0; i < list.length; i += DICT_CHUNK) {
       const chunk = list.slice(i, i + DICT_CHUNK);
@@ -360,13 +393,50 @@ async function buildDictionaries(conn: DuckDBConnection, work: WorkingColumns, r
       const col = `b${i / DICT_CHUNK}`;
       await conn.run(`ALTER TABLE ${table} ADD COLUMN ${col} INTEGER[]`);
       await conn.run(`UPDATE ${table} SET ${col} = list_filter([${cases.join(', ')}], x -> x IS NOT NULL)`, sql.params);
-      parts.push(`d${idx}.${col}`);
+      parts.push(col);
     }
-    cols.push(`${parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`} AS m${idx}`);
-    joins.push(`LEFT JOIN ${table} d${idx} ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM d${idx}.${c}`).join(' AND ')}`);
+    await conn.run(`ALTER TABLE ${table} ADD COLUMN m INTEGER[]`);
+    await conn.run(`UPDATE ${table} SET m = ${parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`}`);
+    const freq = (await conn.runAndReadAll(`SELECT bit, sum(n) AS rows FROM (SELECT unnest(m) AS bit, n FROM ${table}) GROUP BY bit`)).getRows();
+    for (const [bit, rows] of freq) rowsOf.set(Number(bit), Number(rows));
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${WORK_DICT} AS SELECT w.*, ${cols.join(', ')} FROM ${WORK} w ${joins.join(' ')}`);
-  return out;
+  // Per rule, the rarest alternative; index it when rare enough.
+  const bitRules: [number, number][] = [];
+  const indexed = new Set<number>();
+  for (const [rule, alts] of ruleAlts) {
+    let best: number[] | undefined;
+    let bestRows = Number.POSITIVE_INFINITY;
+    for (const alt of alts) {
+      const rows = alt.reduce((a, b) => a + (rowsOf.get(b) ?? 0), 0);
+      if (rows < bestRows) {
+        best = alt;
+        bestRows = rows;
+      }
+    }
+    if (!best || (!always && bestRows > n * INDEX_MAX_SHARE)) continue;
+    indexed.add(rule);
+    for (const b of new Set(best)) bitRules.push([b, rule]);
+  }
+  if (indexed.size === 0) return indexed;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${BIT_RULES} AS SELECT unnest($bits::INTEGER[]) AS bit, unnest($owners::INTEGER[]) AS rule`, {
+    bits: listValue(bitRules.map((x) => x[0])),
+    owners: listValue(bitRules.map((x) => x[1])),
+  });
+  const selects: string[] = [];
+  for (const idx of bySlot.keys()) {
+    const sl = slots.find((x) => x.idx === idx) as ColSlot;
+    const names = work.slotColumns(sl);
+    const table = `${DICT_PREFIX}${idx}`;
+    const ct = `${DICT_PREFIX}c${idx}`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${ct} AS SELECT ${names.map((c) => `d.${c}`).join(', ')}, br.rule FROM (SELECT ${names.join(', ')}, unnest(m) AS bit FROM ${table}) d JOIN ${BIT_RULES} br ON br.bit = d.bit`);
+    selects.push(`SELECT w.*, c.rule AS cand FROM ${WORK} w JOIN ${ct} c ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM c.${c}`).join(' AND ')}`);
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS} AS SELECT DISTINCT ON (sid, rid, cand) * FROM (${selects.join(' UNION ALL ')})`);
+  if (process.env.LOUPE_DETECT_DEBUG) {
+    const np = (await conn.runAndReadAll(`SELECT count(*) FROM ${PAIRS}`)).getRows()[0]?.[0];
+    process.stderr.write(`index: ${indexed.size}/${rules.length} rules indexed, ${dictSlots.size} dictionary fields, ${String(np)} pairs over ${n} rows\n`);
+  }
+  return indexed;
 }
 
 const DUMMY_COLUMN: ColumnInfo = { name: '', type: 'VARCHAR', kind: 'string' };
@@ -388,7 +458,7 @@ async function runIsolated(conn: DuckDBConnection, st: Stmt, g: PlanGroup, from:
     const half = Math.ceil(st.rules.length / 2);
     for (const part of [st.rules.slice(0, half), st.rules.slice(half)]) {
       const [sub] = buildStatements(part, part.length, work);
-      if (sub) await runIsolated(conn, sub, g, from, failures, work);
+      if (sub) await runIsolated(conn, { ...sub, pairs: st.pairs }, g, from, failures, work);
     }
   }
 }
