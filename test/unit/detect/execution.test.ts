@@ -58,9 +58,9 @@ describe('execution', () => {
     expect(grouped.result.timing.groups.length).toBe(2);
   });
 
-  it('per-field dictionaries do not change the result', async () => {
-    const a = await run(yaml, sources, { dictionary: 'always' });
-    const b = await run(yaml, sources, { dictionary: 'never' });
+  it('the candidate index does not change the result', async () => {
+    const a = await run(yaml, sources, { index: 'always' });
+    const b = await run(yaml, sources, { index: 'never' });
     expect(a.result.hits).toEqual(b.result.hits);
     expect(a.result.hits.length).toBe(3);
   });

@@ -47,10 +47,10 @@ describe.skipIf(corpusMissing(...SIGMA))('SigmaHQ rules', () => {
     const sources: FixtureSource[] = cases.map((c) => ({ dataset: 'windows', rows: c.events }));
     const fx = await buildCase(sources);
     try {
-      const res = await runRules(fx.conn, all, { dictionary: 'never' });
+      const res = await runRules(fx.conn, all, { index: 'never' });
       expect(res.failures).toEqual([]);
-      // Per-field dictionaries must not change a single hit.
-      const dict = await runRules(fx.conn, all, { dictionary: 'always' });
+      // The candidate index must not change a single hit.
+      const dict = await runRules(fx.conn, all, { index: 'always' });
       expect(dict.failures).toEqual([]);
       expect(dict.hits).toEqual(res.hits);
       const hitIds = new Map(res.hits.map((h) => [h.ruleId, new Set(h.eventIds)]));

@@ -36,9 +36,7 @@ export type Expr =
   | { t: 'or'; xs: Expr[] }
   | { t: 'not'; x: Expr }
   | { t: 'atom'; a: Atom }
-  | { t: 'const'; v: boolean }
-  /** Execution only: "this row's value of one field satisfies sub-expression id", looked up in a per-field dictionary (runner). */
-  | { t: 'bit'; col: string; id: number };
+  | { t: 'const'; v: boolean };
 
 export const TRUE: Expr = { t: 'const', v: true };
 export const FALSE: Expr = { t: 'const', v: false };
@@ -74,7 +72,6 @@ export function fieldsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
       if (e.a.k === 'fieldref') out.add(e.a.other);
       break;
     case 'const':
-    case 'bit':
       break;
   }
   return out;
@@ -91,7 +88,6 @@ export function hasKeywords(e: Expr): boolean {
     case 'atom':
       return e.a.field === null;
     case 'const':
-    case 'bit':
       return false;
   }
 }

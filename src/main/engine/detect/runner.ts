@@ -5,7 +5,7 @@ import type { ColumnInfo } from './catalog';
 import type { Expr } from './ir';
 import { planRun, type NotApplicable, type Plan, type PlanGroup, type PlanMember } from './planner';
 import type { RuleSet } from './rule-loader';
-import { bindExpr, DETECT_MACROS, GroupSql, WorkingColumns, type ColSlot } from './sql-compiler';
+import { bindExpr, DETECT_MACROS, GroupSql, LARGE_GROUP_ROWS, MIN_ALTERNATION_LARGE, WorkingColumns, type ColSlot } from './sql-compiler';
 
 /**
  * Running a rule set over a case. Base rules run group by group (one
@@ -28,8 +28,12 @@ export interface RunOptions {
   mode?: 'grouped' | 'per-rule';
   /** Rules per statement in grouped mode. Default 400. */
   chunkSize?: number;
-  /** Per-field dictionaries for low-cardinality fields (grouped mode): auto (default), always, never. */
-  dictionary?: 'auto' | 'always' | 'never';
+  /**
+   * Candidate index over low-cardinality fields (grouped mode): auto (default: used on groups of
+   * 5,000 rows or more, for rules whose condition is rare), always (every rule it can serve;
+   * tests use it to prove it changes no hit), never.
+   */
+  index?: 'auto' | 'always' | 'never';
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number; label: string }) => void;
 }
@@ -175,7 +179,7 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
       checkCancel(opts.signal);
       const g = plan.groups[gi] as PlanGroup;
       opts.onProgress?.({ done: gi, total: plan.groups.length, label: g.variant.label });
-      const timing = mode === 'grouped' ? await runGroup(conn, catalog, g, chunkSize, failures, opts.dictionary ?? 'auto') : await runGroupPerRule(conn, catalog, g, failures, ruleTimings, opts.signal);
+      const timing = mode === 'grouped' ? await runGroup(conn, catalog, g, chunkSize, failures, opts.index ?? 'auto') : await runGroupPerRule(conn, catalog, g, failures, ruleTimings, opts.signal);
       groupTimings.push(timing);
       ruleRuns += g.rules.length;
       rowsExamined += g.rows;
@@ -213,11 +217,11 @@ interface Stmt {
   pairs: boolean;
 }
 
-function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingColumns, pairs = false): Stmt[] {
+function buildStatements(rules: Stmt['rules'], chunkSize: number, work: WorkingColumns, pairs = false, rows = 0): Stmt[] {
   const out: Stmt[] = [];
   for (let i = 0; i < rules.length; i += chunkSize) {
     const chunk = rules.slice(i, i + chunkSize);
-    const sql = new GroupSql(work);
+    const sql = rows >= LARGE_GROUP_ROWS && !pairs ? new GroupSql(work, MIN_ALTERNATION_LARGE) : new GroupSql(work);
     out.push({
       rules: chunk,
       sql,
@@ -254,7 +258,7 @@ async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGr
   }
 }
 
-async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, chunkSize: number, failures: RuleFailure[], dictionary: 'auto' | 'always' | 'never'): Promise<GroupTiming> {
+async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, chunkSize: number, failures: RuleFailure[], index: 'auto' | 'always' | 'never'): Promise<GroupTiming> {
   const work = new WorkingColumns(g.members.map((m) => ({ source: m.source, variant: g.variant })));
   const allSources = g.members.length;
   const rules: Stmt['rules'] = [];
@@ -264,21 +268,25 @@ async function runGroup(conn: DuckDBConnection, catalog: Catalog, g: PlanGroup, 
     if (expr.t === 'const' && !expr.v) continue;
     rules.push({ index: r.index, ruleId: r.det.record.id, expr, sources: r.sources.length === allSources ? null : r.sources });
   }
-  let statements = buildStatements(rules, chunkSize, work);
+  let statements = buildStatements(rules, chunkSize, work, false, g.rows);
   const t0 = performance.now();
   await fillWorkTable(conn, catalog, g, work, WORK, g.members);
   const from = WORK;
-  if (dictionary !== 'never') {
-    const indexed = await buildCandidateIndex(conn, work, rules, dictionary === 'always');
+  if (index !== 'never') {
+    const indexed = await buildCandidateIndex(conn, work, rules, index === 'always');
     if (indexed && indexed.size > 0) {
       statements = [
         ...buildStatements(rules.filter((r) => indexed.has(r.index)), chunkSize, work, true),
-        ...buildStatements(rules.filter((r) => !indexed.has(r.index)), chunkSize, work),
+        ...buildStatements(rules.filter((r) => !indexed.has(r.index)), chunkSize, work, false, g.rows),
       ];
     }
   }
   const t1 = performance.now();
-  for (const st of statements) await runIsolated(conn, st, g, from, failures, work);
+  for (const st of statements) {
+    const s0 = performance.now();
+    await runIsolated(conn, st, g, from, failures, work);
+    if (process.env.LOUPE_DETECT_DEBUG) process.stderr.write(`  ${g.variant.label}: ${st.pairs ? 'pairs' : 'rows'} statement, ${st.rules.length} rules, ${(performance.now() - s0).toFixed(0)} ms\n`);
+  }
   const t2 = performance.now();
   await dropWork(conn);
   return { target: g.variant.label, sources: g.members.length, rules: rules.length, rows: g.rows, scanMs: t1 - t0, matchMs: t2 - t1 };
@@ -318,8 +326,6 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     switch (e.t) {
       case 'const':
         return undefined;
-      case 'bit':
-        return 'many';
       case 'not':
         return slotOf(e.x);
       case 'and':

@@ -63,7 +63,6 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
       case 'not':
         return { t: 'not', x: walk(x.x) };
       case 'const':
-      case 'bit':
         return x;
       case 'atom': {
         const a = x.a;
@@ -85,7 +84,6 @@ export function bindExpr(e: Expr, resolve: (f: string) => Resolved, kw: KeywordT
 /** A rough evaluation cost, to order AND children. */
 function cost(e: Expr): number {
   switch (e.t) {
-    case 'bit':
     case 'const':
       return 0;
     case 'atom':
@@ -93,7 +91,8 @@ function cost(e: Expr): number {
       if (e.a.k === 'str') return e.a.op === 'contains' || e.a.op === 'like' ? 3 : 2;
       return 4;
     case 'not':
-      return cost(e.x) + 0.5;
+      // Filters (`not 1 of filter_*`) hold for almost every row: run them last, on the few rows the selections kept.
+      return cost(e.x) + 1000;
     case 'and':
     case 'or':
       return e.xs.reduce((a, x) => a + cost(x), 0);
@@ -102,6 +101,9 @@ function cost(e: Expr): number {
 
 const MIN_IN_LIST = 3;
 const MIN_ALTERNATION = 16;
+/** The alternation threshold for working tables of LARGE_GROUP_ROWS rows or more. */
+export const MIN_ALTERNATION_LARGE = 4;
+export const LARGE_GROUP_ROWS = 50_000;
 
 function reEscape(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
@@ -270,7 +272,15 @@ export class GroupSql {
   private nextParam = 0;
   private readonly valueParams = new Map<string, string>();
 
-  constructor(private readonly work: WorkingColumns) {}
+  /**
+   * @param minAlternation value lists at least this long on one field become one RE2 alternation.
+   * Compiling a regex costs at bind time, scanning with it saves at run time: big tables want a
+   * low threshold, small ones a high one (the runner picks by row count).
+   */
+  constructor(
+    private readonly work: WorkingColumns,
+    private readonly minAlternation = MIN_ALTERNATION,
+  ) {}
 
   private param(v: DuckDBValue, key?: string): string {
     if (key !== undefined) {
@@ -325,8 +335,7 @@ export class GroupSql {
       case 'and':
         // Cheapest tests first: DuckDB evaluates AND children left to right on the rows still in play.
         return `(${[...e.xs].sort((a, b) => cost(a) - cost(b)).map((x) => this.predicate(x)).join(' AND ')})`;
-      case 'bit':
-        return `list_contains(${e.col}, ${Math.trunc(e.id)})`;
+
       case 'or':
         return this.orPredicate(e.xs);
       case 'not':
@@ -360,7 +369,7 @@ export class GroupSql {
       // short lists stay as contains()/ends_with() (cheap to bind); long ones
       // (1,000 emoji, windash permutations) go to one RE2 alternation, which
       // scans each value once instead of once per alternative (5 s -> ms on 15k rows).
-      if (atoms.length < (first.op === 'eq' ? MIN_IN_LIST : MIN_ALTERNATION)) {
+      if (atoms.length < (first.op === 'eq' ? MIN_IN_LIST : this.minAlternation)) {
         for (const a of atoms) parts.push(this.atom(a));
         continue;
       }
