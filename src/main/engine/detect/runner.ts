@@ -94,6 +94,8 @@ const DICT_PREFIX = 'loupe_detect_dict_';
 const DICT_MIN_ROWS = 5000;
 const DICT_MAX_DISTINCT_ABS = 5000;
 const DICT_MAX_DISTINCT_SHARE = 0.05;
+/** Fields with at most this share of distinct values still pay to evaluate per value, for rules with nothing better. */
+const DICT_REPEAT_SHARE = 0.6;
 const DICT_CHUNK = 400;
 /** A rule is indexed when its rarest necessary condition holds on at most this share of the rows. */
 const INDEX_MAX_SHARE = 0.05;
@@ -319,8 +321,13 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
   ).getRowObjects()[0];
   const n = Number(stats?.n ?? 0);
   if (n === 0 || (!always && n < DICT_MIN_ROWS)) return null;
-  const dictSlots = new Set(slots.filter((sl) => always || Number(stats?.[`d${sl.idx}`] ?? n) <= Math.max(DICT_MAX_DISTINCT_ABS, n * DICT_MAX_DISTINCT_SHARE)).map((sl) => sl.idx));
-  if (dictSlots.size === 0) return null;
+  const distinct = (sl: ColSlot): number => Number(stats?.[`d${sl.idx}`] ?? n);
+  const dictSlots = new Set(slots.filter((sl) => always || distinct(sl) <= Math.max(DICT_MAX_DISTINCT_ABS, n * DICT_MAX_DISTINCT_SHARE)).map((sl) => sl.idx));
+  // Fields that repeat less (CommandLine) serve only rules no low-cardinality field can index:
+  // their conditions are then evaluated once per distinct value rather than once per row.
+  const repeatSlots = new Set(slots.filter((sl) => !dictSlots.has(sl.idx) && distinct(sl) <= n * DICT_REPEAT_SHARE).map((sl) => sl.idx));
+  if (dictSlots.size === 0 && repeatSlots.size === 0) return null;
+  let usable = dictSlots;
   // The single dictionary slot a sub-expression tests, if it tests exactly one and needs nothing else.
   const slotOf = (e: Expr): number | undefined | 'many' => {
     switch (e.t) {
@@ -359,7 +366,7 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
   const need = (e: Expr): number[][] | null => {
     // Alternatives: each inner list is one sufficient-to-consider set (an OR of sub-expressions).
     const sl = slotOf(e);
-    if (typeof sl === 'number' && dictSlots.has(sl) && e.t !== 'const') return [[subId(sl, e)]];
+    if (typeof sl === 'number' && usable.has(sl) && e.t !== 'const') return [[subId(sl, e)]];
     if (e.t === 'or') {
       let acc: number[] = [];
       for (const x of e.xs) {
@@ -378,6 +385,12 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
   };
   const ruleAlts = new Map<number, number[][]>();
   for (const r of rules) {
+    const alts = need(r.expr);
+    if (alts) ruleAlts.set(r.index, alts);
+  }
+  usable = repeatSlots;
+  for (const r of rules) {
+    if (ruleAlts.has(r.index)) continue;
     const alts = need(r.expr);
     if (alts) ruleAlts.set(r.index, alts);
   }
@@ -409,6 +422,7 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
   // Per rule, the rarest alternative; index it when rare enough.
   const bitRules: [number, number][] = [];
   const indexed = new Set<number>();
+  let frequent = 0;
   for (const [rule, alts] of ruleAlts) {
     let best: number[] | undefined;
     let bestRows = Number.POSITIVE_INFINITY;
@@ -419,7 +433,10 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
         bestRows = rows;
       }
     }
-    if (!best || (!always && bestRows > n * INDEX_MAX_SHARE)) continue;
+    if (!best || (!always && bestRows > n * INDEX_MAX_SHARE)) {
+      if (best) frequent++;
+      continue;
+    }
     indexed.add(rule);
     for (const b of new Set(best)) bitRules.push([b, rule]);
   }
@@ -428,19 +445,22 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     bits: listValue(bitRules.map((x) => x[0])),
     owners: listValue(bitRules.map((x) => x[1])),
   });
+  // Pairs: (row, candidate) from each field's dictionary, then the row's columns joined once.
+  const usedBits = new Set(bitRules.map((x) => x[0]));
   const selects: string[] = [];
-  for (const idx of bySlot.keys()) {
+  for (const [idx, list] of bySlot) {
+    if (!list.some((sub) => usedBits.has(sub.id))) continue;
     const sl = slots.find((x) => x.idx === idx) as ColSlot;
     const names = work.slotColumns(sl);
     const table = `${DICT_PREFIX}${idx}`;
     const ct = `${DICT_PREFIX}c${idx}`;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${ct} AS SELECT ${names.map((c) => `d.${c}`).join(', ')}, br.rule FROM (SELECT ${names.join(', ')}, unnest(m) AS bit FROM ${table}) d JOIN ${BIT_RULES} br ON br.bit = d.bit`);
-    selects.push(`SELECT w.*, c.rule AS cand FROM ${WORK} w JOIN ${ct} c ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM c.${c}`).join(' AND ')}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${ct} AS SELECT DISTINCT ${names.map((c) => `d.${c}`).join(', ')}, br.rule FROM (SELECT ${names.join(', ')}, unnest(m) AS bit FROM ${table}) d JOIN ${BIT_RULES} br ON br.bit = d.bit`);
+    selects.push(`SELECT w.sid, w.rid, c.rule AS cand FROM ${WORK} w JOIN ${ct} c ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM c.${c}`).join(' AND ')}`);
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS} AS SELECT DISTINCT ON (sid, rid, cand) * FROM (${selects.join(' UNION ALL ')})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS} AS SELECT w.*, p.cand FROM (SELECT DISTINCT sid, rid, cand FROM (${selects.join(' UNION ALL ')})) p JOIN ${WORK} w ON w.sid = p.sid AND w.rid = p.rid`);
   if (process.env.LOUPE_DETECT_DEBUG) {
     const np = (await conn.runAndReadAll(`SELECT count(*) FROM ${PAIRS}`)).getRows()[0]?.[0];
-    process.stderr.write(`index: ${indexed.size}/${rules.length} rules indexed, ${dictSlots.size} dictionary fields, ${String(np)} pairs over ${n} rows\n`);
+    process.stderr.write(`index: ${indexed.size}/${rules.length} rules indexed (${frequent} more have only frequent conditions, ${rules.length - ruleAlts.size} none), ${dictSlots.size}+${repeatSlots.size} dictionary fields, ${String(np)} pairs over ${n} rows\n`);
   }
   return indexed;
 }
