@@ -9,10 +9,11 @@ import { bindExpr, DETECT_MACROS, GroupSql, LARGE_GROUP_ROWS, MIN_ALTERNATION_LA
 
 /**
  * Running a rule set over a case. Base rules run group by group (one
- * working table per source x logsource variant, then one statement per
- * chunk of rules that returns rid plus the list of matching rules); their
- * hits land in a TEMP table, are joined once to events for event ids, and
- * feed the correlation rules.
+ * working table per logsource variant, filled by one scan of each source
+ * that has such rows; a candidate index for the rules it can serve; then
+ * one statement per chunk of rules that returns rid plus the matching
+ * rules); their hits land in a TEMP table, are joined once to events for
+ * event ids, and feed the correlation rules. docs/sigma.md has the why.
  */
 
 export interface RunOptions {

@@ -109,29 +109,6 @@ function reEscape(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
 }
 
-/** The longest literal run of a LIKE pattern (backslash-escaped), or '' when it has none. */
-function longestLiteral(pattern: string): string {
-  let best = '';
-  let cur = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string;
-    if (ch === '\\' && i + 1 < pattern.length) cur += pattern[++i];
-    else if (ch === '%' || ch === '_') {
-      if (cur.length > best.length) best = cur;
-      cur = '';
-    } else cur += ch;
-  }
-  return cur.length > best.length ? cur : best;
-}
-
-export function literalAlternation(lits: string[]): string {
-  return `(?s)(?:${[...new Set(lits)].map(reEscapeLiteral).join('|')})`;
-}
-
-function reEscapeLiteral(s: string): string {
-  return s.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
-}
-
 /** A string atom as an RE2 fragment (over text that is already lower-cased when the atom is not cased). */
 export function atomToRegex(a: { op: string; value: string }): string {
   switch (a.op) {
@@ -408,58 +385,6 @@ export class GroupSql {
     }
     for (const x of rest) parts.push(this.predicate(x));
     return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
-  }
-
-  /** Bind a pattern as a parameter of this statement (gates built by the runner). */
-  bindText(v: string): string {
-    return this.strParam(v);
-  }
-
-  /**
-   * Literals one of which must occur in one working-table column for the
-   * expression to hold (`contains: [a, b]` needs a or b), or null when no
-   * such set exists. The runner gates a batch of rules behind one RE2 test
-   * of the union of their literals: rows containing none of them skip the
-   * whole batch.
-   */
-  necessaryLiterals(e: Expr): { target: string; lits: string[] } | null {
-    switch (e.t) {
-      case 'atom': {
-        const a = e.a;
-        if (a.k !== 'str' || a.field === null) return null;
-        const lit = a.op === 'like' ? longestLiteral(a.value) : a.value;
-        if (!lit) return null;
-        return { target: a.cased ? this.text(a.field) : this.low(a.field), lits: [lit] };
-      }
-      case 'or': {
-        let target: string | undefined;
-        const lits: string[] = [];
-        for (const x of e.xs) {
-          const n = this.necessaryLiterals(x);
-          if (!n || (target !== undefined && n.target !== target)) return null;
-          target = n.target;
-          lits.push(...n.lits);
-        }
-        return target === undefined ? null : { target, lits };
-      }
-      case 'and': {
-        let best: { target: string; lits: string[] } | null = null;
-        let bestScore = -1;
-        for (const x of e.xs) {
-          const n = this.necessaryLiterals(x);
-          if (!n) continue;
-          // Longer literals are rarer: prefer the set whose shortest literal is longest.
-          const score = Math.min(...n.lits.map((l) => l.length));
-          if (score > bestScore) {
-            best = n;
-            bestScore = score;
-          }
-        }
-        return best;
-      }
-      default:
-        return null;
-    }
   }
 
   private strTargets(field: string | null, cased: boolean): string[] {
