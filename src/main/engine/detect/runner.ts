@@ -100,6 +100,8 @@ const DICT_REPEAT_SHARE = 0.6;
 const DICT_CHUNK = 400;
 /** A rule is indexed when its rarest necessary condition holds on at most this share of the rows. */
 const INDEX_MAX_SHARE = 0.05;
+/** Upper bound on (row, rule) pairs, as a multiple of the working table's rows. */
+const PAIRS_BUDGET = 3;
 
 class Cancelled extends Error {}
 
@@ -420,9 +422,9 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     const freq = (await conn.runAndReadAll(`SELECT bit, sum(n) AS rows FROM (SELECT unnest(m) AS bit, n FROM ${table}) GROUP BY bit`)).getRows();
     for (const [bit, rows] of freq) rowsOf.set(Number(bit), Number(rows));
   }
-  // Per rule, the rarest alternative; index it when rare enough.
-  const bitRules: [number, number][] = [];
-  const indexed = new Set<number>();
+  // Per rule, the rarest alternative; index it when rare enough, rarest rules first, while the
+  // pairs (each a copy of its row) stay within PAIRS_BUDGET times the rows.
+  const choices: { rule: number; alt: number[]; rows: number }[] = [];
   let frequent = 0;
   for (const [rule, alts] of ruleAlts) {
     let best: number[] | undefined;
@@ -434,12 +436,25 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
         bestRows = rows;
       }
     }
-    if (!best || (!always && bestRows > n * INDEX_MAX_SHARE)) {
-      if (best) frequent++;
+    if (!best) continue;
+    if (!always && bestRows > n * INDEX_MAX_SHARE) {
+      frequent++;
       continue;
     }
-    indexed.add(rule);
-    for (const b of new Set(best)) bitRules.push([b, rule]);
+    choices.push({ rule, alt: best, rows: bestRows });
+  }
+  choices.sort((a, b) => a.rows - b.rows);
+  const bitRules: [number, number][] = [];
+  const indexed = new Set<number>();
+  let budget = always ? Number.POSITIVE_INFINITY : n * PAIRS_BUDGET;
+  for (const c of choices) {
+    if (c.rows > budget) {
+      frequent++;
+      continue;
+    }
+    budget -= c.rows;
+    indexed.add(c.rule);
+    for (const b of new Set(c.alt)) bitRules.push([b, c.rule]);
   }
   if (indexed.size === 0) return indexed;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BIT_RULES} AS SELECT unnest($bits::INTEGER[]) AS bit, unnest($owners::INTEGER[]) AS rule`, {
