@@ -98,6 +98,8 @@ const DICT_MAX_DISTINCT_SHARE = 0.05;
 /** Fields with at most this share of distinct values still pay to evaluate per value, for rules with nothing better. */
 const DICT_REPEAT_SHARE = 0.6;
 const DICT_CHUNK = 400;
+/** Dictionaries this large scan enough text to repay compiling value lists into one regex. */
+const LARGE_DICT_VALUES = 10_000;
 /** A rule is indexed when its rarest necessary condition holds on at most this share of the rows. */
 const INDEX_MAX_SHARE = 0.05;
 /** Upper bound on (row, rule) pairs, as a multiple of the working table's rows. */
@@ -366,51 +368,61 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     }
     return sub.id;
   };
-  const need = (e: Expr): number[][] | null => {
-    // Alternatives: each inner list is one sufficient-to-consider set (an OR of sub-expressions).
+  type Cond = { slot: number; expr: Expr };
+  // Alternatives: each inner list is one OR of single-field conditions, one of which must hold.
+  const need = (e: Expr): Cond[][] | null => {
     const sl = slotOf(e);
-    if (typeof sl === 'number' && usable.has(sl) && e.t !== 'const') return [[subId(sl, e)]];
+    if (typeof sl === 'number' && usable.has(sl) && e.t !== 'const') return [[{ slot: sl, expr: e }]];
     if (e.t === 'or') {
-      let acc: number[] = [];
+      let acc: Cond[] = [];
       for (const x of e.xs) {
         const alts = need(x);
         if (!alts || alts.length === 0) return null;
-        acc = acc.concat(alts[0] as number[]);
+        acc = acc.concat(alts[0] as Cond[]);
       }
       return [acc];
     }
     if (e.t === 'and') {
-      const alts: number[][] = [];
+      const alts: Cond[][] = [];
       for (const x of e.xs) alts.push(...(need(x) ?? []));
       return alts.length ? alts : null;
     }
     return null;
   };
+  const register = (alt: Cond[]): number[] => alt.map((c) => subId(c.slot, c.expr));
   const ruleAlts = new Map<number, number[][]>();
   for (const r of rules) {
     const alts = need(r.expr);
-    if (alts) ruleAlts.set(r.index, alts);
+    if (alts) ruleAlts.set(r.index, alts.map(register));
   }
   usable = repeatSlots;
+  const rarity = (alt: Cond[]): number => Math.min(...alt.map((c) => literalScore(c.expr)));
   for (const r of rules) {
     if (ruleAlts.has(r.index)) continue;
     const alts = need(r.expr);
-    if (alts) ruleAlts.set(r.index, alts);
+    // A repetitive field has many values: evaluate only the alternative most likely to be rare
+    // (the longest shortest literal), not all of them.
+    if (alts) ruleAlts.set(r.index, [register(alts.reduce((x, y) => (rarity(y) > rarity(x) ? y : x)))]);
   }
   if (subs.size === 0) return null;
   // Evaluate every sub-expression once per distinct value; count the rows each holds for.
   const bySlot = new Map<number, { id: number; expr: Expr }[]>();
   for (const sub of subs.values()) bySlot.set(sub.slot, [...(bySlot.get(sub.slot) ?? []), sub]);
   const rowsOf = new Map<number, number>();
+  const dbg = (label: string, t: number): void => {
+    if (process.env.LOUPE_DETECT_DEBUG) process.stderr.write(`    index ${label}: ${(performance.now() - t).toFixed(0)} ms\n`);
+  };
   for (const [idx, list] of bySlot) {
+    const ts = performance.now();
     const sl = slots.find((x) => x.idx === idx) as ColSlot;
     const names = work.slotColumns(sl);
     const table = `${DICT_PREFIX}${idx}`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT row_number() OVER () AS k, * FROM (SELECT ${names.join(', ')}, count(*) AS n FROM ${WORK} GROUP BY ALL)`);
     const parts: string[] = [];
+    const values = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
     for (let i = 0; i < list.length; i += DICT_CHUNK) {
       const chunk = list.slice(i, i + DICT_CHUNK);
-      const sql = new GroupSql(work);
+      const sql = values >= LARGE_DICT_VALUES ? new GroupSql(work, MIN_ALTERNATION_LARGE) : new GroupSql(work);
       const cases = chunk.map((p) => `CASE WHEN ${sql.predicate(p.expr)} THEN ${p.id} END`);
       const col = `b${i / DICT_CHUNK}`;
       await conn.run(`ALTER TABLE ${table} ADD COLUMN ${col} INTEGER[]`);
@@ -421,6 +433,7 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     await conn.run(`UPDATE ${table} SET m = ${parts.length === 1 ? parts[0] : `list_concat(${parts.join(', ')})`}`);
     const freq = (await conn.runAndReadAll(`SELECT bit, sum(n) AS rows FROM (SELECT unnest(m) AS bit, n FROM ${table}) GROUP BY bit`)).getRows();
     for (const [bit, rows] of freq) rowsOf.set(Number(bit), Number(rows));
+    dbg(`field ${idx} (${list.length} conditions, ${repeatSlots.has(idx) ? 'repeat' : 'low'})`, ts);
   }
   // Per rule, the rarest alternative; index it when rare enough, rarest rules first, while the
   // pairs (each a copy of its row) stay within PAIRS_BUDGET times the rows.
@@ -461,6 +474,7 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     bits: listValue(bitRules.map((x) => x[0])),
     owners: listValue(bitRules.map((x) => x[1])),
   });
+  const tp = performance.now();
   // Pairs: (row, candidate) from each field's dictionary, then the row's columns joined once.
   const usedBits = new Set(bitRules.map((x) => x[0]));
   const selects: string[] = [];
@@ -474,11 +488,29 @@ async function buildCandidateIndex(conn: DuckDBConnection, work: WorkingColumns,
     selects.push(`SELECT w.sid, w.rid, c.rule AS cand FROM ${WORK} w JOIN ${ct} c ON ${names.map((c) => `w.${c} IS NOT DISTINCT FROM c.${c}`).join(' AND ')}`);
   }
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${PAIRS} AS SELECT w.*, p.cand FROM (SELECT DISTINCT sid, rid, cand FROM (${selects.join(' UNION ALL ')})) p JOIN ${WORK} w ON w.sid = p.sid AND w.rid = p.rid`);
+  dbg('pairs', tp);
   if (process.env.LOUPE_DETECT_DEBUG) {
     const np = (await conn.runAndReadAll(`SELECT count(*) FROM ${PAIRS}`)).getRows()[0]?.[0];
     process.stderr.write(`index: ${indexed.size}/${rules.length} rules indexed (${frequent} more have only frequent conditions, ${rules.length - ruleAlts.size} none), ${dictSlots.size}+${repeatSlots.size} dictionary fields, ${String(np)} pairs over ${n} rows\n`);
   }
   return indexed;
+}
+
+/** How rare a single-field condition is likely to be: the length of the shortest literal it needs. */
+function literalScore(e: Expr | undefined): number {
+  if (!e) return 0;
+  switch (e.t) {
+    case 'atom':
+      return e.a.k === 'str' ? e.a.value.replace(/[%_]/g, '').length : e.a.k === 're' ? 4 : 1;
+    case 'or':
+      return Math.min(...e.xs.map(literalScore));
+    case 'and':
+      return Math.max(...e.xs.map(literalScore));
+    case 'not':
+      return 0;
+    case 'const':
+      return 0;
+  }
 }
 
 const DUMMY_COLUMN: ColumnInfo = { name: '', type: 'VARCHAR', kind: 'string' };
