@@ -7,6 +7,7 @@ import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
 import type { Handlers } from './handlers';
 import { PushBus } from './push';
+import { queryHandlers } from './query-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -29,6 +30,7 @@ export class Engine {
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
+      ...queryHandlers(this),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }

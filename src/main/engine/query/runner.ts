@@ -1,0 +1,71 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { LoupeError } from '@shared/errors';
+import type { Case } from '../case/case';
+import { QuerySyntaxError } from './parse';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+interface Running {
+  conn: DuckDBConnection;
+  reason: 'cancelled' | 'timeout' | 'superseded' | null;
+}
+
+/**
+ * Runs each query on its own connection so it can be interrupted alone:
+ * cancelQuery(id) or the timeout calls connection.interrupt(), and a new
+ * query under an id still running replaces (interrupts) the old one, which
+ * is what a query bar wants while the analyst keeps typing.
+ */
+export class QueryRunner {
+  private readonly running = new Map<string, Running>();
+  private anon = 0;
+
+  async run<T>(c: Case, opts: { queryId?: string | undefined; timeoutMs?: number | undefined }, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const id = opts.queryId ?? `anon-${++this.anon}`;
+    const previous = this.running.get(id);
+    if (previous) {
+      previous.reason = 'superseded';
+      previous.conn.interrupt();
+    }
+    const conn = await c.connect();
+    const entry: Running = { conn, reason: null };
+    this.running.set(id, entry);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      entry.reason = 'timeout';
+      conn.interrupt();
+    }, timeoutMs);
+    try {
+      return await fn(conn);
+    } catch (e) {
+      throw toQueryError(e, entry.reason, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      if (this.running.get(id) === entry) this.running.delete(id);
+      if (!c.isClosed) c.release(conn);
+    }
+  }
+
+  cancel(queryId: string): boolean {
+    const entry = this.running.get(queryId);
+    if (!entry) return false;
+    entry.reason = 'cancelled';
+    entry.conn.interrupt();
+    return true;
+  }
+}
+
+export function toQueryError(e: unknown, reason: Running['reason'] = null, timeoutMs = DEFAULT_TIMEOUT_MS): LoupeError {
+  if (reason === 'timeout') return new LoupeError('QUERY_TIMEOUT', `The query took longer than ${Math.round(timeoutMs / 1000)} s and was stopped; narrow the time range or the query`);
+  if (reason === 'cancelled' || reason === 'superseded') return new LoupeError('CANCELLED', reason === 'cancelled' ? 'The query was cancelled' : 'The query was replaced by a newer one');
+  if (e instanceof LoupeError) return e;
+  if (e instanceof QuerySyntaxError) return new LoupeError('QUERY_ERROR', describeProblem(e), { cause: e });
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/interrupt/i.test(msg)) return new LoupeError('CANCELLED', 'The query was interrupted');
+  // A DuckDB error from SQL we built is our bug, but the analyst still gets one line, not a stack.
+  return new LoupeError('QUERY_ERROR', `The query could not run: ${(msg.split('\n')[0] ?? msg).slice(0, 300)}`);
+}
+
+export function describeProblem(e: QuerySyntaxError): string {
+  return `${e.message} (at ${e.start + 1}${e.end > e.start + 1 ? `-${e.end}` : ''})`;
+}
