@@ -56,14 +56,17 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
     const t = parseTimeValue(req.at);
     if (t && column === 'ts') after = { value: t.start.toISOString(), id: dir === 'asc' ? -1 : MAX_ID };
   }
-  const params: Record<string, DuckDBValue> = { ...q.params };
+  // DuckDB refuses parameters a statement does not use: bind the cursor only where it appears.
+  const keyParams: Record<string, DuckDBValue> = {};
   const bindCursor = (v: Cursor['value']): string => {
-    params.kv = kind === 'time' ? String(v).replace(/Z$/, '') : (v as DuckDBValue);
+    keyParams.kv = kind === 'time' ? String(v).replace(/Z$/, '') : (v as DuckDBValue);
     return kind === 'time' ? '$kv::TIMESTAMP' : kind === 'number' ? '$kv::DOUBLE' : '$kv::VARCHAR';
   };
   const order = (d: 'asc' | 'desc', nulls: 'LAST' | 'FIRST') => `ORDER BY ${c} ${d.toUpperCase()} NULLS ${nulls}, e.id ${d.toUpperCase()}`;
   const run = async (extra: string, ord: string, limit: number, offset = 0): Promise<Row[]> => {
     const sql = `SELECT ${selectList()} FROM events e WHERE (${q.where})${extra ? ` AND ${extra}` : ''} ${ord} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
+    const params: Record<string, DuckDBValue> = { ...q.params };
+    for (const [k, v] of Object.entries(keyParams)) if (extra.includes(`$${k}`)) params[k] = v;
     return queryRows(conn, sql, params);
   };
   const fwd = dir === 'asc' ? '>' : '<';
@@ -76,7 +79,7 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
     // Walk backwards in reversed order, then turn the page round.
     const rev = dir === 'asc' ? 'desc' : 'asc';
     const cur = req.before;
-    params.ki = cur.id;
+    keyParams.ki = cur.id;
     if (cur.value === null) {
       rows = await run(`${c} IS NULL AND e.id ${back} $ki`, order(rev, 'FIRST'), n + 1);
       if (rows.length < n + 1) rows = rows.concat(await run(`${c} IS NOT NULL`, order(rev, 'FIRST'), n + 1 - rows.length));
@@ -88,7 +91,7 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
     rows = rows.slice(0, n).reverse();
     hasMoreAfter = true;
   } else if (after) {
-    params.ki = after.id;
+    keyParams.ki = after.id;
     if (after.value === null) {
       rows = await run(`${c} IS NULL AND e.id ${fwd} $ki`, order(dir, 'LAST'), n + 1);
     } else {

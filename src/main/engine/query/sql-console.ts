@@ -12,11 +12,11 @@ import { queryRows, toJsonValue } from '../db/sql';
  * console is confined on the shared instance, in layers, each enforced before
  * anything is bound or run (binding read_csv would already read the file):
  *
- * 1. exactly one statement (extractStatements parses without binding);
- * 2. its syntax tree (json_serialize_sql, parse only; it refuses anything but
- *    SELECT) may name only tables and views of the case or its own CTEs, only
- *    an allowlist of table functions, and no function that reads files,
- *    environment or runs SQL text;
+ * 1. the text parses (json_serialize_sql: parse only, nothing bound or
+ *    expanded; it refuses anything but SELECT) to exactly one statement;
+ * 2. its syntax tree may name only tables and views of the case or its own
+ *    CTEs, only an allowlist of table functions, and no function that reads
+ *    files, environment or runs SQL text;
  * 3. the prepared statement's type must be SELECT;
  * 4. it runs inside a READ ONLY transaction, so DuckDB itself refuses writes.
  */
@@ -26,17 +26,8 @@ const BLOCKED_FUNCTION = /^(getenv|query|query_table|json_execute_serialized_sql
 const MAX_NODES = 200_000;
 
 export async function runConsoleSql(conn: DuckDBConnection, sql: string, limit: number): Promise<Omit<SqlResult, 'tookMs'>> {
-  let count: number;
-  let extracted;
-  try {
-    extracted = await conn.extractStatements(sql);
-    count = extracted.count;
-  } catch (e) {
-    throw new LoupeError('QUERY_ERROR', firstLine(e));
-  }
-  if (count === 0) throw new LoupeError('QUERY_ERROR', 'No statement to run');
-  if (count > 1) throw new LoupeError('REFUSED', 'The SQL console runs one statement at a time');
-
+  // Parse-only first: json_serialize_sql never binds or expands anything,
+  // whereas extractStatements expands IMPORT DATABASE by reading files.
   const serialized = await queryRows(conn, 'SELECT json_serialize_sql($sql::VARCHAR) AS j', { sql });
   const tree = JSON.parse(String(serialized[0]?.j ?? '{}')) as { error?: boolean; error_message?: string; statements?: unknown[] };
   if (tree.error) {
@@ -44,7 +35,18 @@ export async function runConsoleSql(conn: DuckDBConnection, sql: string, limit: 
     if (/only select/i.test(msg)) throw new LoupeError('REFUSED', 'The SQL console is read-only: only SELECT queries are allowed (no COPY, ATTACH, INSTALL/LOAD, SET/PRAGMA, CREATE, INSERT, UPDATE, DELETE, DROP, EXPORT)');
     throw new LoupeError('QUERY_ERROR', msg);
   }
-  await checkTree(conn, tree.statements ?? []);
+  const statements = tree.statements ?? [];
+  if (statements.length === 0) throw new LoupeError('QUERY_ERROR', 'No statement to run');
+  if (statements.length > 1) throw new LoupeError('REFUSED', 'The SQL console runs one statement at a time');
+  await checkTree(conn, statements);
+
+  let extracted;
+  try {
+    extracted = await conn.extractStatements(sql);
+  } catch (e) {
+    throw new LoupeError('QUERY_ERROR', firstLine(e));
+  }
+  if (extracted.count !== 1) throw new LoupeError('REFUSED', 'The SQL console runs one statement at a time');
 
   const prepared = await extracted.prepare(0);
   if (prepared.statementType !== StatementType.SELECT) throw new LoupeError('REFUSED', 'The SQL console is read-only: only SELECT queries are allowed');
