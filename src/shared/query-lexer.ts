@@ -31,7 +31,7 @@ export interface Token {
   wild?: number[];
 }
 
-const FIELD_RE = /^[A-Za-z_@][A-Za-z0-9_.@\-]*/;
+const FIELD_RE = /^[A-Za-z_@][A-Za-z0-9_.@-]*/;
 const MAX_QUERY_LENGTH = 20_000;
 
 /** Characters that end a bare word. A colon does not (IPv6 values hold colons). */

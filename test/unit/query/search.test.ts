@@ -29,7 +29,7 @@ afterAll(() => {
 });
 
 const search = (query: string, extra: Record<string, unknown> = {}) => call(engine.handlers, 'search', { query, count: true, limit: 100, ...extra });
-const total = async (query: string, extra: Record<string, unknown> = {}) => (await search(query, extra)).total;
+const total = async (query: string, extra: Record<string, unknown> = {}) => Number((await search(query, extra)).total);
 const sql = async (text: string) => queryRows(engine.case.conn, text);
 const sqlCount = async (text: string) => Number((await sql(text))[0]?.n);
 

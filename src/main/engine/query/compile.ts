@@ -14,6 +14,8 @@ import { parseTimeValue } from './time';
  * have that column, so a source without it simply cannot match.
  */
 export interface Compiled {
+  /** The FROM clause: `events e`, plus a semi-join per top-level original-field term. */
+  from: string;
   where: string;
   params: Record<string, DuckDBValue>;
   /** True when some predicate reads a src_<n> table (the planner cannot use events' zone maps alone). */
@@ -34,10 +36,19 @@ export async function compileQuery(conn: DuckDBConnection, catalog: FieldCatalog
   const ast = parseQuery(query);
   const c = new Compiler(conn, catalog);
   const parts: string[] = [];
+  const joins: string[] = [];
   if (opts.from) parts.push(`e.ts >= ${c.param(parseBound(opts.from, 'from'))}::TIMESTAMP`);
   if (opts.to) parts.push(`e.ts < ${c.param(parseBound(opts.to, 'to'))}::TIMESTAMP`);
-  if (ast.type !== 'all') parts.push(await c.node(ast));
-  return { where: parts.length > 0 ? parts.join(' AND ') : 'TRUE', params: c.params, usesSources: c.usesSources };
+  // A top-level (ANDed, not negated) original-field term becomes a SEMI JOIN
+  // on (source_id, rid): one hash join, several times faster than the same
+  // test as an IN-subquery inside the WHERE (which DuckDB runs as mark joins).
+  const conjuncts = ast.type === 'all' ? [] : ast.type === 'and' ? ast.items : [ast];
+  for (const item of conjuncts) {
+    const join = item.type === 'term' ? await c.originalJoin(item, joins.length) : undefined;
+    if (join !== undefined) joins.push(join);
+    else parts.push(await c.node(item));
+  }
+  return { from: ['events e', ...joins].join(' '), where: parts.length > 0 ? parts.join(' AND ') : 'TRUE', params: c.params, usesSources: c.usesSources };
 }
 
 function parseBound(v: string, what: string): string {
@@ -75,12 +86,30 @@ class Compiler {
         // NOT must include events where the field is missing: NULL -> false first.
         return `(NOT coalesce(${await this.node(n.item)}, false))`;
       case 'text': {
-        const p = this.param(likePattern(n.value, n.wild, true));
-        return `(e.message ILIKE ${p} ESCAPE '\\' OR e.raw ILIKE ${p} ESCAPE '\\')`;
+        // lower() + contains/LIKE: measured several times faster than ILIKE on
+        // DuckDB 1.5; raw is read only where a line-based source kept it.
+        const m = (col: string) => this.textMatch(col, n.value, n.wild, true);
+        return `(${m('e.message')} OR (e.raw IS NOT NULL AND ${m('e.raw')}))`;
       }
       case 'term':
         return this.term(n);
     }
+  }
+
+  /** The SEMI JOIN for a term on an original field, or undefined when the field is not one. */
+  async originalJoin(n: Extract<QueryNode, { type: 'term' }>, index: number): Promise<string | undefined> {
+    const resolved = resolveField(this.catalog, n.field);
+    if (resolved?.type !== 'original') return undefined;
+    this.usesSources = true;
+    const at = { start: n.start, end: n.end, field: resolved.name };
+    const selects: string[] = [];
+    for (const s of resolved.field.sources) {
+      const pred = await this.predicate(`s.${quoteIdent(s.column)}`, s.kind, n.match, at, { lower: false, ip: false, distinctFrom: { table: s.table, column: s.column } });
+      selects.push(`SELECT ${s.sourceId} AS sid, s.rid FROM ${quoteIdent(s.table)} s WHERE ${pred}`);
+    }
+    const k = `k${index}`;
+    if (selects.length === 0) return `SEMI JOIN (SELECT NULL::INTEGER AS sid, NULL::BIGINT AS rid WHERE FALSE) ${k} ON e.source_id = ${k}.sid AND e.rid = ${k}.rid`;
+    return `SEMI JOIN (${selects.join(' UNION ALL ')}) ${k} ON e.source_id = ${k}.sid AND e.rid = ${k}.rid`;
   }
 
   private async term(n: Extract<QueryNode, { type: 'term' }>): Promise<string> {
@@ -130,7 +159,20 @@ class Compiler {
     }
     if (m.kind === 'exists') return '(e.id IN (SELECT event_id FROM event_tags))';
     if (m.kind !== 'eq') throw new QuerySyntaxError('tag takes a tag name (wildcards allowed)', at.start, at.end, 'tag:lateral-movement');
-    return `(e.id IN (SELECT event_id FROM event_tags WHERE tag ILIKE ${this.param(likePattern(m.value, m.wild, false))} ESCAPE '\\'))`;
+    return `(e.id IN (SELECT event_id FROM event_tags WHERE ${this.textMatch('tag', m.value, m.wild, false)}))`;
+  }
+
+  /**
+   * Case-insensitive text match. Without wildcards or LIKE specials it is a
+   * plain contains() (or equality); otherwise a LIKE on the lower-cased text.
+   */
+  private textMatch(col: string, value: string, wild: number[], substring: boolean): string {
+    const lower = value.toLowerCase();
+    if (wild.length === 0) return substring ? `contains(lower(${col}), ${this.param(lower)})` : `(lower(${col}) = ${this.param(lower)})`;
+    // Lower-case the finished pattern: wildcard positions index the typed value.
+    const pattern = likePattern(value, wild, substring).toLowerCase();
+    // A plain pattern stays a plain LIKE, which DuckDB rewrites to contains/prefix tests; ESCAPE would stop that.
+    return pattern.includes('\\') ? `(lower(${col}) LIKE ${this.param(pattern)} ESCAPE '\\')` : `(lower(${col}) LIKE ${this.param(pattern)})`;
   }
 
   /** One field predicate over a column expression of a known kind. */
@@ -154,10 +196,9 @@ class Compiler {
           return `(${text} = ${this.param(canon)})`;
         }
       }
-      if (m.wild.length > 0) return `(${text} ILIKE ${this.param(likePattern(m.value, m.wild, false))} ESCAPE '\\')`;
-      if (o.lower) return `(${text} = ${this.param(m.value.toLowerCase())})`;
+      if (o.lower && m.wild.length === 0) return `(${text} = ${this.param(m.value.toLowerCase())})`;
       // Exact but case-insensitive: the analyst types "administrator" for "Administrator".
-      return `(lower(${text}) = ${this.param(m.value.toLowerCase())})`;
+      return this.textMatch(text, m.value, m.wild, false);
     }
     if (m.kind === 'cmp') {
       const num = toNumber(m.value);

@@ -64,7 +64,7 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
   };
   const order = (d: 'asc' | 'desc', nulls: 'LAST' | 'FIRST') => `ORDER BY ${c} ${d.toUpperCase()} NULLS ${nulls}, e.id ${d.toUpperCase()}`;
   const run = async (extra: string, ord: string, limit: number, offset = 0): Promise<Row[]> => {
-    const sql = `SELECT ${selectList()} FROM events e WHERE (${q.where})${extra ? ` AND ${extra}` : ''} ${ord} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
+    const sql = `SELECT ${selectList()} FROM ${q.from} WHERE (${q.where})${extra ? ` AND ${extra}` : ''} ${ord} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
     const params: Record<string, DuckDBValue> = { ...q.params };
     for (const [k, v] of Object.entries(keyParams)) if (extra.includes(`$${k}`)) params[k] = v;
     return queryRows(conn, sql, params);
@@ -118,15 +118,19 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
 export async function withMarks(conn: DuckDBConnection, rows: Row[]): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   const ids = listValue(rows.map((r) => BigInt(Number(r.id))));
-  const stars = await queryRows(conn, 'SELECT event_id FROM bookmarks WHERE list_contains($ids::BIGINT[], event_id)', { ids });
-  const tags = await queryRows(conn, 'SELECT event_id, list(tag ORDER BY tag) AS tags FROM event_tags WHERE list_contains($ids::BIGINT[], event_id) GROUP BY event_id', { ids });
-  const starred = new Set(stars.map((r) => Number(r.event_id)));
-  const tagMap = new Map(tags.map((r) => [Number(r.event_id), r.tags as string[]]));
+  const marks = await queryRows(
+    conn,
+    `SELECT event_id, true AS star, NULL AS tags FROM bookmarks WHERE list_contains($ids::BIGINT[], event_id)
+     UNION ALL SELECT event_id, false, list(tag ORDER BY tag) FROM event_tags WHERE list_contains($ids::BIGINT[], event_id) GROUP BY event_id`,
+    { ids },
+  );
+  const starred = new Set(marks.filter((r) => r.star === true).map((r) => Number(r.event_id)));
+  const tagMap = new Map(marks.filter((r) => r.star === false).map((r) => [Number(r.event_id), r.tags as string[]]));
   return rows.map((r) => ({ ...r, starred: starred.has(Number(r.id)), tags: tagMap.get(Number(r.id)) ?? [] }));
 }
 
 export async function countMatches(conn: DuckDBConnection, q: Compiled): Promise<number> {
-  const r = await queryRows(conn, `SELECT count(*) AS n FROM events e WHERE ${q.where}`, q.params);
+  const r = await queryRows(conn, `SELECT count(*) AS n FROM ${q.from} WHERE ${q.where}`, q.params);
   return Number(r[0]?.n ?? 0);
 }
 
@@ -180,12 +184,15 @@ export async function histogram(
   let lo = range.from?.getTime() ?? null;
   let hi = range.to?.getTime() ?? null;
   if (lo === null || hi === null) {
-    const mm = await queryRows(conn, `SELECT epoch_ms(min(e.ts)) AS lo, epoch_ms(max(e.ts)) AS hi FROM events e WHERE ${q.where}`, q.params);
+    // Without a picked range the chart spans the whole case (as Discover spans
+    // its time picker): min/max of the unfiltered column is nearly free, while
+    // the result's own span would cost a second full scan of a slow query.
+    const mm = await queryRows(conn, `SELECT epoch_ms(min(e.ts)) AS lo, epoch_ms(max(e.ts)) AS hi FROM events e`);
     lo ??= mm[0]?.lo === null || mm[0]?.lo === undefined ? null : Number(mm[0].lo);
     hi ??= mm[0]?.hi === null || mm[0]?.hi === undefined ? null : Number(mm[0].hi) + 1;
   }
   if (lo === null || hi === null || hi <= lo) {
-    const r = await queryRows(conn, `SELECT count(*) AS n, count(*) FILTER (WHERE e.ts IS NULL) AS nt FROM events e WHERE ${q.where}`, q.params);
+    const r = await queryRows(conn, `SELECT count(*) AS n, count(*) FILTER (WHERE e.ts IS NULL) AS nt FROM ${q.from} WHERE ${q.where}`, q.params);
     const total = Number(r[0]?.n ?? 0);
     const noTime = Number(r[0]?.nt ?? 0);
     const buckets = lo !== null && total > noTime ? [{ t: new Date(lo).toISOString(), count: total - noTime }] : [];
@@ -196,8 +203,8 @@ export async function histogram(
   const n = Math.ceil((hi - start) / w);
   const key = `CASE WHEN e.ts IS NULL THEN NULL ELSE (epoch_ms(e.ts) // ${w}) END`;
   const sql = split
-    ? `SELECT ${key} AS b, e.dataset AS d, count(*) AS n FROM events e WHERE ${q.where} GROUP BY ALL`
-    : `SELECT ${key} AS b, count(*) AS n FROM events e WHERE ${q.where} GROUP BY ALL`;
+    ? `SELECT ${key} AS b, e.dataset AS d, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY ALL`
+    : `SELECT ${key} AS b, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY ALL`;
   const rows = await queryRows(conn, sql, q.params);
   const counts = new Array<number>(n).fill(0);
   const series = new Map<string, number[]>();

@@ -24,26 +24,33 @@ export async function fieldStats(conn: DuckDBConnection, catalog: FieldCatalog, 
     origin = 'core';
     const cols = resolved.fields.map((f) => (f.kind === 'time' ? `strftime(e.ts, '%Y-%m-%dT%H:%M:%S.%fZ')` : `e.${quoteIdent(f.column)}`));
     const v = cols.length === 1 ? (cols[0] as string) : `unnest([${cols.join(', ')}])`;
-    grouped = `SELECT v, count(*) AS n FROM (SELECT ${v} AS v FROM events e WHERE ${q.where}) GROUP BY v`;
+    grouped = `SELECT v, count(*) AS n FROM (SELECT ${v} AS v FROM ${q.from} WHERE ${q.where}) GROUP BY v`;
   } else if (resolved.type === 'virtual') {
     origin = 'virtual';
     grouped =
       resolved.name === 'starred'
-        ? `SELECT e.id IN (SELECT event_id FROM bookmarks) AS v, count(*) AS n FROM events e WHERE ${q.where} GROUP BY v`
-        : `SELECT t.tag AS v, count(*) AS n FROM events e JOIN event_tags t ON t.event_id = e.id WHERE ${q.where} GROUP BY v
-           UNION ALL SELECT NULL, count(*) FROM events e WHERE ${q.where} AND e.id NOT IN (SELECT event_id FROM event_tags)`;
+        ? `SELECT e.id IN (SELECT event_id FROM bookmarks) AS v, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY v`
+        : `SELECT t.tag AS v, count(*) AS n FROM ${q.from} JOIN event_tags t ON t.event_id = e.id WHERE ${q.where} GROUP BY v
+           UNION ALL SELECT NULL, count(*) FROM ${q.from} WHERE ${q.where} AND e.id NOT IN (SELECT event_id FROM event_tags)`;
   } else {
     origin = 'original';
     const f = resolved.field;
     const mixed = new Set(f.sources.map((s) => s.kind)).size > 1;
     const parts = f.sources.map((s) => {
       const col = `s.${quoteIdent(s.column)}`;
-      return `SELECT ${mixed ? `CAST(${col} AS VARCHAR)` : col} AS v FROM events e JOIN ${quoteIdent(s.table)} s ON s.rid = e.rid WHERE e.source_id = ${s.sourceId} AND (${q.where})`;
+      return `SELECT ${mixed ? `CAST(${col} AS VARCHAR)` : col} AS v FROM ${q.from} JOIN ${quoteIdent(s.table)} s ON s.rid = e.rid WHERE e.source_id = ${s.sourceId} AND (${q.where})`;
     });
     const ids = [...new Set(f.sources.map((s) => s.sourceId))].join(', ');
+    if (q.where === 'TRUE' && q.from === 'events e') {
+      // No filter: every row of each field table is in the result; skip the join to events.
+      const direct = f.sources.map((s) => `SELECT ${mixed ? `CAST(s.${quoteIdent(s.column)} AS VARCHAR)` : `s.${quoteIdent(s.column)}`} AS v FROM ${quoteIdent(s.table)} s`);
+      grouped = `SELECT v, count(*) AS n FROM (${direct.join(' UNION ALL ')}) GROUP BY v
+                 UNION ALL SELECT NULL, count(*) FROM events e WHERE e.source_id NOT IN (${ids || 'NULL'})`;
+    } else {
     // Events of sources without the field count as missing it.
     grouped = `SELECT v, count(*) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY v
-               UNION ALL SELECT NULL, count(*) FROM events e WHERE (${q.where}) AND e.source_id NOT IN (${ids || 'NULL'})`;
+               UNION ALL SELECT NULL, count(*) FROM ${q.from} WHERE (${q.where}) AND e.source_id NOT IN (${ids || 'NULL'})`;
+    }
   }
   const rows = await queryRows(
     conn,

@@ -104,9 +104,9 @@ export function queryHandlers(owner: { readonly case: Case }): Pick<Handlers, Qu
           const q: Compiled =
             i.scope === 'host'
               ? ev.host === null
-                ? { where: 'e.host IS NULL', params: {}, usesSources: false }
-                : { where: 'e.host = $host', params: { host: String(ev.host) }, usesSources: false }
-              : { where: 'TRUE', params: {}, usesSources: false };
+                ? { from: 'events e', where: 'e.host IS NULL', params: {}, usesSources: false }
+                : { from: 'events e', where: 'e.host = $host', params: { host: String(ev.host) }, usesSources: false }
+              : { from: 'events e', where: 'TRUE', params: {}, usesSources: false };
           const anchor: Cursor = { value: (ev.ts ?? null) as string | null, id: Number(ev.id) };
           const r = await around(conn, q, anchor, i.before, i.after, true);
           return { columns: [...ROW_COLUMNS, 'starred', 'tags'], ...r };
