@@ -38,7 +38,7 @@ const bench: Bench = {
   name: 'query',
   async run(log) {
     const stamp = join(DIR, 'generated.json');
-    const want = JSON.stringify({ events: EVENTS, seed: 7, v: 1 });
+    const want = JSON.stringify({ events: EVENTS, seed: 7, v: 2 });
     if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
       rmSync(DIR, { recursive: true, force: true });
       mkdirSync(join(DIR, '..'), { recursive: true });

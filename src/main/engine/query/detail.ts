@@ -23,15 +23,19 @@ export async function eventDetail(conn: DuckDBConnection, id: number): Promise<E
   if (typeof table === 'string' && (await tableExists(conn, table))) {
     original = (await queryOne(conn, `SELECT * EXCLUDE (rid) FROM ${quoteIdent(table)} WHERE rid = $rid`, { rid: Number(core.rid) })) ?? {};
   }
+  // What the analyst reads first: the normalised core, then the source's own
+  // fields, then the bookkeeping ids (useful, but rarely what one looks for).
   const fields: EventDetail['fields'] = [];
+  const bookkeeping = new Set(['id', 'evidence_id', 'source_id', 'rid', 'pos']);
   for (const [name, value] of Object.entries(core)) {
-    if (name === 'raw' || value === null || value === '') continue;
+    if (name === 'raw' || bookkeeping.has(name) || value === null || value === '') continue;
     fields.push({ name, value, origin: 'core' });
   }
   for (const [name, value] of Object.entries(original)) {
     if (value === null || value === '') continue;
     fields.push({ name, value, origin: 'source' });
   }
+  for (const name of bookkeeping) if (core[name] !== null && core[name] !== undefined) fields.push({ name, value: core[name] as EventDetail['fields'][number]['value'], origin: 'core' });
   const mark = await queryOne(conn, 'SELECT note FROM bookmarks WHERE event_id = $id', { id });
   const tags = await queryRows(conn, 'SELECT tag FROM event_tags WHERE event_id = $id ORDER BY tag', { id });
   return {

@@ -29,7 +29,7 @@ const DEFAULT_WIDTHS: Record<string, number> = {
 export const DEFAULT_COLUMNS: SortColumn[] = ['ts', 'dataset', 'host', 'event_code', 'user', 'src_ip', 'dst_ip', 'message'];
 
 export interface EventTableHandle {
-  scrollToIndex(i: number): void;
+  scrollToIndex(i: number, align?: 'auto' | 'center'): void;
   focus(): void;
 }
 
@@ -91,7 +91,7 @@ export const EventTable = forwardRef<EventTableHandle, Props>(function EventTabl
   const firstIndex = items[0]?.index ?? 0;
   const lastIndex = items[items.length - 1]?.index ?? 0;
 
-  useImperativeHandle(ref, () => ({ scrollToIndex: (i: number) => virt.scrollToIndex(i, { align: 'auto' }), focus: () => scroll.current?.focus() }), [virt]);
+  useImperativeHandle(ref, () => ({ scrollToIndex: (i: number, align: 'auto' | 'center' = 'auto') => virt.scrollToIndex(i, { align }), focus: () => scroll.current?.focus() }), [virt]);
 
   useEffect(() => {
     if (pages.rowCount > 0) pages.ensureRange(firstIndex, lastIndex);

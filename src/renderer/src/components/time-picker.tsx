@@ -58,7 +58,11 @@ export function TimePicker({ value, onChange }: { value: TimeRange; onChange: (r
   return (
     <div className="time-picker" ref={box}>
       <button type="button" className="ghost" onClick={() => setOpen((o) => !o)} aria-haspopup="dialog" aria-expanded={open} data-testid="time-picker">
-        🕑 {describe(value)}
+        <svg width="14" height="14" viewBox="0 0 24 24" aria-hidden="true" className="tp-icon">
+          <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" strokeWidth="2" />
+          <path d="M12 7v5l3 2" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+        </svg>
+        {describe(value)}
       </button>
       {open ? (
         <div className="time-picker-pop" role="dialog" aria-label="Time range">

@@ -77,7 +77,7 @@ export function TimelineView() {
         setContext({ id: around, scope, result: r, error: null });
         setContextRows(r.rows);
         setSelected(r.anchorIndex);
-        requestAnimationFrame(() => table.current?.scrollToIndex(r.anchorIndex));
+        requestAnimationFrame(() => table.current?.scrollToIndex(r.anchorIndex, 'center'));
       },
       (e: Error) => !stale && setContext({ id: around, scope, result: null, error: e.message }),
     );
@@ -120,7 +120,7 @@ export function TimelineView() {
       const before = await api.search({ query, from: range.from, to: jump.trim(), limit: 1, count: true, queryId: 'timeline-jump' });
       const index = sort.dir === 'asc' ? (before.total ?? 0) : Math.max(0, (hist?.total ?? 0) - (before.total ?? 0) - 1);
       setSelected(index);
-      table.current?.scrollToIndex(index);
+      table.current?.scrollToIndex(index, 'center');
     } catch (err) {
       setJumpError((err as Error).message);
     }
