@@ -192,3 +192,48 @@ test('timeline: all sources merged in time order, jump to a time, context around
   await expect(view(page, 'timeline')).toHaveAttribute('data-state', 'ready');
   expect(errors).toEqual([]);
 });
+
+test('SQL console answers SELECTs and refuses the rest; saved searches; value completion', async ({ page, hunt }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await open(page, hunt, 'search');
+  await expect(view(page, 'search')).toHaveAttribute('data-state', 'ready');
+
+  // Value completion after `field:`.
+  const input = page.getByTestId('query-input');
+  await input.fill('');
+  await input.pressSequentially('dataset:zee');
+  await expect(page.getByTestId('query-suggestions')).toContainText('zeek.conn');
+  await input.press('Tab');
+  await expect(input).toHaveValue('dataset:zeek.conn');
+
+  // Save a search, change the query, pick the saved one back.
+  await runQuery(page, `src_ip:${BRUTE_IP}`);
+  await expect(page.getByTestId('result-total')).toHaveText('51');
+  await page.getByTestId('saved-button').click();
+  await page.getByTestId('saved-name').fill('Brute force on DC01');
+  await page.getByTestId('saved-save').click();
+  await expect(page.locator('.saved-item')).toContainText('Brute force on DC01');
+  await page.getByTestId('saved-button').click();
+  await runQuery(page, 'dataset:sysmon');
+  await page.getByTestId('saved-button').click();
+  await page.locator('.saved-item', { hasText: 'Brute force on DC01' }).click();
+  await expect(input).toHaveValue(`src_ip:${BRUTE_IP}`);
+  await expect(page.getByTestId('result-total')).toHaveText('51');
+
+  // The SQL console.
+  await page.getByTestId('mode-sql').click();
+  const sql = page.getByTestId('sql-console');
+  await page.getByTestId('sql-run').click();
+  await expect(sql).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('sql-summary')).toContainText('6 rows');
+  await screenshot(page, 'sql-console');
+  await page.getByTestId('sql-input').fill("SELECT * FROM read_csv('/etc/passwd')");
+  await page.getByTestId('sql-run').click();
+  await expect(page.getByTestId('sql-error')).toContainText('Refused');
+  await page.getByTestId('sql-input').fill('DROP TABLE events');
+  await page.getByTestId('sql-input').press('Control+Enter');
+  await expect(page.getByTestId('sql-error')).toContainText('read-only');
+  await screenshot(page, 'sql-console-refused');
+  expect(errors).toEqual([]);
+});

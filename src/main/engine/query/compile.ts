@@ -168,7 +168,12 @@ class Compiler {
    */
   private textMatch(col: string, value: string, wild: number[], substring: boolean): string {
     const lower = value.toLowerCase();
-    if (wild.length === 0) return substring ? `contains(lower(${col}), ${this.param(lower)})` : `(lower(${col}) = ${this.param(lower)})`;
+    if (wild.length === 0) {
+      if (substring) return `contains(lower(${col}), ${this.param(lower)})`;
+      // Nothing to fold (digits, IPs, punctuation): a plain equality, which DuckDB can push into the scan.
+      if (lower === value.toUpperCase()) return `(${col} = ${this.param(value)})`;
+      return `(lower(${col}) = ${this.param(lower)})`;
+    }
     // Lower-case the finished pattern: wildcard positions index the typed value.
     const pattern = likePattern(value, wild, substring).toLowerCase();
     // A plain pattern stays a plain LIKE, which DuckDB rewrites to contains/prefix tests; ESCAPE would stop that.

@@ -23,8 +23,18 @@ const CHECK_DELAY_MS = 180;
  * engine's own verdict on it (unknown field, syntax error) underlined where
  * it is, and completion of field names and of values after `field:`.
  */
-export const QueryBar = forwardRef<QueryBarHandle, { value: string; onChange: (v: string) => void; onSubmit: (v: string) => void; busy?: boolean; placeholder?: string }>(function QueryBar(
-  { value, onChange, onSubmit, busy, placeholder },
+interface QueryBarProps {
+  value: string;
+  onChange: (v: string) => void;
+  onSubmit: (v: string) => void;
+  busy?: boolean;
+  /** While busy, the button cancels the running query. */
+  onCancel?: () => void;
+  placeholder?: string;
+}
+
+export const QueryBar = forwardRef<QueryBarHandle, QueryBarProps>(function QueryBar(
+  { value, onChange, onSubmit, busy, onCancel, placeholder },
   ref,
 ) {
   const api = useApi();
@@ -179,9 +189,15 @@ export const QueryBar = forwardRef<QueryBarHandle, { value: string; onChange: (v
             onBlur={() => setTimeout(() => setOpen(false), 150)}
           />
         </div>
-        <button type="button" onClick={() => onSubmit(value)} data-testid="query-submit" disabled={busy}>
-          {busy ? 'Searching…' : 'Search'}
-        </button>
+        {busy && onCancel ? (
+          <button type="button" className="secondary" onClick={onCancel} data-testid="query-cancel">
+            Cancel
+          </button>
+        ) : (
+          <button type="button" onClick={() => onSubmit(value)} data-testid="query-submit">
+            Search
+          </button>
+        )}
       </div>
       {open && suggestions.length > 0 ? (
         <ul className="qb-suggest" role="listbox" data-testid="query-suggestions">

@@ -73,7 +73,8 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
         .catch((e: Error & { code?: string }) => {
           if (gen !== generation.current) return;
           inflight.current.delete(p);
-          if (e.code === 'CANCELLED') return; // a newer page query took its slot; it will be asked again when visible
+          // A later page whose slot a newer page query took is asked again when it is visible.
+          if (e.code === 'CANCELLED' && p > 0) return;
           if (p === 0) {
             setState('error');
             setError(e.message);

@@ -8,6 +8,7 @@ import { EventDrawer } from '../components/event-drawer';
 import { EventTable, type EventTableHandle } from '../components/event-table';
 import { FieldSidebar } from '../components/field-sidebar';
 import { QueryBar, type QueryBarHandle } from '../components/query-bar';
+import { SqlConsole } from '../components/sql-console';
 import { ALL_TIME, TimePicker, type TimeRange } from '../components/time-picker';
 import { useEventPages } from '../hooks/use-event-pages';
 import { useHuntKeys } from '../hooks/use-hunt-keys';
@@ -32,6 +33,7 @@ export function SearchView() {
   const [selected, setSelected] = useState<number | null>(null);
   const [openId, setOpenId] = useState<number | null>(null);
   const [refresh, setRefresh] = useState(0);
+  const [mode, setMode] = useState<'events' | 'sql'>(() => (hashParam('mode') === 'sql' ? 'sql' : 'events'));
   const bar = useRef<QueryBarHandle>(null);
   const table = useRef<EventTableHandle>(null);
 
@@ -108,14 +110,42 @@ export function SearchView() {
         <h1 id="view-title" className="visually-hidden">
           Search
         </h1>
-        <QueryBar ref={bar} value={draft} onChange={setDraft} onSubmit={submit} busy={busy} />
-        <TimePicker value={range} onChange={setRange} />
-        <SavedSearches query={query} range={range} onPick={(s) => {
-          setRange(s.from || s.to ? { preset: 'custom', from: s.from, to: s.to } : ALL_TIME);
-          submit(s.query);
-        }} />
+        <div className="mode-switch" role="tablist" aria-label="Search mode">
+          <button type="button" role="tab" aria-selected={mode === 'events'} className={mode === 'events' ? 'active' : 'ghost'} onClick={() => setMode('events')} data-testid="mode-events">
+            Events
+          </button>
+          <button type="button" role="tab" aria-selected={mode === 'sql'} className={mode === 'sql' ? 'active' : 'ghost'} onClick={() => setMode('sql')} data-testid="mode-sql">
+            SQL
+          </button>
+        </div>
+        {mode === 'sql' ? null : (
+          <>
+            <QueryBar
+              ref={bar}
+              value={draft}
+              onChange={setDraft}
+              onSubmit={submit}
+              busy={busy}
+              onCancel={() => {
+                void api.cancelQuery({ queryId: 'search-page-0' });
+                void api.cancelQuery({ queryId: 'search-histogram' });
+              }}
+            />
+            <TimePicker value={range} onChange={setRange} />
+            <SavedSearches
+              query={query}
+              range={range}
+              onPick={(s) => {
+                setRange(s.from || s.to ? { preset: 'custom', from: s.from, to: s.to } : ALL_TIME);
+                submit(s.query);
+              }}
+            />
+          </>
+        )}
       </header>
-      {noEvents ? (
+      {mode === 'sql' ? (
+        <SqlConsole />
+      ) : noEvents ? (
         <EmptyState title="This case has no events yet" action={<a href="#/import">Import evidence</a>}>
           Import logs (EVTX, JSON, syslog, Zeek, Suricata, web logs, CSV, archives) to search them here.
         </EmptyState>
