@@ -103,9 +103,16 @@ export function ipv4CidrSql(c: Cidr, col: string, param: (v: string | number) =>
   const parts: string[] = [];
   if (c.prefix === 0) return `(${col} LIKE '%.%.%.%' AND ${col} NOT LIKE '%:%')`;
   if (full === 4) return `${col} = ${param(prefixText)}`;
-  // LIKE with a plain prefix pattern: DuckDB runs it as a prefix test, measured
-  // 3-4x faster than starts_with() on 10M rows. The pattern is digits and dots.
-  if (full > 0) parts.push(`${col} LIKE ${param(`${prefixText}.%`)}`);
+  if (full > 0) {
+    // The one literal we inline instead of binding: DuckDB rewrites LIKE with a
+    // constant prefix pattern into a prefix scan, but not with a parameter
+    // (measured 3x slower on 10M rows). The text is built from parsed octets
+    // (integers 0-255 joined by dots), never from what the analyst typed; the
+    // check below makes that a guarantee rather than a promise.
+    const pattern = `${prefixText}.%`;
+    if (!/^[0-9.]+%$/.test(pattern)) throw new Error(`internal: unexpected CIDR prefix ${pattern}`);
+    parts.push(`${col} LIKE '${pattern}'`);
+  }
   if (restBits > 0) {
     const lo = octets[full] as number;
     const hi = lo + (1 << (8 - restBits)) - 1;

@@ -44,8 +44,11 @@ export async function fieldStats(conn: DuckDBConnection, catalog: FieldCatalog, 
     if (q.where === 'TRUE' && q.from === 'events e') {
       // No filter: every row of each field table is in the result; skip the join to events.
       const direct = f.sources.map((s) => `SELECT ${mixed ? `CAST(s.${quoteIdent(s.column)} AS VARCHAR)` : `s.${quoteIdent(s.column)}`} AS v FROM ${quoteIdent(s.table)} s`);
+      // Events of other sources lack the field: all events minus the field tables' rows
+      // (row counts DuckDB answers from table statistics, without a scan).
+      const inSources = [...new Set(f.sources.map((s) => s.table))].map((t) => `(SELECT count(*) FROM ${quoteIdent(t)})`).join(' - ');
       grouped = `SELECT v, count(*) AS n FROM (${direct.join(' UNION ALL ')}) GROUP BY v
-                 UNION ALL SELECT NULL, count(*) FROM events e WHERE e.source_id NOT IN (${ids || 'NULL'})`;
+                 UNION ALL SELECT NULL, (SELECT count(*) FROM events) - ${inSources}`;
     } else {
     // Events of sources without the field count as missing it.
     grouped = `SELECT v, count(*) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY v
