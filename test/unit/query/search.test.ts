@@ -150,6 +150,22 @@ describe('pages, histogram and field statistics', () => {
     expect(String(prev.rows[0]?.ts) < '2024-03-12T06:00:00').toBe(true);
   });
 
+  it('jumps far into a time-ordered result by bucket counts, landing on the same rows as OFFSET', async () => {
+    for (const dir of ['asc', 'desc'] as const) {
+      for (const [query, where] of [
+        ['', 'TRUE'],
+        ['dataset:web.access OR dataset:zeek.conn', "dataset IN ('web.access', 'zeek.conn')"],
+      ] as const) {
+        const hand = (await sql(`SELECT id FROM events WHERE ${where} ORDER BY ts ${dir} NULLS LAST, id ${dir}`)).map((r) => Number(r.id));
+        for (const offset of [5000, 7777, hand.length - 50, hand.length - 3]) {
+          const p = await search(query, { offset, limit: 100, sort: { column: 'ts', dir } });
+          expect(p.rows.map((r) => Number(r.id))).toEqual(hand.slice(offset, offset + 100));
+          expect(p.hasMoreAfter).toBe(offset + 100 < hand.length);
+        }
+      }
+    }
+  });
+
   it('counts a histogram that adds up to the total, with a round bucket size', async () => {
     const h = await call(engine.handlers, 'histogram', { query: 'dataset:web.access', split: 'dataset' });
     const webTotal = await total('dataset:web.access');

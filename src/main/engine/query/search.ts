@@ -31,6 +31,37 @@ export interface PageRequest {
 }
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** From this offset on, a time-ordered jump seeks by bucket counts instead of a plain OFFSET. */
+export const FAR_OFFSET = 5000;
+const SEEK_BUCKETS = 4000;
+
+/**
+ * Where row `offset` of a time-ordered result lies: the time bucket holding it
+ * and how many of the bucket's rows come before it, or (bucket null) how far
+ * into the NULL-time rows at the end it is.
+ */
+async function seekTimeOffset(conn: DuckDBConnection, q: Compiled, dir: 'asc' | 'desc', offset: number): Promise<{ bucket: { start: number; end: number } | null; skip: number }> {
+  const mm = await queryRows(conn, 'SELECT epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM events');
+  const lo = mm[0]?.lo;
+  const hi = mm[0]?.hi;
+  if (lo === null || lo === undefined || hi === null || hi === undefined) return { bucket: null, skip: offset };
+  const w = Math.max(1, Math.ceil((Number(hi) - Number(lo) + 1) / SEEK_BUCKETS));
+  const counts = await queryRows(
+    conn,
+    `SELECT floor(epoch_ms(e.ts) / ${w})::BIGINT AS b, count(*) AS n FROM ${q.from} WHERE (${q.where}) AND e.ts IS NOT NULL GROUP BY b ORDER BY b ${dir === 'asc' ? 'ASC' : 'DESC'}`,
+    q.params,
+  );
+  let before = 0;
+  for (const r of counts) {
+    const count = Number(r.n);
+    if (before + count > offset) {
+      const b = Number(r.b);
+      return { bucket: { start: b * w, end: (b + 1) * w }, skip: offset - before };
+    }
+    before += count;
+  }
+  return { bucket: null, skip: offset - before };
+}
 
 function kindOfSort(column: SortColumn): 'time' | 'number' | 'string' {
   const f = CORE_FIELDS.find((x) => x.name === column);
@@ -104,7 +135,22 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
     hasMoreBefore = true;
   } else {
     const offset = req.offset ?? 0;
-    rows = await run('', order(dir, 'LAST'), n + 1, offset);
+    if (offset >= FAR_OFFSET && column === 'ts') {
+      // A far jump in time order: count per fine time bucket (one GROUP BY),
+      // find the bucket holding the offset, then skip only within it. OFFSET
+      // alone would sort everything before the target (seconds at 10M rows).
+      const seek = await seekTimeOffset(conn, q, dir, offset);
+      if (seek.bucket === null) {
+        rows = await run(`${c} IS NULL`, order(dir, 'LAST'), n + 1, seek.skip);
+      } else {
+        keyParams.sb = new Date(seek.bucket.start).toISOString().replace('Z', '');
+        keyParams.se = new Date(seek.bucket.end).toISOString().replace('Z', '');
+        rows = await run(dir === 'asc' ? `${c} >= $sb::TIMESTAMP` : `${c} < $se::TIMESTAMP`, order(dir, 'LAST'), n + 1, seek.skip);
+        if (rows.length < n + 1) rows = rows.concat(await run(`${c} IS NULL`, order(dir, 'LAST'), n + 1 - rows.length));
+      }
+    } else {
+      rows = await run('', order(dir, 'LAST'), n + 1, offset);
+    }
     hasMoreAfter = rows.length > n;
     rows = rows.slice(0, n);
     hasMoreBefore = offset > 0;
@@ -201,7 +247,7 @@ export async function histogram(
   const w = niceBucket(hi - lo, target);
   const start = Math.floor(lo / w) * w;
   const n = Math.ceil((hi - start) / w);
-  const key = `CASE WHEN e.ts IS NULL THEN NULL ELSE (epoch_ms(e.ts) // ${w}) END`;
+  const key = `CASE WHEN e.ts IS NULL THEN NULL ELSE floor(epoch_ms(e.ts) / ${w})::BIGINT END`;
   const sql = split
     ? `SELECT ${key} AS b, e.dataset AS d, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY ALL`
     : `SELECT ${key} AS b, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY ALL`;
