@@ -128,7 +128,7 @@ const bench: Bench = {
       );
       await add('far jump: offset 5,000,000 of all events', op('search', { offset: Math.floor(EVENTS / 2) }), hand(`SELECT * FROM events ORDER BY ts DESC NULLS LAST, id DESC LIMIT 101 OFFSET ${Math.floor(EVENTS / 2)}`), 'OFFSET by hand');
     } finally {
-      engine.close();
+      await engine.close();
     }
     return rows;
   },

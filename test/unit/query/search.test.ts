@@ -23,8 +23,8 @@ beforeAll(async () => {
   await engine.useCase(join(tmp.dir, 'case'), { mode: 'create' });
   await fillScenario(engine.case.conn, { events: EVENTS });
 });
-afterAll(() => {
-  engine.close();
+afterAll(async () => {
+  await engine.close();
   tmp.cleanup();
 });
 
@@ -273,6 +273,17 @@ describe('cancel and timeout', () => {
     const e = await errorOf(running);
     expect(e.code).toBe('CANCELLED');
     expect(await call(engine.handlers, 'cancelQuery', { queryId: 'q-slow' })).toEqual({ cancelled: false });
+  });
+
+  it('closing the case stops a running query first (and does not hang)', async () => {
+    const other = new Engine({ host: 'test' });
+    await other.useCase(join(tmp.dir, 'closing'), { mode: 'create' });
+    const running = call(other.handlers, 'sqlQuery', { sql: slow });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    await other.close();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect((await errorOf(running)).code).toBe('CANCELLED');
   });
 
   it('stops a query at its timeout with a clear message', async () => {

@@ -6,8 +6,11 @@ import { QuerySyntaxError } from './parse';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 interface Running {
+  case: Case;
   conn: DuckDBConnection;
   reason: 'cancelled' | 'timeout' | 'superseded' | null;
+  /** Resolves when the query has finished, failed or been interrupted. */
+  settled: Promise<void>;
 }
 
 /**
@@ -18,6 +21,8 @@ interface Running {
  */
 export class QueryRunner {
   private readonly running = new Map<string, Running>();
+  /** Every query in flight, named or not. */
+  private readonly all = new Set<Running>();
   private anon = 0;
 
   async run<T>(c: Case, opts: { queryId?: string | undefined; timeoutMs?: number | undefined }, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -28,13 +33,17 @@ export class QueryRunner {
       previous.conn.interrupt();
     }
     const conn = await c.connect();
-    const entry: Running = { conn, reason: null };
+    let settle: () => void = () => undefined;
+    const entry: Running = { case: c, conn, reason: null, settled: new Promise<void>((r) => (settle = r)) };
     this.running.set(id, entry);
+    this.all.add(entry);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const timer = setTimeout(() => {
       entry.reason = 'timeout';
       conn.interrupt();
     }, timeoutMs);
+    // A query orphaned by closing the case never settles; its timer must not keep the process alive.
+    timer.unref();
     try {
       return await fn(conn);
     } catch (e) {
@@ -42,8 +51,28 @@ export class QueryRunner {
     } finally {
       clearTimeout(timer);
       if (this.running.get(id) === entry) this.running.delete(id);
+      this.all.delete(entry);
       if (!c.isClosed) c.release(conn);
+      settle();
     }
+  }
+
+  /**
+   * Interrupt every query running on a case and wait (bounded) until they
+   * have stopped. Closing a case under a running query leaves DuckDB work
+   * that never completes and keeps the process alive, so the engine drains
+   * before it closes or switches a case.
+   */
+  async drain(c?: Case, maxMs = 5000): Promise<void> {
+    const entries = [...this.all].filter((e) => c === undefined || e.case === c);
+    if (entries.length === 0) return;
+    for (const e of entries) {
+      e.reason ??= 'cancelled';
+      e.conn.interrupt();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(entries.map((e) => e.settled)), new Promise<void>((r) => (timer = setTimeout(r, maxMs)))]);
+    clearTimeout(timer);
   }
 
   cancel(queryId: string): boolean {

@@ -34,6 +34,8 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
 /** From this offset on, a time-ordered jump seeks by bucket counts instead of a plain OFFSET. */
 export const FAR_OFFSET = 5000;
 const SEEK_BUCKETS = 4000;
+const SEEK_CACHE_SIZE = 16;
+const seekCache = new Map<string, Row[]>();
 
 /**
  * Where row `offset` of a time-ordered result lies: the time bucket holding it
@@ -46,11 +48,17 @@ async function seekTimeOffset(conn: DuckDBConnection, q: Compiled, dir: 'asc' | 
   const hi = mm[0]?.hi;
   if (lo === null || lo === undefined || hi === null || hi === undefined) return { bucket: null, skip: offset };
   const w = Math.max(1, Math.ceil((Number(hi) - Number(lo) + 1) / SEEK_BUCKETS));
-  const counts = await queryRows(
-    conn,
-    `SELECT floor(epoch_ms(e.ts) / ${w})::BIGINT AS b, count(*) AS n FROM ${q.from} WHERE (${q.where}) AND e.ts IS NOT NULL GROUP BY b ORDER BY b ${dir === 'asc' ? 'ASC' : 'DESC'}`,
-    q.params,
-  );
+  const sql = `SELECT floor(epoch_ms(e.ts) / ${w})::BIGINT AS b, count(*) AS n FROM ${q.from} WHERE (${q.where}) AND e.ts IS NOT NULL GROUP BY b ORDER BY b ${dir === 'asc' ? 'ASC' : 'DESC'}`;
+  // Scrolling far asks for several pages of one result: count its buckets once.
+  // The key holds the case's event count, so an import invalidates it.
+  const total = (await queryRows(conn, 'SELECT count(*) AS n FROM events'))[0]?.n;
+  const key = `${String(total)}|${String(lo)}|${String(hi)}|${sql}|${JSON.stringify(q.params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`;
+  let counts = seekCache.get(key);
+  if (!counts) {
+    counts = await queryRows(conn, sql, q.params);
+    seekCache.set(key, counts);
+    if (seekCache.size > SEEK_CACHE_SIZE) seekCache.delete(seekCache.keys().next().value as string);
+  }
   let before = 0;
   for (const r of counts) {
     const count = Number(r.n);

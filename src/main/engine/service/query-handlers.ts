@@ -40,8 +40,7 @@ type QueryOps =
  * (cancellable, with a timeout); the few writes (stars, tags, saved searches)
  * use the case's main connection.
  */
-export function queryHandlers(owner: { readonly case: Case }): Pick<Handlers, QueryOps> {
-  const runner = new QueryRunner();
+export function queryHandlers(owner: { readonly case: Case }, runner: QueryRunner): Pick<Handlers, QueryOps> {
   const compile = async (conn: DuckDBConnection, c: Case, query: string, from?: string | null, to?: string | null): Promise<{ q: Compiled; catalog: FieldCatalog }> => {
     const catalog = await loadCatalog(conn, c);
     return { q: await compileQuery(conn, catalog, query, { from, to }), catalog };

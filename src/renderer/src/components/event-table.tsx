@@ -1,10 +1,11 @@
-import { forwardRef, useEffect, useImperativeHandle, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import { EVENT_TABLE_COLUMNS, type EventRow, type SortColumn } from '@shared/query-contract';
 import type { EventPages } from '../hooks/use-event-pages';
+import { useRowWindow } from '../hooks/use-row-window';
 import { cellText, copyText, datasetColor, formatTs } from '../lib/format';
 
 const ROW_HEIGHT = 28;
+const HEADER_HEIGHT = 30;
 const DEFAULT_WIDTHS: Record<string, number> = {
   ts: 200,
   dataset: 140,
@@ -45,6 +46,12 @@ interface Props {
   onFilter(field: string, value: unknown, exclude: boolean): void;
   /** Index of a row to mark (the anchor of a context view). */
   anchor?: number | null;
+  /**
+   * Scroll a row into view once the table has laid out its rows (a new
+   * `nonce` asks again). Calling scrollToIndex right after setting state can
+   * run before the table has its new row count.
+   */
+  scrollRequest?: { index: number; align: 'auto' | 'center'; nonce: number } | null;
 }
 
 interface Menu {
@@ -78,20 +85,23 @@ function useColumns(scope: string): [SortColumn[], (c: SortColumn[]) => void, Re
  * pages fetched as they scroll into view, a sticky header to sort and resize,
  * a column chooser, and a right-click menu to copy or filter on a value.
  */
-export const EventTable = forwardRef<EventTableHandle, Props>(function EventTable({ pages, scope, sort, onSort, selected, onSelect, onOpen, onStar, onFilter, anchor }, ref) {
+export const EventTable = forwardRef<EventTableHandle, Props>(function EventTable({ pages, scope, sort, onSort, selected, onSelect, onOpen, onStar, onFilter, anchor, scrollRequest }, ref) {
   const scroll = useRef<HTMLDivElement>(null);
   const [columns, setColumns, widths, setWidth] = useColumns(scope);
   const [chooser, setChooser] = useState(false);
   const [menu, setMenu] = useState<Menu | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
-  // TanStack Virtual hands back fresh functions each render by design; nothing here memoises them.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const virt = useVirtualizer({ count: pages.rowCount, getScrollElement: () => scroll.current, estimateSize: () => ROW_HEIGHT, overscan: 30 });
-  const items = virt.getVirtualItems();
-  const firstIndex = items[0]?.index ?? 0;
-  const lastIndex = items[items.length - 1]?.index ?? 0;
+  const win = useRowWindow(scroll, pages.rowCount, ROW_HEIGHT, HEADER_HEIGHT);
+  const { start: firstIndex, end: lastIndex } = win;
 
-  useImperativeHandle(ref, () => ({ scrollToIndex: (i: number, align: 'auto' | 'center' = 'auto') => virt.scrollToIndex(i, { align }), focus: () => scroll.current?.focus() }), [virt]);
+  useImperativeHandle(ref, () => ({ scrollToIndex: (i: number, align: 'auto' | 'center' = 'auto') => win.scrollToIndex(i, align), focus: () => scroll.current?.focus() }), [win]);
+
+  const scrollTo = win.scrollToIndex;
+  useLayoutEffect(() => {
+    if (scrollRequest) scrollTo(scrollRequest.index, scrollRequest.align);
+    // Only a new request scrolls; later renders must not pull the view back.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [scrollRequest?.nonce, pages.rowCount > 0]);
 
   useEffect(() => {
     if (pages.rowCount > 0) pages.ensureRange(firstIndex, lastIndex);
@@ -152,10 +162,13 @@ export const EventTable = forwardRef<EventTableHandle, Props>(function EventTabl
               </div>
             ))}
           </div>
-          <div className="et-body" style={{ height: virt.getTotalSize() }}>
-            {items.map((v) => {
-              const row = pages.getRow(v.index);
-              const isSel = v.index === selected;
+          <div className="et-body" style={{ height: win.totalPx }}>
+            {rowIndexes(firstIndex, lastIndex, pages.rowCount).map((index) => {
+              const y = win.offsetOf(index);
+              if (y < -ROW_HEIGHT || y > win.totalPx) return null;
+              const v = { index, key: index, start: y };
+              const row = pages.getRow(index);
+              const isSel = index === selected;
               return (
                 <div
                   key={v.key}
@@ -258,6 +271,12 @@ export const EventTable = forwardRef<EventTableHandle, Props>(function EventTabl
     </div>
   );
 });
+
+function rowIndexes(first: number, last: number, count: number): number[] {
+  const out: number[] = [];
+  for (let i = Math.max(0, first); i <= Math.min(last, count - 1); i++) out.push(i);
+  return out;
+}
 
 function renderCell(c: string, row: EventRow) {
   const v = row[c];

@@ -37,7 +37,7 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
   const api = useApi();
   const pages = useRef(new Map<number, EventRow[]>());
   const cursors = useRef(new Map<number, { first: Cursor | null; last: Cursor | null; more: boolean }>());
-  const inflight = useRef(new Set<number>());
+  const inflight = useRef(new Map<number, Promise<void>>());
   const generation = useRef(0);
   const [version, setVersion] = useState(0);
   const [state, setState] = useState<EventPages['state']>('loading');
@@ -52,15 +52,18 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
       if (pages.current.has(p) || inflight.current.has(p) || p < 0) return;
       const gen = generation.current;
       const f = filterRef.current;
-      inflight.current.add(p);
-      const prev = cursors.current.get(p - 1);
-      const next = cursors.current.get(p + 1);
-      const where = prev?.last ? { after: prev.last } : next?.first ? { before: next.first } : p > 0 ? { offset: p * PAGE_SIZE } : {};
-      api
-        .search({ query: f.query, from: f.from, to: f.to, sort: f.sort, limit: PAGE_SIZE, queryId: `${scope}-page-${p % 8}`, ...where })
-        .then((r) => {
+      const fetchPage = async (): Promise<void> => {
+        // A neighbour on its way gives this page a keyset cursor: wait for it
+        // rather than fall back to an offset (scrolling asks for p+1 while p loads).
+        const pending = inflight.current.get(p - 1) ?? inflight.current.get(p + 1);
+        if (pending && !cursors.current.has(p - 1) && !cursors.current.has(p + 1)) await pending.catch(() => undefined);
+        if (gen !== generation.current) return;
+        const prev = cursors.current.get(p - 1);
+        const next = cursors.current.get(p + 1);
+        const where = prev?.last ? { after: prev.last } : next?.first ? { before: next.first } : p > 0 ? { offset: p * PAGE_SIZE } : {};
+        try {
+          const r = await api.search({ query: f.query, from: f.from, to: f.to, sort: f.sort, limit: PAGE_SIZE, queryId: `${scope}-page-${p % 8}`, ...where });
           if (gen !== generation.current) return;
-          inflight.current.delete(p);
           pages.current.set(p, r.rows);
           cursors.current.set(p, { first: r.first, last: r.last, more: r.hasMoreAfter });
           if (p === 0) {
@@ -69,17 +72,20 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
           }
           setLoadedCount((n) => Math.max(n, p * PAGE_SIZE + r.rows.length + (r.hasMoreAfter ? PAGE_SIZE : 0)));
           setVersion((v) => v + 1);
-        })
-        .catch((e: Error & { code?: string }) => {
+        } catch (err) {
+          const e = err as Error & { code?: string };
           if (gen !== generation.current) return;
-          inflight.current.delete(p);
           // A later page whose slot a newer page query took is asked again when it is visible.
           if (e.code === 'CANCELLED' && p > 0) return;
           if (p === 0) {
             setState('error');
             setError(e.message);
           }
-        });
+        } finally {
+          if (gen === generation.current) inflight.current.delete(p);
+        }
+      };
+      inflight.current.set(p, fetchPage());
     },
     [api, scope],
   );
@@ -89,7 +95,7 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
     generation.current++;
     pages.current = new Map();
     cursors.current = new Map();
-    inflight.current = new Set();
+    inflight.current = new Map();
     setState('loading');
     setError(null);
     setLoadedCount(0);
@@ -101,8 +107,11 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
     (start: number, end: number) => {
       const a = Math.max(0, Math.floor(start / PAGE_SIZE));
       const b = Math.max(a, Math.floor(end / PAGE_SIZE));
-      // Nearest first, so keyset neighbours exist before far pages fall back to offset.
+      // The visible pages first, then one page either side so a steady scroll
+      // finds its next page loaded (and fetched by keyset from its neighbour).
       for (let p = a; p <= Math.min(b, a + 10); p++) load(p);
+      load(b + 1);
+      if (a > 0) load(a - 1);
     },
     [load],
   );

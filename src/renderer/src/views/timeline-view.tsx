@@ -51,6 +51,7 @@ export function TimelineView() {
   const [context, setContext] = useState<{ id: number; scope: 'host' | 'case'; result: AroundResult | null; error: string | null } | null>(null);
   const [contextRows, setContextRows] = useState<EventRow[]>([]);
   const [hashTick, setHashTick] = useState(0);
+  const [scrollRequest, setScrollRequest] = useState<{ index: number; align: 'auto' | 'center'; nonce: number } | null>(null);
   const bar = useRef<QueryBarHandle>(null);
   const table = useRef<EventTableHandle>(null);
 
@@ -77,7 +78,7 @@ export function TimelineView() {
         setContext({ id: around, scope, result: r, error: null });
         setContextRows(r.rows);
         setSelected(r.anchorIndex);
-        requestAnimationFrame(() => table.current?.scrollToIndex(r.anchorIndex, 'center'));
+        setScrollRequest((p) => ({ index: r.anchorIndex, align: 'center', nonce: (p?.nonce ?? 0) + 1 }));
       },
       (e: Error) => !stale && setContext({ id: around, scope, result: null, error: e.message }),
     );
@@ -120,7 +121,7 @@ export function TimelineView() {
       const before = await api.search({ query, from: range.from, to: jump.trim(), limit: 1, count: true, queryId: 'timeline-jump' });
       const index = sort.dir === 'asc' ? (before.total ?? 0) : Math.max(0, (hist?.total ?? 0) - (before.total ?? 0) - 1);
       setSelected(index);
-      table.current?.scrollToIndex(index, 'center');
+      setScrollRequest((p) => ({ index, align: 'center', nonce: (p?.nonce ?? 0) + 1 }));
     } catch (err) {
       setJumpError((err as Error).message);
     }
@@ -242,6 +243,7 @@ export function TimelineView() {
                   onStar={(r) => void star(r)}
                   onFilter={pivot}
                   anchor={context?.result?.anchorIndex ?? null}
+                  scrollRequest={scrollRequest}
                 />
               )}
             </div>
