@@ -174,6 +174,12 @@ describe('pages, histogram and field statistics', () => {
     expect(h.buckets.reduce((s, b) => s + b.count, 0)).toBe(webTotal - T.noTime);
     expect(h.interval).toBe('1 h');
     expect(h.series?.[0]?.name).toBe('web.access');
+    // A burst (51 logons in two minutes) is re-counted over its own span rather than drawn as one bar of three days.
+    const burst = await call(engine.handlers, 'histogram', { query: `src_ip:${T.bruteForce.ip}` });
+    expect(burst.total).toBe(51);
+    expect(burst.bucketMs).toBeLessThanOrEqual(60_000);
+    expect(burst.buckets.reduce((s, b) => s + b.count, 0)).toBe(51);
+    expect(burst.buckets.filter((b) => b.count > 0).length).toBeGreaterThanOrEqual(3);
     const narrow = await call(engine.handlers, 'histogram', { query: '', from: '2024-03-12T06:00:00Z', to: '2024-03-12T06:10:00Z' });
     expect(narrow.bucketMs).toBe(10_000);
     expect(narrow.buckets.length).toBe(60);

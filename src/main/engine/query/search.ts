@@ -201,6 +201,10 @@ export async function around(conn: DuckDBConnection, q: Compiled, anchor: Cursor
   return { rows: [...earlier.rows, ...later.rows], anchorIndex: earlier.rows.length };
 }
 
+function isoNoZ(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '');
+}
+
 const NICE_MS = [1, 10, 100, 1000, 5000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 604_800_000, 2_592_000_000, 31_536_000_000];
 
 export function niceBucket(spanMs: number, target: number): number {
@@ -234,6 +238,8 @@ export async function histogram(
   range: { from: Date | null; to: Date | null },
   target: number,
   split: 'dataset' | undefined,
+  zoomDepth = 0,
+  autoZoom = !range.from && !range.to,
 ): Promise<Omit<Histogram, 'tookMs'>> {
   let lo = range.from?.getTime() ?? null;
   let hi = range.to?.getTime() ?? null;
@@ -280,6 +286,20 @@ export async function histogram(
       s[i] = (s[i] ?? 0) + c;
       series.set(name, s);
     }
+  }
+  // Without a picked range, a result packed into a few bars of the case-wide
+  // chart (a burst of 51 logons in three days of logs) is counted again over
+  // its own span. The second pass is bounded by time, so zone maps keep it cheap.
+  const used = counts.map((c, i) => (c > 0 ? i : -1)).filter((i) => i >= 0);
+  const first = used[0];
+  const last = used[used.length - 1];
+  if (autoZoom && zoomDepth < 3 && first !== undefined && last !== undefined && last - first < 3 && w > 1000) {
+    const zLo = start + first * w;
+    const zHi = start + (last + 1) * w;
+    const zoomed: Compiled = { ...q, where: `(${q.where}) AND e.ts >= $hz_lo::TIMESTAMP AND e.ts < $hz_hi::TIMESTAMP`, params: { ...q.params, hz_lo: isoNoZ(zLo), hz_hi: isoNoZ(zHi) } };
+    const z = await histogram(conn, zoomed, { from: new Date(zLo), to: new Date(zHi) }, target, split, zoomDepth + 1, true);
+    // The zoomed pass counted only timed events: the totals are this pass's.
+    return { ...z, total, noTime };
   }
   return {
     bucketMs: w,
