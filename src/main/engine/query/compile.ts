@@ -169,7 +169,8 @@ class Compiler {
   private textMatch(col: string, value: string, wild: number[], substring: boolean): string {
     const lower = value.toLowerCase();
     if (wild.length === 0) {
-      if (substring) return `contains(lower(${col}), ${this.param(lower)})`;
+      // Nothing to fold (an IP, a number, a hash in digits): skip lower(), the costly part.
+      if (substring) return lower === value.toUpperCase() ? `contains(${col}, ${this.param(value)})` : `contains(lower(${col}), ${this.param(lower)})`;
       // Nothing to fold (digits, IPs, punctuation): a plain equality, which DuckDB can push into the scan.
       if (lower === value.toUpperCase()) return `(${col} = ${this.param(value)})`;
       return `(lower(${col}) = ${this.param(lower)})`;
