@@ -153,6 +153,24 @@ test('search: query, errors, completion, paging, detail, pivot, star and tags', 
   await expect(input).toHaveValue('ip:198.51.100.23 AND NOT dataset:suricata.alert AND conn_state:SF');
   await expect(page.getByTestId('result-total')).toHaveText('20');
 
+  // Right-click a cell: filter on its value; the column chooser adds a column.
+  await page.getByTestId('column-chooser-button').click();
+  await page.getByTestId('column-chooser').getByLabel('protocol').check();
+  await expect(page.locator('[data-sort="protocol"]')).toBeVisible();
+  await page.getByTestId('column-chooser').getByRole('button', { name: 'Close' }).click();
+  await page.locator('.et-row[data-index="0"] .et-host').click({ button: 'right' });
+  await expect(page.getByTestId('cell-menu')).toBeVisible();
+  await screenshot(page, 'search-cell-menu');
+  await page.getByTestId('cell-menu').getByText('Exclude host = sensor01').click();
+  await expect(page.getByTestId('result-total')).toHaveText('0');
+  await expect(view(page, 'search')).toHaveAttribute('data-state', 'empty');
+  await screenshot(page, 'search-empty');
+
+  // "/" focuses the search box from anywhere.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('/');
+  await expect(input).toBeFocused();
+
   // Light theme.
   await page.getByRole('button', { name: /Switch to light theme/ }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');

@@ -168,7 +168,7 @@ export function SearchView() {
               </button>
             ) : null}
           </div>
-          {hist && hist.buckets.length > 0 ? <HistogramChart data={hist} onBrush={(from, to) => setRange({ preset: 'custom', from, to })} /> : <div className="histogram-placeholder" />}
+          {hist && hist.total > 0 && hist.buckets.length > 0 ? <HistogramChart data={hist} onBrush={(from, to) => setRange({ preset: 'custom', from, to })} /> : hist ? null : <div className="histogram-placeholder" />}
           <div className={`hunt-main${openId !== null ? ' with-drawer' : ''}`}>
             <FieldSidebar query={query} from={range.from} to={range.to} resultKey={resultKey} onFilter={pivot} />
             <div className="hunt-results">
