@@ -57,4 +57,14 @@ describe('loupe search and loupe sql', () => {
     expect(f.code).toBe(1);
     expect(JSON.parse(f.stdout)).toMatchObject({ error: { code: 'REFUSED' } });
   });
+
+  it('demo creates a filled case and refuses a folder that is not empty', async () => {
+    const dir = join(tmp.dir, 'demo');
+    const r = await runCli(['demo', dir, '--events', '3000', '--json'], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ events: 3000, sources: 9, case: { dir, events: 3000 } });
+    const again = await runCli(['demo', dir, '--events', '3000', '--json'], env);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'BAD_INPUT' } });
+  });
 });
