@@ -197,6 +197,24 @@ describe('pages, histogram and field statistics', () => {
     expect((await errorOf(call(engine.handlers, 'fieldStats', { query: '', field: 'nope_field' }))).code).toBe('QUERY_ERROR');
   });
 
+  it('combines an original-field query (a semi-join) with stats, histogram, sorting and paging', async () => {
+    const q = `TargetUserName:${T.bruteForce.user} AND NOT event_code:4624`;
+    const ip = await call(engine.handlers, 'fieldStats', { query: q, field: 'IpAddress' });
+    expect(ip).toMatchObject({ total: T.bruteForce.failed, present: T.bruteForce.failed, distinct: 1, top: [{ value: T.bruteForce.ip, count: T.bruteForce.failed }] });
+    const host = await call(engine.handlers, 'fieldStats', { query: q, field: 'host' });
+    expect(host.top).toEqual([{ value: T.bruteForce.host, count: T.bruteForce.failed }]);
+    const h = await call(engine.handlers, 'histogram', { query: q, split: 'dataset' });
+    expect(h.total).toBe(T.bruteForce.failed);
+    const asc = await search(q, { limit: 20, sort: { column: 'ts', dir: 'asc' } });
+    const next = await search(q, { limit: 20, sort: { column: 'ts', dir: 'asc' }, after: asc.last ?? undefined });
+    const rest = await search(q, { limit: 20, sort: { column: 'ts', dir: 'asc' }, after: next.last ?? undefined });
+    const ids = [...asc.rows, ...next.rows, ...rest.rows].map((r) => Number(r.id));
+    expect(new Set(ids).size).toBe(T.bruteForce.failed);
+    expect(rest.hasMoreAfter).toBe(false);
+    // An original field ORed with a core one (not top-level: an IN subquery per source).
+    expect(await total(`TargetUserName:${T.bruteForce.user} OR dst_ip:${T.c2.ip}`)).toBe(51 + T.c2.connections + T.beaconAlert.count);
+  });
+
   it('suggests field names with their sources, and values', async () => {
     const f = await call(engine.handlers, 'suggestFields', { prefix: 'Target' });
     expect(f.map((x) => x.name)).toEqual(['TargetDomainName', 'TargetUserName']);
