@@ -58,6 +58,23 @@ test('search: query, errors, completion, paging, detail, pivot, star and tags', 
   await expect(page.locator('.et-row[data-id]').first()).toBeVisible();
   await screenshot(page, 'search-all');
 
+  // Brush across the middle of the histogram: the time range narrows to the selection.
+  const chart = page.getByTestId('histogram');
+  const box = await chart.boundingBox();
+  if (!box) throw new Error('no histogram');
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 8 });
+  await page.mouse.up();
+  await expect(page.getByTestId('time-picker')).toContainText('UTC');
+  await expect(page.getByTestId('result-total')).not.toHaveText(EVENTS.toLocaleString('en-US'));
+  const zoomed = Number((await page.getByTestId('result-total').innerText()).replace(/,/g, ''));
+  expect(zoomed).toBeGreaterThan(1000);
+  expect(zoomed).toBeLessThan(EVENTS / 5);
+  await screenshot(page, 'search-brushed');
+  await page.getByRole('button', { name: 'Reset time' }).click();
+  await expect(page.getByTestId('result-total')).toHaveText(EVENTS.toLocaleString('en-US'));
+
   // A query: the brute force (50 failures + 1 success from one address).
   await runQuery(page, `src_ip:${BRUTE_IP}`);
   await expect(page.getByTestId('result-total')).toHaveText('51');
