@@ -39,6 +39,16 @@ function isBreak(ch: string): boolean {
   return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '(' || ch === ')' || ch === '"' || ch === '[' || ch === ']' || ch === '{' || ch === '}';
 }
 
+/** A field name that needs no quotes in a query. */
+export function isPlainFieldName(name: string): boolean {
+  return FIELD_RE.exec(name)?.[0] === name;
+}
+
+/** A field name as it must be typed: bare when plain, else quoted. */
+export function quoteFieldName(name: string): string {
+  return isPlainFieldName(name) ? name : `"${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
 export function tokenize(input: string): Token[] {
   const s = input.length > MAX_QUERY_LENGTH ? input.slice(0, MAX_QUERY_LENGTH) : input;
   const out: Token[] = [];
@@ -92,6 +102,14 @@ export function tokenize(input: string): Token[] {
         }
         text += c;
         j++;
+      }
+      // "Source IP":10.0.0.1 -- a quoted field name (CSV headers and JSON keys may hold spaces).
+      if (closed && !afterColon && depth === 0 && s[j] === ':' && text.length > 0) {
+        out.push({ kind: 'field', text, start, end: j });
+        out.push({ kind: 'colon', text: ':', start: j, end: j + 1 });
+        i = j + 1;
+        afterColon = true;
+        continue;
       }
       out.push({ kind: closed ? 'phrase' : 'error', text, start, end: j });
       i = j;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenize } from '../../../src/shared/query-lexer';
+import { quoteFieldName, tokenize } from '../../../src/shared/query-lexer';
 import { likePattern } from '../../../src/main/engine/query/compile';
 import { cidrContains, parseCidr, parseIPv4, parseIPv6 } from '../../../src/main/engine/query/ip';
 import { parseQuery, QuerySyntaxError } from '../../../src/main/engine/query/parse';
@@ -27,6 +27,19 @@ describe('lexer', () => {
     const t = tokenize('src_ip:2001:db8::/32 id.orig_h:fe80::1');
     expect(t.filter((x) => x.kind === 'word').map((x) => x.text)).toEqual(['2001:db8::/32', 'fe80::1']);
     expect(t.filter((x) => x.kind === 'field').map((x) => x.text)).toEqual(['src_ip', 'id.orig_h']);
+  });
+
+  it('reads a quoted field name (spaces in CSV headers and JSON keys)', () => {
+    const t = tokenize('"Source IP":10.0.0.0/8 "just a phrase" x');
+    expect(t.map((x) => [x.kind, x.text])).toEqual([
+      ['field', 'Source IP'],
+      ['colon', ':'],
+      ['word', '10.0.0.0/8'],
+      ['phrase', 'just a phrase'],
+      ['word', 'x'],
+    ]);
+    expect(quoteFieldName('Source IP')).toBe('"Source IP"');
+    expect(quoteFieldName('id.orig_h')).toBe('id.orig_h');
   });
 
   it('marks unescaped wildcards only', () => {

@@ -288,6 +288,15 @@ describe('detail, timeline, context and marks', () => {
   });
 });
 
+describe('fields the catalog learns later', () => {
+  it('finds a column added to a source after the first search, even one with a space in its name', async () => {
+    expect((await errorOf(search('"Source IP":1.2.3.4'))).message).toContain('Unknown field');
+    await engine.case.conn.run(`ALTER TABLE src_8 ADD COLUMN "Source IP" VARCHAR; UPDATE src_8 SET "Source IP" = client_ip`);
+    expect(await total(`"Source IP":${T.sqli.ip}`)).toBe(await sqlCount(`SELECT count(*) AS n FROM src_8 WHERE client_ip = '${T.sqli.ip}'`));
+    expect(await total(`"source ip":192.0.2.0/24`)).toBe(await total(`"Source IP":${T.sqli.ip}`));
+  });
+});
+
 describe('cancel and timeout', () => {
   const slow = 'SELECT count(*) AS n FROM range(3000000000) a WHERE hash(a.range) % 7 = 3';
   it('cancels a running query by id', async () => {

@@ -1,6 +1,6 @@
 import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { FieldSuggestion, QueryProblem } from '@shared/query-contract';
-import { tokenize, type Token } from '@shared/query-lexer';
+import { quoteFieldName, tokenize, type Token } from '@shared/query-lexer';
 import { useApi } from '../api/context';
 
 export interface QueryBarHandle {
@@ -100,7 +100,7 @@ export const QueryBar = forwardRef<QueryBarHandle, QueryBarProps>(function Query
         list.slice(0, 10).map((f) => ({
           label: f.name,
           detail: f.origin === 'original' ? `${f.sources} source${f.sources === 1 ? '' : 's'} · ${f.datasets.slice(0, 2).join(', ')}` : f.origin,
-          insert: `${f.name}:`,
+          insert: `${quoteFieldName(f.name)}:`,
           start,
           end,
         })),

@@ -1,3 +1,5 @@
+import { quoteFieldName } from '@shared/query-lexer';
+
 /** Display helpers for the hunt views: UTC times, cell text, dataset colours. */
 
 /** `2024-03-12 06:03:00.123` (UTC): the case stores UTC and shows it by default. */
@@ -32,11 +34,11 @@ export function datasetColor(dataset: unknown): string {
   return PALETTE[h % PALETTE.length] as string;
 }
 
-/** A search term for a value: bare when safe, quoted and escaped otherwise. */
+/** A search term for a value: bare when safe, quoted and escaped otherwise (the field too). */
 export function termFor(field: string, value: unknown): string {
   const v = cellText(value);
   const safe = /^[A-Za-z0-9_.:\-/@]+$/.test(v) && !/^(and|or|not|to)$/i.test(v);
-  return `${field}:${safe ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`}`;
+  return `${quoteFieldName(field)}:${safe ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`}`;
 }
 
 /** Add a filter to a query (pivot): `field:"v"` or `NOT field:"v"`, ANDed on. */
