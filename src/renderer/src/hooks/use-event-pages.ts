@@ -33,7 +33,7 @@ export interface EventPages {
  * offset. A new filter starts a new generation: answers for the old one are
  * dropped, and the engine cancels superseded page queries by id.
  */
-export function useEventPages(filter: EventFilter, total: number | null, scope: string): EventPages {
+export function useEventPages(filter: EventFilter, total: number | null, scope: string, resetKey = ''): EventPages {
   const api = useApi();
   const pages = useRef(new Map<number, EventRow[]>());
   const cursors = useRef(new Map<number, { first: Cursor | null; last: Cursor | null; more: boolean }>());
@@ -45,7 +45,9 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
   const [tookMs, setTookMs] = useState<number | null>(null);
   const [loadedCount, setLoadedCount] = useState(0);
   const filterRef = useRef(filter);
-  const key = JSON.stringify(filter);
+  // A new filter, or another case (or more events in it), starts over.
+  // JSON never holds a raw NUL, so it separates the filter from the reset key safely.
+  const key = `${JSON.stringify(filter)}\u0000${resetKey}`;
 
   const load = useCallback(
     (p: number) => {
@@ -91,7 +93,7 @@ export function useEventPages(filter: EventFilter, total: number | null, scope: 
   );
 
   useEffect(() => {
-    filterRef.current = JSON.parse(key) as EventFilter;
+    filterRef.current = JSON.parse(key.split('\u0000')[0] ?? '{}') as EventFilter;
     generation.current++;
     pages.current = new Map();
     cursors.current = new Map();

@@ -38,8 +38,9 @@ export function SearchView() {
   const table = useRef<EventTableHandle>(null);
 
   const filter = { query, from: range.from, to: range.to, sort };
-  const pages = useEventPages(filter, hist?.total ?? null, 'search');
-  const resultKey = `${query}|${range.from}|${range.to}|${caseInfo?.events ?? 0}|${refresh}`;
+  const caseKey = `${caseInfo?.id ?? ''}:${caseInfo?.events ?? 0}`;
+  const pages = useEventPages(filter, hist?.total ?? null, 'search', `${caseKey}|${refresh}`);
+  const resultKey = `${query}|${range.from}|${range.to}|${caseKey}|${refresh}`;
 
   useEffect(() => {
     let stale = false;
@@ -53,7 +54,7 @@ export function SearchView() {
     return () => {
       stale = true;
     };
-  }, [api, query, range.from, range.to, caseInfo?.events, refresh]);
+  }, [api, query, range.from, range.to, caseKey, refresh]);
 
   const submit = useCallback((q: string) => {
     setQuery(q.trim());

@@ -87,7 +87,8 @@ export function TimelineView() {
     };
   }, [api, hashTick]);
 
-  const pages = useEventPages({ query, from: range.from, to: range.to, sort }, hist?.total ?? null, 'timeline');
+  const caseKey = `${caseInfo?.id ?? ''}:${caseInfo?.events ?? 0}`;
+  const pages = useEventPages({ query, from: range.from, to: range.to, sort }, hist?.total ?? null, 'timeline', caseKey);
   const ctxPages = useMemo(() => staticPages(contextRows, setContextRows), [contextRows]);
   const shown = context ? ctxPages : pages;
 
@@ -101,7 +102,7 @@ export function TimelineView() {
     return () => {
       stale = true;
     };
-  }, [api, query, range.from, range.to, caseInfo?.events]);
+  }, [api, query, range.from, range.to, caseKey]);
 
   const submit = useCallback((q: string) => {
     setQuery(q.trim());
