@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { quoteFieldName, tokenize } from '../../../src/shared/query-lexer';
 import { likePattern } from '../../../src/main/engine/query/compile';
-import { cidrContains, parseCidr, parseIPv4, parseIPv6 } from '../../../src/main/engine/query/ip';
+import { canonicalIPv6, cidrContains, parseCidr, parseIPv4, parseIPv6 } from '../../../src/main/engine/query/ip';
 import { parseQuery, QuerySyntaxError } from '../../../src/main/engine/query/parse';
 import { parseTimeValue } from '../../../src/main/engine/query/time';
 import { editDistance } from '../../../src/main/engine/query/fields';
@@ -101,6 +101,17 @@ describe('values', () => {
     expect(cidrContains(v6 as NonNullable<typeof v6>, '2001:0db8:0bad:0000::7')).toBe(true);
     expect(cidrContains(v6 as NonNullable<typeof v6>, '2001:db8:bae::7')).toBe(false);
     expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+  });
+
+  it('writes IPv6 in its RFC 5952 canonical form', () => {
+    const c = (s: string) => canonicalIPv6(parseIPv6(s) as bigint);
+    expect(c('2001:0DB8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
+    expect(c('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(c('2001:db8:0:1:1:1:1:1')).toBe('2001:db8:0:1:1:1:1:1');
+    expect(c('::')).toBe('::');
+    expect(c('::1')).toBe('::1');
+    expect(c('fe80::')).toBe('fe80::');
+    expect(c('::ffff:0a01:0203')).toBe('::ffff:10.1.2.3');
   });
 
   it('reads times at the precision typed', () => {

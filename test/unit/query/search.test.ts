@@ -67,6 +67,9 @@ describe('search language over a scenario case', () => {
     expect(await total('id.resp_h:198.51.100.0/22')).toBe(T.c2.connections);
     expect(await total(`src_ip:2001:db8:bad::/48`)).toBe(T.sshV6.failed);
     expect(await total(`rhost:2001:0db8:0bad::/48`)).toBe(T.sshV6.failed);
+    // Another spelling of the same address still matches (canonical form).
+    expect(await total(`src_ip:2001:0DB8:0BAD:0:0:0:0:7`)).toBe(T.sshV6.failed);
+    expect(await total(`rhost:2001:0db8:0bad::0007`)).toBe(T.sshV6.failed);
     // 10.0.0.0/8 against a hand count; 172.16.0.0/12 has a partial octet.
     expect(await total('src_ip:10.0.0.0/8')).toBe(await sqlCount(`SELECT count(*) AS n FROM events WHERE src_ip LIKE '10.%'`));
     expect(await total('src_ip:10.2.0.0/15')).toBe(await sqlCount(`SELECT count(*) AS n FROM events WHERE src_ip LIKE '10.2.%' OR src_ip LIKE '10.3.%'`));

@@ -1,7 +1,7 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent } from '../db/sql';
 import { closestField, resolveField, type CoreField, type FieldCatalog, type FieldKind, type OriginalField } from './fields';
-import { cidrContains, ipv4CidrSql, parseCidr, parseIPv4, parseIPv6, type Cidr } from './ip';
+import { canonicalIPv6, cidrContains, ipv4CidrSql, parseCidr, parseIPv4, parseIPv6, type Cidr } from './ip';
 import { parseQuery, QuerySyntaxError, type Match, type QueryNode } from './parse';
 import { parseTimeValue } from './time';
 
@@ -196,11 +196,15 @@ class Compiler {
       if (!m.phrase && m.wild.length === 0) {
         const cidr = parseCidr(m.value);
         if (cidr) return this.cidrPredicate(text, cidr, o.distinctFrom);
-        if (o.ip) {
-          // IP columns hold canonical text: IPv6 in lower case.
-          const canon = parseIPv6(m.value) !== undefined && parseIPv4(m.value) === undefined ? m.value.toLowerCase() : m.value;
-          return `(${text} = ${this.param(canon)})`;
+        const v6 = parseIPv4(m.value) === undefined ? parseIPv6(m.value) : undefined;
+        if (v6 !== undefined) {
+          // One IPv6 address has many spellings: match the canonical one (what the
+          // data model stores) and the one typed (what a raw original field may hold).
+          const spellings = [...new Set([canonicalIPv6(v6), m.value.toLowerCase()])];
+          const list = spellings.map((x) => this.param(x)).join(', ');
+          return o.ip ? `(${text} IN (${list}))` : `(lower(${text}) IN (${list}))`;
         }
+        if (o.ip) return `(${text} = ${this.param(m.value)})`;
       }
       if (o.lower && m.wild.length === 0) return `(${text} = ${this.param(m.value.toLowerCase())})`;
       // Exact but case-insensitive: the analyst types "administrator" for "Administrator".

@@ -123,3 +123,35 @@ export function ipv4CidrSql(c: Cidr, col: string, param: (v: string | number) =>
   }
   return `(${parts.join(' AND ')})`;
 }
+
+/**
+ * RFC 5952 text of an IPv6 address: lower case, no leading zeros, the longest
+ * run of two or more zero groups as `::` (the first on a tie), and the
+ * IPv4-mapped form as ::ffff:a.b.c.d. The data model stores IPs this way, so
+ * `2001:0DB8:0:0::1` typed by the analyst still equals `2001:db8::1`.
+ */
+export function canonicalIPv6(v: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(112 - i * 16)) & 0xffffn));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const low = Number(v & 0xffffffffn);
+    return `::ffff:${[24, 16, 8, 0].map((s) => (low >>> s) & 255).join('.')}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
