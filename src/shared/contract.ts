@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
+import { queryOperations } from './query-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -55,6 +56,7 @@ export const operations = {
     input: z.object({ kind: z.enum(['files', 'folder', 'case']), title: z.string().max(200).optional() }).strict(),
     output: z.object({ paths: z.array(z.string()) }),
   },
+  ...queryOperations,
 } as const;
 
 export type Operations = typeof operations;

@@ -43,6 +43,20 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    why: 'the hunt: bookmarked (starred) events, tags on events, saved searches',
+    // IF NOT EXISTS: a case whose version marker was lost re-runs every step; this one must not fail on its own tables.
+    up: async (conn) => {
+      await conn.run(`
+        CREATE TABLE IF NOT EXISTS bookmarks (event_id BIGINT PRIMARY KEY, created_at TIMESTAMP NOT NULL, note VARCHAR);
+        CREATE TABLE IF NOT EXISTS event_tags (event_id BIGINT NOT NULL, tag VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, PRIMARY KEY (event_id, tag));
+        CREATE TABLE IF NOT EXISTS saved_searches (
+          id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, query VARCHAR NOT NULL,
+          time_from VARCHAR, time_to VARCHAR, created_at TIMESTAMP NOT NULL);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,7 +6,9 @@ import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
 import type { Handlers } from './handlers';
+import { QueryRunner } from '../query/runner';
 import { PushBus } from './push';
+import { queryHandlers } from './query-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -23,12 +25,15 @@ export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
   private current: Case | null = null;
+  /** Runs searches on their own connections; drained before a case closes. */
+  private readonly queries = new QueryRunner();
 
   constructor(private readonly options: EngineOptions) {
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
+      ...queryHandlers(this, this.queries),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
@@ -55,6 +60,7 @@ export class Engine {
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
     const previous = this.current;
     this.current = next;
+    if (previous) await this.queries.drain(previous);
     previous?.close();
     const info = await next.info();
     rememberCase(info.dir, info.name);
@@ -82,7 +88,9 @@ export class Engine {
     return true;
   }
 
-  close(): void {
+  /** Stop running queries, then close the case (hosts call this on exit). */
+  async close(): Promise<void> {
+    await this.queries.drain();
     this.closeCase();
   }
 
@@ -98,7 +106,10 @@ export class Engine {
       }),
       createCase: async ({ dir, name }) => this.useCase(dir ?? defaultNewCaseDir(name), { mode: 'create', name }),
       openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
-      closeCase: async () => ({ closed: this.closeCase() }),
+      closeCase: async () => {
+        await this.queries.drain();
+        return { closed: this.closeCase() };
+      },
       getCaseInfo: async () => this.case.info(),
       listRecentCases: async () => listRecentCases(),
       pickPaths: async () => {
