@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
+import { overviewOperations } from './overview-contract';
 import { queryOperations } from './query-contract';
 
 /**
@@ -57,6 +58,7 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...overviewOperations,
 } as const;
 
 export type Operations = typeof operations;

@@ -8,6 +8,7 @@ import { appDataDir, defaultCaseDir } from '../paths';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { PushBus } from './push';
+import { overviewHandlers } from './overview-handlers';
 import { queryHandlers } from './query-handlers';
 
 export interface EngineOptions {
@@ -34,6 +35,7 @@ export class Engine {
     const handlers: Handlers = {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
+      ...overviewHandlers(this, this.queries),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }

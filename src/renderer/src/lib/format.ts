@@ -1,4 +1,4 @@
-import { quoteFieldName } from '@shared/query-lexer';
+export { addFilter, termFor } from '@shared/search-terms';
 
 /** Display helpers for the hunt views: UTC times, cell text, dataset colours. */
 
@@ -32,22 +32,6 @@ export function datasetColor(dataset: unknown): string {
   let h = 0;
   for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
   return PALETTE[h % PALETTE.length] as string;
-}
-
-/** A search term for a value: bare when safe, quoted and escaped otherwise (the field too). */
-export function termFor(field: string, value: unknown): string {
-  const v = cellText(value);
-  const safe = /^[A-Za-z0-9_.:\-/@]+$/.test(v) && !/^(and|or|not|to)$/i.test(v);
-  return `${quoteFieldName(field)}:${safe ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`}`;
-}
-
-/** Add a filter to a query (pivot): `field:"v"` or `NOT field:"v"`, ANDed on. */
-export function addFilter(query: string, field: string, value: unknown, exclude: boolean): string {
-  const term = `${exclude ? 'NOT ' : ''}${termFor(field, value)}`;
-  const q = query.trim();
-  if (!q) return term;
-  // Wrap an OR query so the new filter applies to all of it.
-  return /\bOR\b/i.test(q) ? `(${q}) AND ${term}` : `${q} AND ${term}`;
 }
 
 export async function copyText(text: string): Promise<boolean> {
