@@ -1,18 +1,13 @@
+import { formatTime } from './time-format';
+
 export { addFilter, termFor } from '@shared/search-terms';
+export { formatTime, zoneLabel } from './time-format';
 
 /** Display helpers for the hunt views: UTC times, cell text, dataset colours. */
 
-/** `2024-03-12 06:03:00.123` (UTC): the case stores UTC and shows it by default. */
-export function formatTs(v: unknown, tz: 'utc' | 'local' = 'utc'): string {
-  if (typeof v !== 'string' || v === '') return '—';
-  if (tz === 'utc') {
-    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{3})?/.exec(v);
-    return m ? `${m[1]} ${m[2]}${m[3] ?? ''}` : v;
-  }
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) return v;
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+/** An event time in the display zone (Settings; UTC by default): the one formatter every view uses. */
+export function formatTs(v: unknown): string {
+  return formatTime(v, 'ms');
 }
 
 export function cellText(v: unknown): string {
