@@ -33,6 +33,6 @@ export function addFilter(query: string, field: string, value: unknown, exclude:
 /** Several values of one field: `field:(a OR b)`. */
 export function anyOf(field: string, values: unknown[]): string {
   if (values.length === 1) return termFor(field, values[0]);
-  const field0 = termFor(field, '').slice(0, -1);
-  return `${field0}(${values.map((v) => termFor(field, v).slice(field0.length)).join(' OR ')})`;
+  const prefix = `${quoteFieldName(field)}:`;
+  return `${prefix}(${values.map((v) => termFor(field, v).slice(prefix.length)).join(' OR ')})`;
 }

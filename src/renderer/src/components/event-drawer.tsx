@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { EventDetail } from '@shared/query-contract';
 import { useApi } from '../api/context';
 import { entityKindOf } from '../lib/entities';
-import { cellText, copyText, datasetColor, formatTs, zoneLabel } from '../lib/format';
+import { cellText, copyText, datasetBadgeStyle, formatTs, zoneLabel } from '../lib/format';
 import { EntityLink } from './entity-link';
 
 const LINE_FORMATS = new Set(['syslog', 'web-access', 'text', 'zeek', 'csv', 'cef', 'leef', 'ids']);
@@ -81,7 +81,7 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
               {detail.starred ? '★' : '☆'}
             </button>
             <div className="drawer-title">
-              <span className="ds-badge" style={{ borderColor: datasetColor(detail.core.dataset), color: datasetColor(detail.core.dataset) }}>
+              <span className="ds-badge" style={datasetBadgeStyle(detail.core.dataset)}>
                 {cellText(detail.core.dataset)}
               </span>
               <span className="mono">{formatTs(detail.core.ts)} {zoneLabel(detail.core.ts)}</span>

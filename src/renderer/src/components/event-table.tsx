@@ -3,7 +3,7 @@ import { EVENT_TABLE_COLUMNS, type EventRow, type SortColumn } from '@shared/que
 import type { EventPages } from '../hooks/use-event-pages';
 import { useRowWindow } from '../hooks/use-row-window';
 import { entityKindOf } from '../lib/entities';
-import { cellText, copyText, datasetColor, formatTs } from '../lib/format';
+import { cellText, copyText, datasetBadgeStyle, datasetColor, formatTs } from '../lib/format';
 import { EntityLink } from './entity-link';
 
 const ENTITY_COLUMNS: Record<string, boolean> = { host: true, user: true, src_ip: true, dst_ip: true };
@@ -186,7 +186,7 @@ export const EventTable = forwardRef<EventTableHandle, Props>(function EventTabl
                   data-index={v.index}
                   data-id={row?.id ?? undefined}
                 >
-                  <div className="et-td et-star-col">
+                  <div className="et-td et-star-col" role="gridcell">
                     {row ? (
                       <button
                         type="button"
@@ -287,7 +287,7 @@ function renderCell(c: string, row: EventRow) {
   if (c === 'ts') return <span className="mono">{formatTs(v)}</span>;
   if (c === 'dataset')
     return (
-      <span className="ds-badge" style={{ borderColor: datasetColor(v), color: datasetColor(v) }}>
+      <span className="ds-badge" style={datasetBadgeStyle(v)}>
         {cellText(v)}
       </span>
     );

@@ -1,3 +1,4 @@
+import type { CSSProperties } from 'react';
 import { formatTime } from './time-format';
 
 export { addFilter, termFor } from '@shared/search-terms';
@@ -45,4 +46,13 @@ export async function copyText(text: string): Promise<boolean> {
     ta.remove();
     return ok;
   }
+}
+
+/**
+ * A dataset badge: its colour on the border and as a tint, the text in the
+ * theme's own colour (the palette's light tints fail contrast on white).
+ */
+export function datasetBadgeStyle(dataset: unknown): CSSProperties {
+  const c = datasetColor(dataset);
+  return { borderColor: c, ['--ds' as string]: c } as CSSProperties;
 }

@@ -22,7 +22,7 @@ import {
   type Scope,
 } from '../dashboard/panels';
 import type { PanelState } from '../dashboard/panel';
-import { datasetColor, formatTime, zoneLabel } from '../lib/format';
+import { datasetBadgeStyle, formatTime, zoneLabel } from '../lib/format';
 import { alertsHref, dashboardHref, hashParam, searchHref } from '../lib/nav';
 import '../hunt.css';
 import '../overview.css';
@@ -242,7 +242,7 @@ function Summary({ data, filtered, scope }: { data: DashboardData['summary']; fi
         <strong className="kpi-value">{n(data.datasets.length)}</strong>
         <span className="kpi-chips">
           {data.datasets.slice(0, 8).map((d) => (
-            <a key={d.value} href={search(`dataset:${d.value}`)} className="ds-badge" style={{ borderColor: datasetColor(d.value), color: datasetColor(d.value) }} title={`${n(d.count)} events`}>
+            <a key={d.value} href={search(`dataset:${d.value}`)} className="ds-badge" style={datasetBadgeStyle(d.value)} title={`${n(d.count)} events`}>
               {d.value}
             </a>
           ))}
@@ -251,7 +251,9 @@ function Summary({ data, filtered, scope }: { data: DashboardData['summary']; fi
       <a className="kpi" href="#/entities?kind=host">
         <span className="kpi-label">Hosts</span>
         <strong className="kpi-value">{n(data.hosts)}</strong>
-        <span className="kpi-note">{n(data.users)} users</span>
+        <span className="kpi-note">
+          {n(data.users)} user{data.users === 1 ? '' : 's'}
+        </span>
       </a>
       <a className="kpi" href="#/entities?kind=ip">
         <span className="kpi-label">IP addresses</span>

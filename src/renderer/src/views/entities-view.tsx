@@ -9,7 +9,7 @@ import { CountryFlag, countryName } from '../components/country-flag';
 import { EmptyState, ErrorState } from '../components/empty-state';
 import { EntityLink } from '../components/entity-link';
 import { BarList, type BarItem } from '../dashboard/bar-list';
-import { copyText, datasetColor, formatTime, zoneLabel } from '../lib/format';
+import { copyText, datasetBadgeStyle, formatTime, zoneLabel } from '../lib/format';
 import { alertsHref, dashboardHref, go, hashParam, searchHref } from '../lib/nav';
 import '../hunt.css';
 import '../overview.css';
@@ -264,7 +264,7 @@ function EntityPage({ kind, value }: { kind: EntityKind; value: string }) {
               <dd className="chips">
                 {profile.datasets.length === 0 ? <span className="muted">none</span> : null}
                 {profile.datasets.map((d) => (
-                  <a key={d.value} href={searchHref({ query: andTerm(query, termFor('dataset', d.value)) })} className="ds-badge" style={{ borderColor: datasetColor(d.value), color: datasetColor(d.value) }}>
+                  <a key={d.value} href={searchHref({ query: andTerm(query, termFor('dataset', d.value)) })} className="ds-badge" style={datasetBadgeStyle(d.value)}>
                     {d.value} {d.count.toLocaleString()}
                   </a>
                 ))}
