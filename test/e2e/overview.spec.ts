@@ -73,10 +73,11 @@ interface AxeViolation {
 /** axe-core over the page as it is now: its serious and critical violations, each tagged with where. */
 async function checkA11y(page: Page, what: string, found: string[]): Promise<void> {
   // Evaluated through the DevTools protocol: the app's CSP (script-src 'self') rightly refuses an injected <script>.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(readFileSync(AXE, 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
+    // This file compiles without the DOM library: name what the page has.
+    const g = globalThis as unknown as { document: unknown; axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: AxeViolation[] }> } };
+    const r = await g.axe.run(g.document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
   });
   for (const v of violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
@@ -99,7 +100,7 @@ test('dashboard: panels over the case, drill-downs into Search, export, theme an
   // The brute force leads the failed logons by source IP.
   await expect(page.locator('[data-panel="logonsBySrcIp"] .bar-row').first()).toContainText(BRUTE_IP);
   await expect(page.locator('[data-panel="topSrcIps"] .bar-row').first()).toContainText(BRUTE_IP);
-  await page.evaluate(() => document.querySelector('.content')?.scrollTo(0, 0));
+  await page.locator('.content').evaluate((el) => el.scrollTo(0, 0));
   await screenshot(page, 'overview-dashboard-dark');
 
   // Export a chart and a list panel as PNG.
@@ -329,7 +330,10 @@ test('accessibility: every view in both themes passes axe (serious and critical)
   let reached = false;
   for (let i = 0; i < 80 && !reached; i++) {
     await page.keyboard.press('Tab');
-    reached = await page.evaluate(() => document.activeElement?.closest('[data-panel="topHosts"]') !== null && document.activeElement?.tagName === 'A');
+    reached = await page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; closest(sel: string): unknown } | null } }).document.activeElement;
+      return active !== null && active.tagName === 'A' && active.closest('[data-panel="topHosts"]') !== null;
+    });
   }
   expect(reached).toBe(true);
   expect(errors).toEqual([]);

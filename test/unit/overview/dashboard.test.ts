@@ -181,6 +181,19 @@ describe('alerts in the overview', () => {
     expect(d.alertTypes?.find((a) => a.source === 'sigma' && a.ruleId === 'rule-brute')).toMatchObject({ name: 'Brute force', level: 'high', count: T.bruteForce.failed });
   });
 
+  it('answers the whole case from its caches exactly as live, and notices new alerts', async () => {
+    const whole = await dashboard({ panels: ['alertsOverTime', 'alertTypes'] });
+    const live = await dashboard({ panels: ['alertsOverTime', 'alertTypes'], query: 'id:>0' });
+    expect(whole.alertsOverTime).toEqual(live.alertsOverTime);
+    expect(whole.alertTypes).toEqual(live.alertTypes);
+    await addTestAlerts(engine.case.conn, [{ id: 3, ruleId: 'rule-c2', title: 'C2 beacon', level: 'medium', events: `dst_ip = '${T.c2.ip}'` }]);
+    const after = await dashboard({ panels: ['alertsOverTime', 'summary'] });
+    expect(after.alertsOverTime?.series.map((x) => x.level)).toEqual(['critical', 'high', 'medium']);
+    expect(after.summary?.alerts?.total).toBe(3);
+    await engine.case.conn.run(`DELETE FROM alert_events WHERE alert_id = 3; DELETE FROM alerts WHERE id = 3`);
+    expect((await dashboard({ panels: ['alertsOverTime'] })).alertsOverTime?.series.map((x) => x.level)).toEqual(['critical', 'high']);
+  });
+
   it('searches the events of an alert and of a rule', async () => {
     expect(await search('alert:1')).toBe(T.bruteForce.failed);
     expect(await search('rule:rule-enc')).toBe(T.encodedPowershell.count);

@@ -122,10 +122,17 @@ export async function urlSources(conn: DuckDBConnection): Promise<UrlSource[]> {
 /** Top URL values over an event set, per field name (sources may name it differently). */
 export async function urlCounts(conn: DuckDBConnection, set: EventSet, sources: UrlSource[], top?: number): Promise<DimRow[]> {
   if (sources.length === 0) return [];
-  const parts = sources.map(
+  // Which web sources the set touches at all: most searches have no web event, and the
+  // join below would still build over each field table.
+  const touched = await queryRows(conn, `SELECT DISTINCT e.source_id AS s FROM ${set.from} WHERE (${set.where}) AND e.source_id IN (${sources.map((s) => s.sourceId).join(', ')})`, set.params);
+  const ids = new Set(touched.map((r) => Number(r.s)));
+  const used = sources.filter((s) => ids.has(s.sourceId));
+  if (used.length === 0) return [];
+  const parts = used.map(
     (s) =>
-      `SELECT '${s.field.replaceAll("'", "''")}' AS field, CAST(u.${quoteIdent(s.field)} AS VARCHAR) AS value FROM ${set.from} JOIN ${quoteIdent(s.table)} u ON u.rid = e.rid
-        WHERE e.source_id = ${s.sourceId} AND (${set.where}) AND u.${quoteIdent(s.field)} IS NOT NULL`,
+      `SELECT '${s.field.replaceAll("'", "''")}' AS field, CAST(u.${quoteIdent(s.field)} AS VARCHAR) AS value
+         FROM (SELECT e.rid FROM ${set.from} WHERE e.source_id = ${s.sourceId} AND (${set.where})) m JOIN ${quoteIdent(s.table)} u ON u.rid = m.rid
+        WHERE u.${quoteIdent(s.field)} IS NOT NULL`,
   );
   const grouped = `SELECT 'url:' || field AS dim, value, count(*) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL`;
   const sql = top === undefined ? grouped : `SELECT * FROM (${grouped}) ORDER BY n DESC, value LIMIT ${Math.max(1, Math.floor(top))}`;

@@ -1,7 +1,7 @@
 import type { Case } from '../case/case';
 import { queryOne, queryRows } from '../db/sql';
 import { refreshCaseIntel, type IntelStore } from '../intel';
-import { refreshIntelAggregates } from './intel-aggregates';
+import { refreshAlertAggregates, refreshIntelAggregates } from './intel-aggregates';
 import { refreshRollup } from './rollup';
 
 /**
@@ -12,7 +12,7 @@ import { refreshRollup } from './rollup';
 export { DashboardBuilder, setMaterialiseMax, type DashboardRequest } from './dashboard';
 export { DIMENSIONS, dimensionCounts, LOGON, type Dimension, type DimRow, type EventSet } from './dimensions';
 export { entityProfile, entityQuery, listEntities } from './entities';
-export { refreshIntelAggregates } from './intel-aggregates';
+export { refreshAlertAggregates, refreshIntelAggregates } from './intel-aggregates';
 export { ipFacts } from './ip-facts';
 export { refreshRollup, rollupState, type RollupRefresh, type RollupState } from './rollup';
 
@@ -34,10 +34,11 @@ export async function ensureCaseIntel(c: Case, store: IntelStore): Promise<boole
   return true;
 }
 
-/** Everything an overview needs before it reads: intel, the rollup, the intel-derived figures. */
+/** Everything an overview needs before it reads: intel, the rollup, the figures derived from intel and alerts. */
 export async function ensureOverview(c: Case, store: IntelStore): Promise<{ intel: boolean; rollupMs: number; read: number }> {
   const intel = await ensureCaseIntel(c, store);
   const r = await refreshRollup(c);
   await refreshIntelAggregates(c);
+  await refreshAlertAggregates(c);
   return { intel, rollupMs: r.ms, read: r.read };
 }

@@ -56,3 +56,45 @@ export function refreshIntelAggregates(c: Case): Promise<{ recomputed: boolean; 
     }
   });
 }
+
+/**
+ * Alert hits per minute and level, for the whole-case "alerts over time"
+ * panel: the events' times live in `events`, and joining every alert link to
+ * 10M events took 0.45 s per load. Recomputed when the alerts change (their
+ * count, links, or last update, which triage touches).
+ */
+export function refreshAlertAggregates(c: Case): Promise<{ recomputed: boolean; ms: number }> {
+  return serial(c, async () => {
+    const t0 = performance.now();
+    const conn = await c.connect();
+    try {
+      const tables = await tableNames(conn);
+      if (!tables.has('alerts') || !tables.has('alert_events')) return { recomputed: false, ms: 0 };
+      for (const s of SCHEMA) await conn.run(s);
+      await conn.run(`CREATE TABLE IF NOT EXISTS overview_alert_minutes (minute TIMESTAMP NOT NULL, level VARCHAR NOT NULL, n BIGINT NOT NULL)`);
+      const k = await queryOne(
+        conn,
+        `SELECT (SELECT count(*) FROM alerts) || ':' || (SELECT count(*) FROM alert_events) || ':' || coalesce((SELECT CAST(max(updated_at) AS VARCHAR) FROM alerts), '') || ':' || coalesce((SELECT CAST(sum(hash(id, level)) AS VARCHAR) FROM alerts), '') || ':' || (SELECT max(id) FROM events) AS k`,
+      );
+      const key = String(k?.k ?? '');
+      const stored = await queryOne(conn, `SELECT value FROM overview_state WHERE key = 'alerts_key'`);
+      if (stored?.value === key) return { recomputed: false, ms: 0 };
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        await conn.run(`DELETE FROM overview_alert_minutes`);
+        await conn.run(`INSERT INTO overview_alert_minutes
+          SELECT date_trunc('minute', e.ts), coalesce(a.level, 'none'), count(DISTINCT e.id)
+            FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id JOIN events e ON e.id = ae.event_id
+           WHERE e.ts IS NOT NULL GROUP BY ALL`);
+        await conn.run(`INSERT OR REPLACE INTO overview_state VALUES ('alerts_key', $v)`, { v: key });
+        await conn.run('COMMIT');
+      } catch (e) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      return { recomputed: true, ms: Math.round(performance.now() - t0) };
+    } finally {
+      if (!c.isClosed) c.release(conn);
+    }
+  });
+}
