@@ -1,0 +1,141 @@
+import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, type Fields, type LineParser, type LineResult } from './format-support';
+import { JsonRecordSplitter } from './json-records';
+import { LineSplitter } from './line-splitter';
+import { ColumnSet, StagingChunk } from './staging-writer';
+import type { JobDone, ParseJob, StagedChunk } from './worker-protocol';
+
+/** Where parseFile sends its chunks; `false` from either means "stop" (cancelled). */
+export interface ParseOutput {
+  chunk(c: Omit<StagedChunk, 'type' | 'jobId'>): Promise<boolean>;
+  yieldNow(): Promise<boolean>;
+}
+
+const READ_BYTES = 1 << 20;
+/** A chunk is also cut by size, so a file of 1 MiB lines cannot build a multi-GB chunk. */
+const CHUNK_CHARS = 48 << 20;
+const LATIN1_WARNING = 'line is not valid UTF-8: read as Latin-1';
+
+/**
+ * Parse one file into staging chunks: bytes -> lines (LineSplitter) -> records
+ * (a format's LineParser, or JSON records for the read_json fallback) ->
+ * CSV chunks (StagingChunk). Every line is accounted for: a record stored, a
+ * record rejected (with its line and an excerpt), or a line that is not a
+ * record at all (blank, a header directive), which the parser says it skips.
+ *
+ * Runs inside parse-worker.ts; separate from it so tests can drive it in-thread.
+ */
+export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, out: ParseOutput): Promise<Omit<JobDone, 'type' | 'jobId' | 'cancelled'>> {
+  const columns = new ColumnSet(job.maxColumns);
+  let rid = 0;
+  let seq = 0;
+  let seen = 0;
+  let stored = 0;
+  let rejected = 0;
+  let warnings = 0;
+  let bytes = 0;
+  let chunk = new StagingChunk(0, columns);
+  let chunkChars = 0;
+  let stopped = false;
+
+  const store = (fields: Fields, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number): void => {
+    chunk.add(rid++, pos, core, fields, raw);
+    chunkChars += (raw?.length ?? 0) + (core.message?.length ?? 0) + 64;
+    seen++;
+    stored++;
+    if (warns) for (const w of warns) warn(warnPos, w, raw);
+  };
+  const reject = (pos: number, reason: string, text: string | null): void => {
+    chunk.error({ pos, posKind: 'line', kind: 'rejected', reason, excerpt: text });
+    chunkChars += Math.min(text?.length ?? 0, 1024) + reason.length;
+    seen++;
+    rejected++;
+  };
+  const warn = (pos: number, reason: string, text: string | null): void => {
+    chunk.error({ pos, posKind: 'line', kind: 'warning', reason, excerpt: text });
+    warnings++;
+  };
+
+  const flush = async (): Promise<void> => {
+    if (chunk.size === 0) return;
+    const files = chunk.flush(job.stagingDir, `j${job.jobId}-c${seq}`);
+    const ok = await out.chunk({
+      seq,
+      ...files,
+      rows: chunk.rows,
+      firstRid: chunk.firstRid,
+      rejected: chunk.rejected,
+      warnings: chunk.warnings,
+      bytes,
+      lines: splitter.lines,
+    });
+    seq++;
+    chunk = new StagingChunk(rid, columns);
+    chunkChars = 0;
+    if (!ok) stopped = true;
+  };
+
+  // ------------------------------------------------------------ per-mode record handling
+  let onLine: (text: string, lineNo: number) => void;
+  let onEnd: (lineNo: number) => void;
+  let onTooLong: (lineNo: number, length: number, head: string) => void;
+
+  if (job.mode.kind === 'lines') {
+    const parser: LineParser = createLineParser(job.mode.format, job.mode.parser);
+    const handle = (r: LineResult, lineNo: number, line: string | null): void => {
+      if (isSkipped(r)) return;
+      if (isRejection(r)) {
+        reject(lineNo, r.error, line);
+        return;
+      }
+      store(r.fields, r.core, r.pos ?? lineNo, r.raw ?? line, r.warnings, r.pos ?? lineNo);
+    };
+    onLine = (text, lineNo) => handle(parser.line(text, lineNo), lineNo, text);
+    onEnd = (lineNo) => {
+      for (const r of parser.end()) handle(r, lineNo, null);
+    };
+    onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
+  } else {
+    const { family, path } = job.mode;
+    let recordNo = 0;
+    const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
+      record(value, startLine) {
+        recordNo++;
+        const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
+        const fields = flattenRecord(obj);
+        const core = mapFlatRecord(fields, family, { path: path ?? null });
+        store(fields, core, recordNo, null, undefined, startLine);
+      },
+      reject(reason, startLine, text) {
+        reject(startLine, reason, text);
+      },
+    });
+    onLine = (text, lineNo) => splitterJson.line(text, lineNo);
+    onEnd = (lineNo) => splitterJson.end(lineNo);
+    onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
+  }
+
+  const splitter = new LineSplitter(job.encoding, job.bom, job.maxLineChars, {
+    line(text, lineNo, latin1) {
+      if (latin1) warn(lineNo, LATIN1_WARNING, text);
+      onLine(text, lineNo);
+    },
+    tooLong: (lineNo, length, head) => onTooLong(lineNo, length, head),
+  });
+
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  for (;;) {
+    const n = read(buf);
+    if (n <= 0) break;
+    bytes += n;
+    splitter.push(buf.subarray(0, n));
+    if (chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunkChars >= CHUNK_CHARS) await flush();
+    else if (!(await out.yieldNow())) stopped = true;
+    if (stopped) break;
+  }
+  if (!stopped) {
+    splitter.end();
+    onEnd(splitter.lines);
+    await flush();
+  }
+  return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };
+}

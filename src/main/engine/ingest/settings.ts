@@ -1,0 +1,30 @@
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/guard';
+import { MAX_LINE_CHARS } from './format-support';
+
+/** The pipeline's knobs; tests shrink them to exercise the limits cheaply. */
+export interface IngestSettings {
+  limits: ArchiveLimits;
+  /** Records per staged chunk (one DuckDB transaction each). */
+  chunkRows: number;
+  /** Longest line parsed; longer ones are rejected with their head as the excerpt. */
+  maxLineChars: number;
+  /** Largest JSON record the JavaScript reader accumulates. */
+  maxRecordChars: number;
+  /** Most original-field columns a source table gets. */
+  maxColumns: number;
+  /** DuckDB memory_limit while importing: keeps a 2 GB import well under 1.5 GB of RSS. */
+  memoryLimit: string;
+}
+
+export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
+  limits: DEFAULT_ARCHIVE_LIMITS,
+  chunkRows: 100_000,
+  maxLineChars: MAX_LINE_CHARS,
+  maxRecordChars: 16 * 1024 * 1024,
+  maxColumns: 2000,
+  memoryLimit: '1GB',
+};
+
+export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {
+  return { ...DEFAULT_INGEST_SETTINGS, ...overrides, limits: { ...DEFAULT_INGEST_SETTINGS.limits, ...overrides.limits } };
+}
