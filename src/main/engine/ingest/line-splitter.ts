@@ -46,7 +46,7 @@ export class LineSplitter {
     this.bomLeft = bom;
     this.decoder = encoding === 'utf16le' ? new TextDecoder('utf-16le') : encoding === 'utf16be' ? new TextDecoder('utf-16be') : null;
     // A UTF-8 character is at most 4 bytes: a line of maxChars characters fits in 4x bytes.
-    this.maxBytes = encoding === 'latin1' ? maxChars : maxChars * 4;
+    this.maxBytes = maxChars * 4;
   }
 
   get lines(): number {
@@ -112,17 +112,18 @@ export class LineSplitter {
     this.carry = Buffer.from(rest);
   }
 
-  /** Every line of a region that ends just before a newline byte. */
+  /**
+   * Every line of a region that ends just before a newline byte. UTF-8 first,
+   * line by line: a line that is not valid UTF-8 is Latin-1. That reads both a
+   * UTF-8 file with an odd Latin-1 line (flagged) and a Latin-1 file (as
+   * sniffed, not flagged) right; a Latin-1 line that happens to be valid UTF-8
+   * (two accented capitals in a row) is the rare loser.
+   */
   private emitRegion(region: Buffer): void {
-    if (this.encoding === 'latin1') {
-      this.emitTextLines(region.toString('latin1'), false);
-      return;
-    }
     if (isUtf8(region)) {
       this.emitTextLines(region.toString('utf8'), false);
       return;
     }
-    // Some line is not UTF-8: decode line by line so only the bad ones fall back.
     let start = 0;
     while (start <= region.length) {
       let nl = region.indexOf(10, start);
@@ -138,10 +139,10 @@ export class LineSplitter {
       this.sink.tooLong(this.lineNo, bytes.length, this.decodeHead(bytes));
       return;
     }
-    const utf8 = this.encoding !== 'latin1' && isUtf8(bytes);
+    const utf8 = isUtf8(bytes);
     let text = bytes.toString(utf8 ? 'utf8' : 'latin1');
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.emitOne(text, this.encoding !== 'latin1' && !utf8);
+    this.emitOne(text, !utf8 && this.encoding !== 'latin1');
   }
 
   private emitTextLines(text: string, latin1Fallback: boolean): void {

@@ -182,7 +182,8 @@ function nextEntry(zip: ZipFile): Promise<Entry | null> {
 
 function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
   return new Promise((ok, fail) => {
-    zip.openReadStream(entry, { decompress: false }, (err, stream) => {
+    // Raw bytes for deflate (we inflate and count ourselves); stored entries are raw already.
+    zip.openReadStream(entry, entry.compressionMethod === 8 ? { decompress: false } : {}, (err, stream) => {
       if (err || !stream) fail(new Error(`cannot read "${String(entry.fileNameRaw)}": ${err?.message ?? 'unknown error'}`));
       else ok(stream);
     });
