@@ -3,6 +3,7 @@
 // and tested before that branch lands. Removed when it does.
 import type { CoreFields, Severity } from '@shared/events';
 import type { JsonFamily } from './formats';
+import { canonicalIp } from './net';
 import { emptyCore, type FieldValue, type Fields } from './types';
 
 export type MapExpr =
@@ -169,11 +170,23 @@ export function mapFlatRecord(fields: Fields, family: JsonFamily, ctx: { path?: 
     const v = ev(m.columns[col]);
     const conv = COLUMN_CONVERSIONS[col];
     if (conv === 'port') (core[col] as number | null) = v !== null && /^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null;
-    else if (conv === 'timestamp') core.ts = v === null ? null : Number.isNaN(Date.parse(v)) ? null : new Date(Date.parse(v)).toISOString();
+    else if (conv === 'timestamp') core.ts = toTs(v);
+    else if (conv === 'ip') (core[col] as string | null) = canonicalIp(v);
     else if (conv === 'severity') core.severity = v as Severity | null;
     else if (conv === 'outcome') core.outcome = v === 'success' || v === 'failure' ? v : null;
     else if (col === 'dataset') core.dataset = v ?? 'json';
     else (core[col] as string | null) = v;
   }
   return core;
+}
+
+function toTs(v: string | null): string | null {
+  if (v === null) return null;
+  if (/^-?\d+(\.\d+)?$/.test(v)) {
+    const n = Number(v);
+    const ms = Math.abs(n) < 1e11 ? n * 1000 : Math.abs(n) < 1e14 ? n : Math.abs(n) < 1e17 ? n / 1000 : n / 1e6;
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  }
+  const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
 }

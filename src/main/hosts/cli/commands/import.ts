@@ -61,7 +61,7 @@ export async function runImport(engine: Engine, io: CliIo, req: Parameters<Engin
       io.note(`${f.status.padEnd(17)} ${f.path}${f.kind === 'container' ? '' : `  (${f.format ?? '?'}: ${f.stored.toLocaleString('en-US')} events, ${f.rejected.toLocaleString('en-US')} rejected)`}${f.status !== 'imported' && f.message ? `  ${f.message}` : ''}`);
     }
     const now = Date.now();
-    if (p.state === 'running' && now - lastLine > 2000) {
+    if (p.state === 'running' && now - lastLine > 1000) {
       lastLine = now;
       const o = p.overall;
       const eta = o.etaSeconds === null ? '' : `, ETA ${Math.round(o.etaSeconds)} s`;
