@@ -352,8 +352,8 @@ export class ImportRun {
       if (hashing) await updateEvidence(this.conn, id, { sha256: await hashing });
     } catch (e) {
       if (isAbort(e) || this.signal.aborted) {
-        await this.cancelEvidence(id);
-        Object.assign(fp, { status: 'cancelled' });
+        await this.cancelEvidence(id, (performance.now() - t0) / 1000);
+        Object.assign(fp, { status: 'cancelled', seen: 0, stored: 0, rejected: 0, warnings: 0, seconds: (performance.now() - t0) / 1000, message: 'cancelled by the analyst: nothing of it was kept' });
         throw abortError();
       }
       if (this.kase.isClosed) throw e;
@@ -641,10 +641,10 @@ export class ImportRun {
     this.emitSoon(true);
   }
 
-  private async cancelEvidence(id: number): Promise<void> {
+  private async cancelEvidence(id: number, seconds: number): Promise<void> {
     if (this.kase.isClosed) return;
     await deleteEvidenceData(this.conn, id);
-    await updateEvidence(this.conn, id, { status: 'cancelled', message: 'cancelled by the analyst: nothing of it was kept', seen: 0, stored: 0, rejected: 0, warnings: 0, finishedAt: new Date().toISOString() });
+    await updateEvidence(this.conn, id, { status: 'cancelled', message: 'cancelled by the analyst: nothing of it was kept', seen: 0, stored: 0, rejected: 0, warnings: 0, finishedAt: new Date().toISOString(), seconds });
   }
 
   private async sameSizeExists(size: number, kind: string): Promise<boolean> {
@@ -715,7 +715,7 @@ export class ImportRun {
       state: this.state,
       files: files.map((f) => ({ ...f })),
       overall: {
-        bytes: running ? bytes : this.totalBytes,
+        bytes: this.state === 'finished' ? this.totalBytes : bytes,
         totalBytes: this.totalBytes,
         events,
         rejected,
