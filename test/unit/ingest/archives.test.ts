@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeTar, writeTarGz, writeZip, zipBuffer } from '../../fixtures/archives';
 import { corpusMissing, corpusPath } from '../../corpus';
-import { expectReconciled, freshEngine, importAndWait, sql } from './helpers';
+import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
 
 const LINES = (n: number, tag = 'line'): string => Array.from({ length: n }, (_, i) => `${tag} ${i + 1} of ${n}`).join('\n') + '\n';
 

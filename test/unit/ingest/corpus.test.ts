@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CORPUS, corpusMissing } from '../../corpus';
-import { expectReconciled, freshEngine, importAndWait } from './helpers';
+import { expectReconciled, freshEngine, importAndWait } from './import-helpers';
 
 /**
  * The issue's bar: every log file of the public corpus imports with a

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../src/main/engine/service/dispatch';
 import { Engine } from '../../../src/main/engine/service/engine';
 import { ROOT, tempDir } from '../../helpers';
-import { expectReconciled, sql } from './helpers';
+import { expectReconciled, sql } from './import-helpers';
 
 const LINES = 2_000_000;
 let tmp: ReturnType<typeof tempDir>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../../src/shared/contract';
 import { call } from '../../../src/main/engine/service/dispatch';
-import { expectReconciled, freshEngine, importAndWait, sql } from './helpers';
+import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
 
 let cleanups: Array<() => void> = [];
 afterEach(() => {

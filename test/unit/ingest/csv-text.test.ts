@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createLineParser } from '../../../src/main/engine/ingest/formats';
+import { CsvParser, csvFlavorOf, csvRecordComplete, detectCsvHeader, mapCsvRow, splitCsvRecord, uniqueColumns } from '../../../src/main/engine/ingest/formats/csv';
+import { leadingTimestamp, TextParser } from '../../../src/main/engine/ingest/formats/text';
+import { SyslogClock } from '../../../src/main/engine/ingest/formats/syslog';
+import { corpusMissing, corpusPath } from '../../corpus';
+import { feed, ok } from './helpers';
+
+describe('CSV records', () => {
+  it('splits RFC 4180 records: quotes, doubled quotes, embedded delimiters and newlines', () => {
+    expect(splitCsvRecord('a,"b,c","d ""q""",,e', ',')).toEqual(['a', 'b,c', 'd "q"', '', 'e']);
+    expect(splitCsvRecord('"multi\nline",x', ',')).toEqual(['multi\nline', 'x']);
+    expect(splitCsvRecord('a\tb\t', '\t')).toEqual(['a', 'b', '']);
+    expect(splitCsvRecord('"open,x', ',')).toBeNull();
+    expect(csvRecordComplete('"a\nb"')).toBe(true);
+    expect(csvRecordComplete('"a')).toBe(false);
+  });
+
+  it('makes header names usable as columns', () => {
+    expect(uniqueColumns(['a', 'a', '', ' b '])).toEqual(['a', 'a_2', 'column3', 'b']);
+  });
+
+  it('detects header, delimiter and flavor', () => {
+    expect(detectCsvHeader(['Timestamp,RuleTitle,Level,Computer,Channel,EventID,RecordID,Details', '2021-12-12 00:53:53.123 +09:00,Rule,high,PC,Sec,4625,1,x'])).toMatchObject({
+      delimiter: ',',
+      flavor: 'hayabusa',
+    });
+    expect(detectCsvHeader(['a;b;c', '1;2;3', '4;5;6'])).toMatchObject({ delimiter: ';', columns: ['a', 'b', 'c'] });
+    expect(detectCsvHeader(['1,2,3', '4,5,6'])?.columns).toBeNull();
+    expect(detectCsvHeader(['just one column', 'another'])).toBeNull();
+    expect(csvFlavorOf(['RecordNumber', 'EventRecordId', 'TimeCreated', 'EventId', 'Level', 'Provider', 'Channel', 'ProcessId', 'Computer', 'MapDescription', 'PayloadData1'])).toBe('evtxecmd');
+    expect(csvFlavorOf(['EntryNumber', 'SequenceNumber', 'ParentPath', 'FileName', 'Created0x10', 'LastModified0x10'])).toBe('mftecmd');
+    expect(csvFlavorOf(['date', 'time', 'timezone', 'MACB', 'source', 'sourcetype', 'type', 'user', 'host', 'short', 'desc', 'version', 'filename'])).toBe('plaso');
+  });
+
+  it('maps timeline rows to core', () => {
+    const hay = mapCsvRow({ Timestamp: '2021-12-12 00:53:53.123 +09:00', RuleTitle: 'Logon Failure (Wrong Password)', Level: 'med', Computer: 'DC1', Channel: 'Sec', EventID: '4625', Details: 'User: bob' }, 'hayabusa');
+    expect(hay).toMatchObject({ ts: '2021-12-11T15:53:53.123Z', dataset: 'hayabusa', host: 'DC1', event_code: '4625', severity: 'medium', message: 'Logon Failure (Wrong Password): User: bob', action: 'alert' });
+    const ez = mapCsvRow(
+      { TimeCreated: '2021-03-04 12:34:56.1234567', EventId: '4624', Level: 'Info', Provider: 'Microsoft-Windows-Security-Auditing', Channel: 'Security', Computer: 'WS1', UserName: 'CORP\\bob', RemoteHost: 'WS2 (10.0.0.5)', MapDescription: 'Successful logon', PayloadData1: 'Target: CORP\\bob' },
+      'evtxecmd',
+    );
+    expect(ez).toMatchObject({ ts: '2021-03-04T12:34:56.123456Z', dataset: 'windows.security', event_code: '4624', severity: 'informational', src_ip: '10.0.0.5', user: 'CORP\\bob', action: 'logon', message: 'Successful logon: Target: CORP\\bob' });
+    const mft = mapCsvRow({ EntryNumber: '42', ParentPath: '.\\Users\\bob', FileName: 'evil.exe', Created0x10: '2021-03-04 12:34:56.0000000' }, 'mftecmd');
+    expect(mft).toMatchObject({ dataset: 'mft', message: '.\\Users\\bob\\evil.exe', ts: '2021-03-04T12:34:56.000Z', action: 'file-record' });
+    const plaso = mapCsvRow({ datetime: '2012-03-14T04:17:38.276340+00:00', timestamp_desc: 'Content Modification Time', message: 'x', computer_name: 'WKS' }, 'plaso');
+    expect(plaso).toMatchObject({ ts: '2012-03-14T04:17:38.276340Z', dataset: 'plaso', host: 'WKS', action: 'content modification time' });
+    expect(mapCsvRow({ message: 'x', timestamp: '1331698658276340', timestamp_desc: 'Time Logged' }, 'plaso').ts).toBe('2012-03-14T04:17:38.276340Z');
+    expect(mapCsvRow({ Date: '2016-09-28', Time: '04:30:30', Level: 'Info', Content: 'Loaded Servicing Stack' }, 'generic')).toMatchObject({ ts: '2016-09-28T04:30:30.000Z', dataset: 'csv', message: 'Loaded Servicing Stack', severity: 'informational' });
+  });
+
+  it('reads multi-line records with the position of their first line, and rejects bad ones', () => {
+    const p = new CsvParser();
+    const { records, errors, skips } = feed(p, 'message,datetime\n"line one\nline two",2020-01-01T00:00:00Z\nshort\n"never closed,x\n');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ pos: 2, raw: '"line one\nline two",2020-01-01T00:00:00Z', fields: { message: 'line one\nline two' } });
+    expect(errors.map((e) => e.error)).toEqual([expect.stringMatching(/1 cells but the header has 2/), expect.stringMatching(/ends inside a quoted field/)]);
+    expect(skips).toBeGreaterThan(0);
+  });
+
+  it.skipIf(corpusMissing('csv'))('reads the plaso timeline with its multi-line XML cells', () => {
+    const text = readFileSync(corpusPath('csv/timesketch/end_to_end_tests/test_data/evtx_part.csv'), 'utf8');
+    const { records, errors } = feed(createLineParser('csv'), text);
+    expect(errors).toEqual([]);
+    expect(records.length).toBeGreaterThan(5);
+    expect(records.every((r) => r.core.dataset === 'plaso' && r.core.ts !== null && r.core.host === 'WKS-WIN764BITB.shieldbase.local')).toBe(true);
+    expect(records.some((r) => String(r.fields.xml_string).includes('\n'))).toBe(true);
+  });
+
+  it.skipIf(corpusMissing('csv'))('keeps the records with unparseable times of the Timesketch edge cases', () => {
+    const text = readFileSync(corpusPath('csv/timesketch/tests/test_events/invalid_datetime.csv'), 'utf8');
+    const { records, errors } = feed(createLineParser('csv'), text);
+    expect(errors).toEqual([]);
+    expect(records).toHaveLength(4);
+  });
+});
+
+describe('text fallback', () => {
+  it('keeps every non-blank line with a leading timestamp when there is one', () => {
+    const { records, skips } = feed(
+      new TextParser({ year: 2020 }),
+      ['2015-07-29 17:41:44,747 - INFO  [QuorumPeer] - Notification', '', '03-17 16:13:38.811  1702  2395 D WindowManager: x', 'no time here', '[Sun Dec 04 04:47:44 2005] x'].join('\n'),
+    );
+    expect(skips).toBe(1);
+    expect(records.map((r) => r.core.ts)).toEqual(['2015-07-29T17:41:44.747Z', '2020-03-17T16:13:38.811Z', null, '2005-12-04T04:47:44.000Z']);
+    expect(records.every((r) => r.core.dataset === 'text' && r.fields.message === r.core.message)).toBe(true);
+  });
+
+  it('reads syslog-like and netlogon stamps with the year inference', () => {
+    const c = new SyslogClock({ year: 2020 });
+    expect(leadingTimestamp('09/14 12:33:00 [MISC] [3448] DbFlag', c)).toBe('2020-09-14T12:33:00.000Z');
+    expect(leadingTimestamp('Nov  9 12:01:01 x', c)).toBe('2020-11-09T12:01:01.000Z');
+    expect(ok(createLineParser('text').line('anything at all', 1)).core.message).toBe('anything at all');
+  });
+});
