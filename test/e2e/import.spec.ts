@@ -51,7 +51,7 @@ test('imports by path and by upload, shows progress, the summary and the rejecte
 
   // The rejected records of events.json, with their line numbers and excerpts.
   const jsonRow = page.locator('[data-testid="evidence-row"]', { hasText: 'events.json' });
-  await expect(jsonRow).toContainText('ndjson');
+  await expect(jsonRow).toContainText('json');
   await jsonRow.getByTestId('show-errors').click();
   const drawer = page.getByTestId('errors-drawer');
   await expect(drawer).toHaveAttribute('data-state', 'loaded');

@@ -53,3 +53,11 @@ describe('JsonRecordSplitter', () => {
     expect(r.rejects[0]?.[0]).toMatch(/longer than 100/);
   });
 });
+
+describe('JsonRecordSplitter scalars', () => {
+  it('a JSON array of strings or numbers gives one record per element', () => {
+    const r = run('array', '["a", "b,c", 3, true, null, "esc\\"aped"]');
+    expect(r.records.map((x) => x[0])).toEqual(['a', 'b,c', 3, true, null, 'esc"aped']);
+    expect(r.rejects).toEqual([]);
+  });
+});

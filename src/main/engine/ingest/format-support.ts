@@ -1,8 +1,7 @@
 /**
- * The one door from the pipeline to the format layer (sniffing, line parsers,
- * the JSON core mapping). The pipeline imports these names from here only, so
- * swapping the interim stand-ins for the parsers branch's modules is a change
- * to this file alone.
+ * The one door from the pipeline to the format layer (sniffing, line
+ * parsers, the JSON core mapping: sniff.ts, formats/, @shared/formats). The
+ * pipeline imports those names from here only.
  */
 export {
   FORMATS,
@@ -16,9 +15,34 @@ export {
   type LineFormatName,
   type JsonFamily,
   type CsvFlavor,
-} from './interim/formats';
-export { sniffFormat, SNIFF_BYTES, type SniffResult, type TextEncodingName } from './interim/sniff';
-export { createLineParser, checkTimeZone, type ParserOptions } from './interim/line-parsers';
-export { isRejection, isSkipped, excerpt, emptyCore, MAX_LINE_CHARS, EXCERPT_CHARS, type LineParser, type LineResult, type ParsedRecord, type Fields, type FieldValue } from './interim/types';
-export { JSON_CORE_MAPPINGS, COLUMN_CONVERSIONS, flattenRecord, mapFlatRecord, looseName, type MapExpr, type CoreMapping } from './interim/json-map';
-export { canonicalIp } from './interim/net';
+} from '@shared/formats';
+export { sniffFormat, SNIFF_BYTES, type SniffResult, type TextEncodingName } from './sniff';
+export {
+  createLineParser,
+  checkTimeZone,
+  isRejection,
+  isSkipped,
+  excerpt,
+  emptyCore,
+  MAX_LINE_CHARS,
+  EXCERPT_CHARS,
+  RowRecord,
+  JSON_CORE_MAPPINGS,
+  COLUMN_CONVERSIONS,
+  flattenRecord,
+  mapFlatRecord,
+  looseName,
+  canonicalIp,
+  zeekHeaderFromLines,
+  zeekPathFromFileName,
+  type ParserOptions,
+  type LineParser,
+  type LineResult,
+  type ParsedRecord,
+  type Fields,
+  type FieldValue,
+  type MapExpr,
+  type CoreMapping,
+  type ZeekHeader,
+} from './formats';
+export { unescapeZeek } from './formats/zeek-tsv';

@@ -27,12 +27,13 @@ import {
   withDescendants,
 } from './evidence-store';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
-import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, type FormatName, type JsonFamily, type SniffResult } from './format-support';
+import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonShape } from './json-loader';
 import type { ParseWorkers } from './parse-workers';
 import { StageLoader, removeChunkFiles } from './stage-loader';
 import type { IngestSettings } from './settings';
 import { walkFolder } from './walk';
+import { loadZeekWithDuckDB } from './zeek-loader';
 import type { ParseMode } from './worker-protocol';
 
 export interface RunRequest {
@@ -380,8 +381,12 @@ export class ImportRun {
     }
     const problem = node.problem;
     const shape = JSON_SHAPES[format];
+    const bulkZeek = format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0 ? await this.loadZeekBulk(node, id, fp) : null;
     let counts: { seen: number; stored: number; rejected: number; warnings: number };
-    if (shape) {
+    if (shape && !this.settings.duckdbReaders) {
+      const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
+      counts = await this.loadWithWorker(node, id, format, sniff, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file);
+    } else if (shape) {
       const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
       const zeekPath = sniff.zeekPath ?? null;
       let file = node.file;
@@ -439,6 +444,8 @@ export class ImportRun {
       } finally {
         if (transcoded) rmSync(transcoded, { force: true });
       }
+    } else if (bulkZeek) {
+      counts = bulkZeek;
     } else if (isLineFormat(format)) {
       counts = await this.loadWithWorker(
         node,
@@ -472,6 +479,39 @@ export class ImportRun {
     } else {
       await finish('imported', {});
     }
+  }
+
+  /** Zeek TSV through read_csv; null when the file is not clean enough (the caller parses it in JS). */
+  private async loadZeekBulk(node: Node, id: number, fp: ImportFileProgress): Promise<{ seen: number; stored: number; rejected: number; warnings: number } | null> {
+    const onAbort = (): void => this.conn.interrupt();
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    let result;
+    try {
+      result = await loadZeekWithDuckDB({
+        conn: this.conn,
+        file: node.file,
+        evidenceId: id,
+        idBase: this.ids.next,
+        pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
+        tz: node.tz ?? null,
+        finalize: async ({ rows, warnings }) => {
+          await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
+        },
+      });
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
+    if (result.ok) {
+      this.ids.next += result.rows;
+      fp.bytes = node.size;
+      return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings };
+    }
+    if (result.interrupted || this.signal.aborted) throw abortError();
+    await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, {
+      id,
+      why: ` (rows parsed one by one: ${result.reason.slice(0, 300)})`,
+    });
+    return null;
   }
 
   private async loadWithWorker(

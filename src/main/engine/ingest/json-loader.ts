@@ -1,9 +1,9 @@
-import { listValue, DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBMapType, type DuckDBArrayType, type DuckDBStructType, type DuckDBType } from '@duckdb/node-api';
-import { CORE_COLUMNS } from '@shared/events';
-import { queryRows, queryValue, quoteIdent } from '../db/sql';
-import { compileCoreSql, convertCoreSql, sqlString, timeZoneSql, type SourceColumn } from './core-sql';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBMapType, type DuckDBArrayType, type DuckDBStructType, type DuckDBType } from '@duckdb/node-api';
+import { queryValue, quoteIdent } from '../db/sql';
+import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
 import { sourceTable } from './evidence-store';
-import { canonicalIp, JSON_CORE_MAPPINGS, type JsonFamily } from './format-support';
+import { JSON_CORE_MAPPINGS, type JsonFamily } from './format-support';
+import { insertSourceEvents } from './source-events';
 
 /**
  * JSON-family files (NDJSON, arrays, concatenated objects; Windows events as
@@ -55,8 +55,6 @@ interface Leaf {
 
 export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoadResult> {
   const { conn } = req;
-  const T = (l: string): void => { if (process.env.LOUPE_TIMING) console.error(l, Math.round(performance.now())); };
-  T('start');
   const file = sqlString(req.file);
   const fmt = sqlString(READ_FORMAT[req.shape]);
   const zone = timeZoneSql(req.tz);
@@ -69,7 +67,6 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       `SELECT * FROM read_json(${file}, format=${fmt}, records=true, sample_size=-1, dateformat='%not-a-date', timestampformat='%not-a-date') LIMIT 0`,
     );
     names = probe.columnNames();
-    T('probe');
     types = probe.columnTypes();
   } catch (e) {
     return failure(e);
@@ -107,7 +104,6 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   const table = quoteIdent(sourceTable(req.evidenceId));
   const select = leaves.map((l) => `${l.expr} AS ${quoteIdent(l.name)}`).join(', ');
   const sourceColumns: SourceColumn[] = leaves.map((l) => ({ name: l.name, kind: l.kind }));
-  const core = compileCoreSql(JSON_CORE_MAPPINGS[req.family], sourceColumns, { path: req.zeekPath });
 
   try {
     await conn.run('BEGIN TRANSACTION');
@@ -120,7 +116,6 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       `CREATE TABLE ${table} AS SELECT CAST(ordinality - 1 AS BIGINT) AS rid${select ? `, ${select}` : ''}
        FROM read_json(${file}, format=${fmt}, records=true, columns={${columnsSpec}}) WITH ORDINALITY`,
     );
-    T('ctas');
     const rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
     await conn.run(`INSERT INTO sources (id, evidence_id, table_name, format, rows) VALUES ($id, $id, $t, 'json', $rows)`, {
       id: req.evidenceId,
@@ -128,39 +123,20 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       rows,
     });
 
-    const inner = CORE_COLUMNS.map((c) => `${core.text[c]} AS ${quoteIdent(`t_${c}`)}`).join(',\n  ');
-    const ipMap = await buildIpMap(conn, table, core.text.src_ip, core.text.dst_ip, req.evidenceId);
-    const typed = CORE_COLUMNS.map((c) => {
-      const ref = `b.${quoteIdent(`t_${c}`)}`;
-      if (c === 'src_ip') return ipMap ? 'm1.canon' : 'NULL';
-      if (c === 'dst_ip') return ipMap ? 'm2.canon' : 'NULL';
-      return convertCoreSql(c, ref, zone);
+    const warnings = await insertSourceEvents({
+      conn,
+      table,
+      columns: sourceColumns,
+      mapping: JSON_CORE_MAPPINGS[req.family],
+      ctx: { path: req.zeekPath },
+      zone,
+      evidenceId: req.evidenceId,
+      idBase: req.idBase,
+      posSql: 'rid + 1',
+      posKind: 'record',
     });
-    const joins = ipMap ? ` LEFT JOIN ${ipMap} m1 ON m1.raw = b.t_src_ip LEFT JOIN ${ipMap} m2 ON m2.raw = b.t_dst_ip` : '';
-    await conn.run(
-      `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((c) => quoteIdent(c)).join(', ')}, raw)
-       SELECT $base + b.rid, $ev, $ev, b.rid, b.rid + 1, ${typed.join(', ')}, NULL
-       FROM (SELECT rid, ${inner} FROM ${table}) b${joins}`,
-      { base: req.idBase, ev: req.evidenceId },
-    );
-    T('events');
-    if (ipMap) await conn.run(`DROP TABLE ${ipMap}`);
-
-    // A time that is there but does not parse is kept as NULL and reported.
-    let warnings = 0;
-    if (core.text.ts !== 'NULL::VARCHAR') {
-      await conn.run(
-        `INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt)
-         SELECT $ev, rid + 1, 'record', 'warning', 'time not understood: ' || left(t_ts, 200), NULL
-         FROM (SELECT rid, ${core.text.ts} AS t_ts FROM ${table}) WHERE t_ts IS NOT NULL AND ${convertCoreSql('ts', 't_ts', zone)} IS NULL`,
-        { ev: req.evidenceId },
-      );
-      warnings = Number((await queryValue<number>(conn, `SELECT count(*) FROM ingest_errors WHERE evidence_id = $ev AND kind = 'warning'`, { ev: req.evidenceId })) ?? 0);
-    }
-    T('warnings');
     await req.finalize({ rows, warnings });
     await conn.run('COMMIT');
-    T('commit');
     return { ok: true, rows, columns: leaves.length, warnings };
   } catch (e) {
     try {
@@ -222,28 +198,4 @@ function leafFor(type: DuckDBType, expr: string, name: string): Leaf {
     default:
       return { name, kind: 'other', expr };
   }
-}
-
-/**
- * Addresses are canonicalised by the format layer's rules (net.ts) in JS,
- * over the DISTINCT values only: a case of millions of events holds a few
- * thousand addresses. The map is a table the events INSERT joins.
- */
-async function buildIpMap(conn: DuckDBConnection, table: string, src: string, dst: string, evidenceId: number): Promise<string | null> {
-  const parts = [src, dst].filter((e) => e !== 'NULL::VARCHAR').map((e) => `SELECT ${e} AS v FROM ${table}`);
-  if (parts.length === 0) return null;
-  const rows = await queryRows(conn, `SELECT DISTINCT v FROM (${parts.join(' UNION ALL ')}) WHERE v IS NOT NULL`);
-  const raws: string[] = [];
-  const canons: (string | null)[] = [];
-  for (const r of rows) {
-    const raw = String(r.v);
-    raws.push(raw);
-    canons.push(canonicalIp(raw));
-  }
-  const name = quoteIdent(`_ipmap_${evidenceId}`);
-  await conn.run(`CREATE TEMP TABLE ${name} (raw VARCHAR, canon VARCHAR)`);
-  if (raws.length > 0) {
-    await conn.run(`INSERT INTO ${name} SELECT unnest($r), unnest($c)`, { r: listValue(raws), c: listValue(canons) });
-  }
-  return name;
 }

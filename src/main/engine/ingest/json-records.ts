@@ -111,12 +111,25 @@ export class JsonRecordSplitter {
           segStart = i;
           continue;
         }
-        // Anything else at the top level is not a record we can read: a bare
-        // scalar or garbage. Reject the rest of the line as one record.
-        const rest = text.slice(i).trim();
-        const scalar = tryScalar(rest);
-        if (scalar !== undefined) this.sink.record(scalar, lineNo);
-        else this.sink.reject('not JSON: text outside any object or array', lineNo, rest);
+        // A bare value at the top level (or as an array element): a string,
+        // number, true/false/null is a record of its own; anything else is
+        // garbage, and the rest of the line goes as one rejected record.
+        const end = scalarEnd(text, i);
+        const token = text.slice(i, end);
+        let value: unknown;
+        let parsed: boolean;
+        try {
+          value = JSON.parse(token);
+          parsed = token.length > 0;
+        } catch {
+          parsed = false;
+        }
+        if (parsed) {
+          this.sink.record(value, lineNo);
+          i = end - 1;
+          continue;
+        }
+        this.sink.reject('not JSON: text outside any object or array', lineNo, text.slice(i).trim());
         return;
       }
       if (c === 34) this.inString = true;
@@ -170,12 +183,23 @@ export class JsonRecordSplitter {
   }
 }
 
-function tryScalar(text: string): unknown {
-  if (text.length === 0 || text.length > 1000) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return v;
-  } catch {
-    return undefined;
+/** Where a scalar token starting at `i` ends: after its closing quote, or at the next separator. */
+function scalarEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) === 34) {
+    let escape = false;
+    for (let j = i + 1; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (escape) escape = false;
+      else if (c === 92) escape = true;
+      else if (c === 34) return j + 1;
+    }
+    return text.length;
   }
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === 44 || c === 93 || c === 125 || c === 32 || c === 9 || c === 13 || c === 123 || c === 91) break;
+    j++;
+  }
+  return j === i ? i + 1 : j;
 }

@@ -1,7 +1,7 @@
-import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, type Fields, type LineParser, type LineResult } from './format-support';
+import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, RowRecord, type Fields, type LineParser, type LineResult } from './format-support';
 import { JsonRecordSplitter } from './json-records';
 import { LineSplitter } from './line-splitter';
-import { ColumnSet, StagingChunk } from './staging-writer';
+import { ColumnSet, RowValues, StagingChunk } from './staging-writer';
 import type { JobDone, ParseJob, StagedChunk } from './worker-protocol';
 
 /** Where parseFile sends its chunks; `false` from either means "stop" (cancelled). */
@@ -14,6 +14,8 @@ const READ_BYTES = 1 << 20;
 /** A chunk is also cut by size, so a file of 1 MiB lines cannot build a multi-GB chunk. */
 const CHUNK_CHARS = 48 << 20;
 const LATIN1_WARNING = 'line is not valid UTF-8: read as Latin-1';
+/** How the format layer words a `#` line in a format without comments (formats/index.ts SimpleParser). */
+const COMMENT_REJECTION = /^comment line \(starts with "#"\)/;
 
 /**
  * Parse one file into staging chunks: bytes -> lines (LineSplitter) -> records
@@ -37,7 +39,7 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   let chunkChars = 0;
   let stopped = false;
 
-  const store = (fields: Fields, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number): void => {
+  const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number): void => {
     chunk.add(rid++, pos, core, fields, raw);
     chunkChars += (raw?.length ?? 0) + (core.message?.length ?? 0) + 64;
     seen++;
@@ -84,10 +86,15 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     const handle = (r: LineResult, lineNo: number, line: string | null): void => {
       if (isSkipped(r)) return;
       if (isRejection(r)) {
-        reject(lineNo, r.error, line);
+        // `#` annotation lines (fail2ban's "# failJSON:", config headers) are
+        // not records of a format that has no comments: kept as a warning with
+        // their text, not counted against the file.
+        if (COMMENT_REJECTION.test(r.error)) warn(lineNo, r.error, line);
+        else reject(lineNo, r.error, line);
         return;
       }
-      store(r.fields, r.core, r.pos ?? lineNo, r.raw ?? line, r.warnings, r.pos ?? lineNo);
+      const fields = r instanceof RowRecord ? new RowValues(r.columns, r.values) : r.fields;
+      store(fields, r.core, r.pos ?? lineNo, r.raw ?? line, r.warnings, r.pos ?? lineNo);
     };
     onLine = (text, lineNo) => handle(parser.line(text, lineNo), lineNo, text);
     onEnd = (lineNo) => {

@@ -14,6 +14,12 @@ export interface IngestSettings {
   maxColumns: number;
   /** DuckDB memory_limit while importing: keeps a 2 GB import well under 1.5 GB of RSS. */
   memoryLimit: string;
+  /**
+   * Let DuckDB's own readers load JSON (read_json) and clean Zeek TSV
+   * (read_csv). Off, every file goes through the JavaScript parsers: the
+   * reference the fast paths are tested against.
+   */
+  duckdbReaders: boolean;
 }
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
@@ -23,6 +29,7 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   maxRecordChars: 16 * 1024 * 1024,
   maxColumns: 2000,
   memoryLimit: '1GB',
+  duckdbReaders: true,
 };
 
 export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {

@@ -50,6 +50,7 @@ export class ColumnSet {
   private readonly byName = new Map<string, number>();
   private readonly lowerTaken = new Set<string>(['rid']);
   private overflowIndex = -1;
+  private readonly maps = new WeakMap<readonly string[], Int32Array>();
   overflowed = false;
 
   constructor(private readonly max: number) {}
@@ -74,6 +75,16 @@ export class ColumnSet {
     this.names.push(column);
     this.byName.set(name, index);
     return index;
+  }
+
+  /** Our column index for each name of a tabular record's column list (cached per list, by identity). */
+  mapFor(columns: readonly string[]): Int32Array {
+    let m = this.maps.get(columns);
+    if (!m) {
+      m = Int32Array.from(columns, (name) => this.indexOf(name));
+      this.maps.set(columns, m);
+    }
+    return m;
   }
 
   overflow(): number {
@@ -112,7 +123,7 @@ export class StagingChunk {
     private readonly columns: ColumnSet,
   ) {}
 
-  add(rid: number, pos: number, core: CoreFields, fields: Fields, raw: string | null): void {
+  add(rid: number, pos: number, core: CoreFields, fields: Fields | RowValues, raw: string | null): void {
     // The message is a summary for search and lists; the full record is in raw and the field table.
     const message = core.message !== null && core.message.length > MAX_MESSAGE_CHARS ? `${core.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : core.message;
     this.events.push(
@@ -120,6 +131,23 @@ export class StagingChunk {
     );
     const row: (string | null)[] = [];
     let overflow: Record<string, FieldValue> | null = null;
+    if (fields instanceof RowValues) {
+      // Tabular formats (Zeek TSV, CSV, CEF) share one column list per file: map it to our columns once.
+      const map = this.columnMap(fields.columns);
+      const values = fields.values;
+      for (let i = 0; i < values.length; i++) {
+        const c = map[i] as number;
+        if (c >= 0) row[c] = fieldText(values[i]);
+        else {
+          overflow ??= {};
+          overflow[fields.columns[i] as string] = values[i] ?? null;
+        }
+      }
+      if (overflow) row[this.columns.overflow()] = JSON.stringify(overflow);
+      this.src.push(row);
+      this.rows++;
+      return;
+    }
     for (const name in fields) {
       const v = fields[name];
       const i = this.columns.indexOf(name);
@@ -133,6 +161,10 @@ export class StagingChunk {
     if (overflow) row[this.columns.overflow()] = JSON.stringify(overflow);
     this.src.push(row);
     this.rows++;
+  }
+
+  private columnMap(columns: readonly string[]): Int32Array {
+    return this.columns.mapFor(columns);
   }
 
   error(e: StagedError): void {
@@ -171,6 +203,14 @@ export class StagingChunk {
     }
     return { eventsFile, srcFile, errorsFile, columns };
   }
+}
+
+/** A tabular record's values in the order of its (shared) column list. */
+export class RowValues {
+  constructor(
+    readonly columns: readonly string[],
+    readonly values: readonly FieldValue[],
+  ) {}
 }
 
 function num(v: number | null): string {
