@@ -10,7 +10,7 @@ import { expectReconciled, freshEngine, importAndWait } from './import-helpers';
  * MaxMind test databases (.mmdb and their .raw), READMEs and licences. EVTX files are read by the EVTX
  * issue's reader and join this test when it lands.
  */
-const NOT_LOGS = /(^|\/)(sigma\/|README|LICENSE|COPYING|CITATION|MANIFEST\.sha256)|\.mmdb$|\.evtx$/i;
+const NOT_LOGS = /(^|\/)(sigma\/|README|LICENSE|COPYING|CITATION|MANIFEST\.sha256)|^geoip\/MaxMind-DB\/test-data\/|\.mmdb$|\.evtx$/i;
 
 function corpusFiles(): string[] {
   const out: string[] = [];
