@@ -2,6 +2,7 @@ import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord,
 import { JsonRecordSplitter } from './json-records';
 import { LineSplitter } from './line-splitter';
 import { ColumnSet, RowValues, StagingChunk } from './staging-writer';
+import { rmSync } from 'node:fs';
 import type { JobDone, ParseJob, StagedChunk } from './worker-protocol';
 
 /** Where parseFile sends its chunks; `false` from either means "stop" (cancelled). */
@@ -35,20 +36,27 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   let rejected = 0;
   let warnings = 0;
   let bytes = 0;
-  let chunk = new StagingChunk(0, columns);
-  let chunkChars = 0;
+  const newChunk = (): StagingChunk => new StagingChunk(rid, columns, job.stagingDir, `j${job.jobId}-c${seq}`);
+  let chunk = newChunk();
   let stopped = false;
+  // Chunks cut because a record brought a new column; loaded as soon as written, like any chunk.
+  const cut: StagingChunk[] = [];
 
   const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number): void => {
-    chunk.add(rid++, pos, core, fields, raw);
-    chunkChars += (raw?.length ?? 0) + (core.message?.length ?? 0) + 64;
+    if (!chunk.add(rid, pos, core, fields, raw)) {
+      // A new column: this chunk keeps its width; the record opens the next one, which has the column.
+      cut.push(chunk);
+      seq++;
+      chunk = newChunk();
+      chunk.add(rid, pos, core, fields, raw);
+    }
+    rid++;
     seen++;
     stored++;
     if (warns) for (const w of warns) warn(warnPos, w, raw);
   };
   const reject = (pos: number, reason: string, text: string | null): void => {
     chunk.error({ pos, posKind: 'line', kind: 'rejected', reason, excerpt: text });
-    chunkChars += Math.min(text?.length ?? 0, 1024) + reason.length;
     seen++;
     rejected++;
   };
@@ -57,23 +65,28 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     warnings++;
   };
 
-  const flush = async (): Promise<void> => {
-    if (chunk.size === 0) return;
-    const files = chunk.flush(job.stagingDir, `j${job.jobId}-c${seq}`);
+  const send = async (c: StagingChunk): Promise<void> => {
+    const files = c.finish();
+    if (c.size === 0) return;
     const ok = await out.chunk({
-      seq,
+      seq: sent++,
       ...files,
-      rows: chunk.rows,
-      firstRid: chunk.firstRid,
-      rejected: chunk.rejected,
-      warnings: chunk.warnings,
+      rows: c.rows,
+      firstRid: c.firstRid,
+      rejected: c.rejected,
+      warnings: c.warnings,
       bytes,
       lines: splitter.lines,
     });
-    seq++;
-    chunk = new StagingChunk(rid, columns);
-    chunkChars = 0;
     if (!ok) stopped = true;
+  };
+  let sent = 0;
+  const flush = async (): Promise<void> => {
+    while (cut.length > 0 && !stopped) await send(cut.shift() as StagingChunk);
+    if (stopped) return;
+    await send(chunk);
+    seq++;
+    chunk = newChunk();
   };
 
   // ------------------------------------------------------------ per-mode record handling
@@ -135,7 +148,7 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     if (n <= 0) break;
     bytes += n;
     splitter.push(buf.subarray(0, n));
-    if (chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunkChars >= CHUNK_CHARS) await flush();
+    if (cut.length > 0 || chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunk.chars >= CHUNK_CHARS) await flush();
     else if (!(await out.yieldNow())) stopped = true;
     if (stopped) break;
   }
@@ -144,5 +157,13 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     onEnd(splitter.lines);
     await flush();
   }
+  if (stopped) {
+    // Cancelled: the chunk files not handed over are ours to remove.
+    for (const c of [...cut, chunk]) removeFiles(c.finish());
+  }
   return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };
+}
+
+function removeFiles(f: { eventsFile: string | null; srcFile: string | null; errorsFile: string | null }): void {
+  for (const p of [f.eventsFile, f.srcFile, f.errorsFile]) if (p) rmSync(p, { force: true });
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreFields } from '@shared/events';
 import { excerpt, type Fields, type FieldValue } from './format-support';
@@ -11,6 +11,10 @@ import { excerpt, type Fields, type FieldValue } from './format-support';
  * files double as the unit of pipelining: the worker writes chunk n+1 while
  * DuckDB loads chunk n.
  *
+ * Rows are written out as they come (in 1 MiB slices), never held: holding a
+ * 100,000-row chunk as strings made the parser spend half its time in the
+ * garbage collector.
+ *
  * Encoding: an empty unquoted field is NULL, `""` is the empty string
  * (read_csv with allow_quoted_nulls=false); a field is quoted only when it
  * must be. NUL characters cannot be stored in a DuckDB VARCHAR read from CSV
@@ -19,12 +23,18 @@ import { excerpt, type Fields, type FieldValue } from './format-support';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 const MAX_MESSAGE_CHARS = 32 * 1024;
+const WRITE_BYTES = 1 << 20;
 
 export function csvField(v: string | null): string {
   if (v === null) return '';
   if (v.length === 0) return '""';
   if (v.includes('\0')) v = v.replaceAll('\0', '\uFFFD');
   return NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** A field we produce ourselves from a closed vocabulary or a canonical form: never needs quoting. */
+function plain(v: string | null): string {
+  return v === null ? '' : v;
 }
 
 function fieldText(v: FieldValue | undefined): string | null {
@@ -97,6 +107,14 @@ export class ColumnSet {
   }
 }
 
+/** A tabular record's values in the order of its (shared) column list. */
+export class RowValues {
+  constructor(
+    readonly columns: readonly string[],
+    readonly values: readonly FieldValue[],
+  ) {}
+}
+
 export interface StagedError {
   pos: number;
   posKind: 'line' | 'record' | 'byte';
@@ -106,34 +124,105 @@ export interface StagedError {
 }
 
 /**
- * One chunk being built: rows of the events and field-table CSVs and the
- * errors found meanwhile. Rows are kept as arrays until flush because a later
- * record of the same chunk may add a column.
+ * One CSV file written through a fixed buffer: each row is encoded into it
+ * at once, so the row's string dies young (the young-generation collector
+ * frees it for almost nothing) instead of surviving in a pending rope.
+ */
+class CsvOut {
+  private fd = -1;
+  private buf: Buffer | null = null;
+  private used = 0;
+
+  constructor(readonly file: string) {}
+
+  write(text: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    const max = text.length * 3;
+    if (this.buf === null) this.buf = Buffer.allocUnsafe(WRITE_BYTES);
+    if (this.used + max > WRITE_BYTES) this.drain();
+    if (max > WRITE_BYTES) {
+      this.open();
+      writeSync(this.fd, text);
+      return;
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
+  }
+
+  close(): void {
+    this.drain();
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.buf = null;
+  }
+
+  private open(): void {
+    if (this.fd < 0) this.fd = openSync(this.file, 'w');
+  }
+
+  private drain(): void {
+    if (this.used === 0 || this.buf === null) return;
+    this.open();
+    writeSync(this.fd, this.buf, 0, this.used);
+    this.used = 0;
+  }
+}
+
+/**
+ * One chunk: the events, field-table and errors CSVs of a run of records.
+ * Its field-table CSV has a fixed width (the source's columns when the chunk
+ * began); a record that brings a new column does not fit (`add` answers
+ * false) and starts the next chunk, so no row is ever rewritten.
  */
 export class StagingChunk {
-  private readonly events: string[] = [];
-  private readonly src: (string | null)[][] = [];
-  private readonly errors: string[] = [];
+  private readonly events: CsvOut;
+  private readonly src: CsvOut;
+  private readonly errors: CsvOut;
+  private readonly width: number;
   rows = 0;
   rejected = 0;
   warnings = 0;
+  errorRows = 0;
+  chars = 0;
 
   constructor(
     readonly firstRid: number,
     private readonly columns: ColumnSet,
-  ) {}
+    dir: string,
+    stem: string,
+  ) {
+    this.width = columns.names.length;
+    this.events = new CsvOut(join(dir, `${stem}-events.csv`));
+    this.src = new CsvOut(join(dir, `${stem}-src.csv`));
+    this.errors = new CsvOut(join(dir, `${stem}-errors.csv`));
+  }
 
-  add(rid: number, pos: number, core: CoreFields, fields: Fields | RowValues, raw: string | null): void {
+  /** Stage one record; false when it needs columns this chunk does not have (the caller starts a new chunk). */
+  add(rid: number, pos: number, core: CoreFields, fields: Fields | RowValues, raw: string | null): boolean {
+    const row = this.rowOf(fields);
+    if (row.length > this.width) return false;
+    let line = String(rid);
+    for (let c = 0; c < this.width; c++) {
+      const v = row[c];
+      line += v === undefined || v === null ? ',' : `,${csvField(v)}`;
+    }
+    this.src.write(`${line}\n`);
     // The message is a summary for search and lists; the full record is in raw and the field table.
     const message = core.message !== null && core.message.length > MAX_MESSAGE_CHARS ? `${core.message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : core.message;
-    this.events.push(
-      `${rid},${pos},${csvField(core.ts)},${csvField(core.dataset)},${csvField(core.host)},${csvField(core.event_code)},${csvField(core.severity)},${csvField(message)},${csvField(core.src_ip)},${num(core.src_port)},${csvField(core.dst_ip)},${num(core.dst_port)},${csvField(core.protocol)},${csvField(core.user)},${csvField(core.process)},${csvField(core.action)},${csvField(core.outcome)},${csvField(raw)}\n`,
+    // ts, severity and outcome come from the parsers in fixed forms (ISO time, closed vocabularies): no quoting needed.
+    this.events.write(
+      `${rid},${pos},${plain(core.ts)},${csvField(core.dataset)},${csvField(core.host)},${csvField(core.event_code)},${plain(core.severity)},${csvField(message)},${csvField(core.src_ip)},${num(core.src_port)},${csvField(core.dst_ip)},${num(core.dst_port)},${csvField(core.protocol)},${csvField(core.user)},${csvField(core.process)},${csvField(core.action)},${plain(core.outcome)},${csvField(raw)}\n`,
     );
+    this.rows++;
+    this.chars += line.length + (raw?.length ?? 0) + (message?.length ?? 0) + 64;
+    return true;
+  }
+
+  private rowOf(fields: Fields | RowValues): (string | null)[] {
     const row: (string | null)[] = [];
     let overflow: Record<string, FieldValue> | null = null;
     if (fields instanceof RowValues) {
       // Tabular formats (Zeek TSV, CSV, CEF) share one column list per file: map it to our columns once.
-      const map = this.columnMap(fields.columns);
+      const map = this.columns.mapFor(fields.columns);
       const values = fields.values;
       for (let i = 0; i < values.length; i++) {
         const c = map[i] as number;
@@ -143,74 +232,48 @@ export class StagingChunk {
           overflow[fields.columns[i] as string] = values[i] ?? null;
         }
       }
-      if (overflow) row[this.columns.overflow()] = JSON.stringify(overflow);
-      this.src.push(row);
-      this.rows++;
-      return;
-    }
-    for (const name in fields) {
-      const v = fields[name];
-      const i = this.columns.indexOf(name);
-      if (i < 0) {
-        overflow ??= {};
-        overflow[name] = v ?? null;
-        continue;
+    } else {
+      for (const name in fields) {
+        const v = fields[name];
+        const i = this.columns.indexOf(name);
+        if (i < 0) {
+          overflow ??= {};
+          overflow[name] = v ?? null;
+          continue;
+        }
+        row[i] = fieldText(v);
       }
-      row[i] = fieldText(v);
     }
     if (overflow) row[this.columns.overflow()] = JSON.stringify(overflow);
-    this.src.push(row);
-    this.rows++;
-  }
-
-  private columnMap(columns: readonly string[]): Int32Array {
-    return this.columns.mapFor(columns);
+    return row;
   }
 
   error(e: StagedError): void {
     if (e.kind === 'rejected') this.rejected++;
     else this.warnings++;
-    this.errors.push(`${e.pos},${e.posKind},${e.kind},${csvField(e.reason.slice(0, 2000))},${csvField(e.excerpt === null ? null : excerpt(e.excerpt))}\n`);
+    this.errorRows++;
+    const line = `${e.pos},${e.posKind},${e.kind},${csvField(e.reason.slice(0, 2000))},${csvField(e.excerpt === null ? null : excerpt(e.excerpt))}\n`;
+    this.chars += line.length;
+    this.errors.write(line);
   }
 
+  /** Rows staged plus error rows. */
   get size(): number {
-    return this.rows + this.errors.length;
+    return this.rows + this.errorRows;
   }
 
-  /** Write the chunk's files; null names for parts that are empty. */
-  flush(dir: string, stem: string): { eventsFile: string | null; srcFile: string | null; errorsFile: string | null; columns: string[] } {
-    const columns = [...this.columns.names];
-    let eventsFile: string | null = null;
-    let srcFile: string | null = null;
-    let errorsFile: string | null = null;
-    if (this.rows > 0) {
-      eventsFile = join(dir, `${stem}-events.csv`);
-      writeFileSync(eventsFile, this.events.join(''));
-      srcFile = join(dir, `${stem}-src.csv`);
-      const width = columns.length;
-      const lines: string[] = new Array<string>(this.src.length);
-      for (let r = 0; r < this.src.length; r++) {
-        const row = this.src[r] as (string | null)[];
-        let line = String(this.firstRid + r);
-        for (let c = 0; c < width; c++) line += `,${csvField(row[c] ?? null)}`;
-        lines[r] = `${line}\n`;
-      }
-      writeFileSync(srcFile, lines.join(''));
-    }
-    if (this.errors.length > 0) {
-      errorsFile = join(dir, `${stem}-errors.csv`);
-      writeFileSync(errorsFile, this.errors.join(''));
-    }
-    return { eventsFile, srcFile, errorsFile, columns };
+  /** Close the chunk's files; null names for parts that are empty. */
+  finish(): { eventsFile: string | null; srcFile: string | null; errorsFile: string | null; columns: string[] } {
+    this.events.close();
+    this.src.close();
+    this.errors.close();
+    return {
+      eventsFile: this.rows > 0 ? this.events.file : null,
+      srcFile: this.rows > 0 ? this.src.file : null,
+      errorsFile: this.errorRows > 0 ? this.errors.file : null,
+      columns: this.columns.names.slice(0, this.width),
+    };
   }
-}
-
-/** A tabular record's values in the order of its (shared) column list. */
-export class RowValues {
-  constructor(
-    readonly columns: readonly string[],
-    readonly values: readonly FieldValue[],
-  ) {}
 }
 
 function num(v: number | null): string {
