@@ -26,6 +26,11 @@ export interface NewEvidence {
   tz: string | null;
   status: EvidenceStatus;
   message?: string | null;
+  format?: string | null;
+  formatConfidence?: number | null;
+  formatReason?: string | null;
+  formatForced?: boolean;
+  encoding?: string | null;
 }
 
 export interface EvidencePatch {
@@ -48,9 +53,12 @@ export interface EvidencePatch {
   message?: string | null;
   importId?: number;
   tz?: string | null;
+  kind?: 'file' | 'container';
+  /** Set first_ts / last_ts from the evidence's events in the same statement. */
+  timeRange?: boolean;
 }
 
-const PATCH_COLUMNS: Record<keyof EvidencePatch, string> = {
+const PATCH_COLUMNS: Record<Exclude<keyof EvidencePatch, 'timeRange'>, string> = {
   sha256: 'sha256',
   size: 'size',
   format: 'format',
@@ -70,6 +78,7 @@ const PATCH_COLUMNS: Record<keyof EvidencePatch, string> = {
   message: 'message',
   importId: 'import_id',
   tz: 'tz',
+  kind: 'kind',
 };
 
 const TIMESTAMP_PATCHES = new Set(['startedAt', 'finishedAt']);
@@ -100,8 +109,10 @@ export async function finishImport(conn: DuckDBConnection, id: number, status: s
 
 export async function insertEvidence(conn: DuckDBConnection, e: NewEvidence): Promise<void> {
   await conn.run(
-    `INSERT INTO evidence (id, parent_id, import_id, path, origin, member, kind, sha256, size, mtime, tz, status, message, started_at)
-     VALUES ($id, $parent, $imp, $path, $origin, $member, $kind, $sha, $size, $mtime::TIMESTAMP, $tz, $status, $message, $started::TIMESTAMP)`,
+    `INSERT INTO evidence (id, parent_id, import_id, path, origin, member, kind, sha256, size, mtime, tz, status, message, started_at,
+       format, format_confidence, format_reason, format_forced, encoding)
+     VALUES ($id, $parent, $imp, $path, $origin, $member, $kind, $sha, $size, $mtime::TIMESTAMP, $tz, $status, $message, $started::TIMESTAMP,
+       $format, $conf, $reason, $forced, $enc)`,
     {
       id: e.id,
       parent: e.parentId,
@@ -117,6 +128,11 @@ export async function insertEvidence(conn: DuckDBConnection, e: NewEvidence): Pr
       status: e.status,
       message: e.message ?? null,
       started: new Date().toISOString(),
+      format: e.format ?? null,
+      conf: e.formatConfidence ?? null,
+      reason: e.formatReason ?? null,
+      forced: e.formatForced ?? false,
+      enc: e.encoding ?? null,
     },
   );
 }
@@ -126,10 +142,13 @@ export async function updateEvidence(conn: DuckDBConnection, id: number, patch: 
   const params: Record<string, DuckDBValue> = { id };
   let i = 0;
   for (const [key, value] of Object.entries(patch) as [keyof EvidencePatch, EvidencePatch[keyof EvidencePatch]][]) {
-    if (value === undefined) continue;
+    if (value === undefined || key === 'timeRange') continue;
     const p = `p${i++}`;
     sets.push(`${PATCH_COLUMNS[key]} = $${p}${TIMESTAMP_PATCHES.has(key) ? '::TIMESTAMP' : ''}`);
     params[p] = value;
+  }
+  if (patch.timeRange) {
+    sets.push('first_ts = (SELECT min(ts) FROM events WHERE evidence_id = $id)', 'last_ts = (SELECT max(ts) FROM events WHERE evidence_id = $id)');
   }
   if (sets.length === 0) return;
   await conn.run(`UPDATE evidence SET ${sets.join(', ')} WHERE id = $id`, params);

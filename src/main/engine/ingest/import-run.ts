@@ -22,7 +22,6 @@ import {
   insertIngestError,
   nextEventId,
   nextEvidenceId,
-  setEvidenceTimeRange,
   updateEvidence,
   withDescendants,
 } from './evidence-store';
@@ -269,7 +268,26 @@ export class ImportRun {
   private async processNode(node: Node): Promise<void> {
     if (this.signal.aborted) throw abortError();
     const id = node.reuseId ?? this.nextEvidence++;
-    const kindGuess = 'file' as const;
+    const t0 = performance.now();
+    // Sniffed before the manifest row is written, so the row is written once with its format.
+    let sniff: SniffResult | null = null;
+    let unreadable: string | null = null;
+    try {
+      sniff = sniffFormat(readHead(node.file, SNIFF_BYTES), basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label));
+    } catch (e) {
+      unreadable = `cannot be read: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    const container = sniff !== null && (sniff.format === 'zip' || sniff.format === 'gzip' || sniff.format === 'tar');
+    const forced = sniff !== null && !container && node.format !== undefined;
+    const format: FormatName | null = sniff === null ? null : forced ? (node.format as FormatName) : sniff.format;
+    const kind = container ? ('container' as const) : ('file' as const);
+    const formatFacts = {
+      format,
+      formatConfidence: sniff === null ? null : forced ? 1 : sniff.confidence,
+      formatReason: sniff === null ? null : forced ? 'chosen by the analyst' : sniff.reason,
+      formatForced: forced,
+      encoding: container || sniff === null ? null : sniff.encoding,
+    };
     if (node.reuseId === undefined) {
       await insertEvidence(this.conn, {
         id,
@@ -278,12 +296,13 @@ export class ImportRun {
         path: node.label,
         origin: node.origin,
         member: node.member,
-        kind: kindGuess,
+        kind,
         sha256: node.sha256,
         size: node.size,
         mtime: node.mtime,
         tz: node.tz ?? null,
         status: 'importing',
+        ...formatFacts,
       });
     } else {
       await updateEvidence(this.conn, id, {
@@ -299,44 +318,36 @@ export class ImportRun {
         startedAt: new Date().toISOString(),
         finishedAt: null,
         size: node.size,
+        kind,
+        ...formatFacts,
       });
     }
-    const t0 = performance.now();
-    const fp = this.track(id, { path: node.label, kind: kindGuess, parentId: node.parentId, status: 'importing', totalBytes: node.size });
+    const fp = this.track(id, { path: node.label, kind, parentId: node.parentId, status: 'importing', totalBytes: node.size, format, confidence: formatFacts.formatConfidence, formatReason: formatFacts.formatReason });
+    let hashing: Promise<string> | null = null;
+    /** The evidence's final state, in one statement: status, counts, hash, time range. */
     const finish = async (status: EvidenceStatus, patch: Parameters<typeof updateEvidence>[2] = {}): Promise<void> => {
       const seconds = (performance.now() - t0) / 1000;
-      await updateEvidence(this.conn, id, { ...patch, status, finishedAt: new Date().toISOString(), seconds });
+      const sha = hashing ? await hashing.catch(() => null) : undefined;
+      const withEvents = kind === 'file' && (status === 'imported' || status === 'incomplete');
+      await updateEvidence(this.conn, id, { ...patch, status, finishedAt: new Date().toISOString(), seconds, ...(sha ? { sha256: sha } : {}), ...(withEvents ? { timeRange: true } : {}) });
       Object.assign(fp, { status, seconds, message: patch.message ?? fp.message });
-      if (status === 'imported' || status === 'incomplete') {
-        if (fp.kind === 'file') this.imported.push(id);
-      }
+      if (withEvents) this.imported.push(id);
       this.emitSoon(true);
     };
 
     try {
-      const head = readHead(node.file, SNIFF_BYTES);
-      const sniff = sniffFormat(head, basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label));
-      const container = sniff.format === 'zip' || sniff.format === 'gzip' || sniff.format === 'tar';
-      const forced = !container && node.format !== undefined;
-      const format: FormatName = forced ? (node.format as FormatName) : sniff.format;
-      const kind = container ? 'container' : 'file';
-      Object.assign(fp, { kind, format, confidence: forced ? 1 : sniff.confidence, formatReason: forced ? 'chosen by the analyst' : sniff.reason });
-      await updateEvidence(this.conn, id, {
-        format,
-        formatConfidence: forced ? 1 : sniff.confidence,
-        formatReason: forced ? 'chosen by the analyst' : sniff.reason,
-        formatForced: forced,
-        encoding: container ? null : sniff.encoding,
-      });
-      if (kind === 'container') await this.conn.run(`UPDATE evidence SET kind = 'container' WHERE id = $id`, { id });
-
-      // Same content imported before? Hash first only when a file of the same size exists.
+      if (sniff === null || format === null) {
+        await finish('failed', { message: unreadable ?? 'cannot be read' });
+        return;
+      }
+      // Same content imported before? Hash first only when a file of the same size exists;
+      // otherwise hash while loading.
       let sha = node.sha256;
       const mayBeDuplicate = !this.req.force && node.reuseId === undefined && (sha !== null || (await this.sameSizeExists(node.size, kind)));
-      let hashing: Promise<string> | null = null;
-      if (sha === null && mayBeDuplicate) sha = await sha256File(node.file, this.signal);
-      else if (sha === null) hashing = sha256File(node.file, this.signal);
-      if (sha !== null) await updateEvidence(this.conn, id, { sha256: sha });
+      if (sha === null && mayBeDuplicate) {
+        sha = await sha256File(node.file, this.signal);
+        await updateEvidence(this.conn, id, { sha256: sha });
+      } else if (sha === null) hashing = sha256File(node.file, this.signal);
       if (mayBeDuplicate && sha !== null) {
         const dup = await findDuplicate(this.conn, sha, kind);
         if (dup && dup.id !== id) {
@@ -344,14 +355,10 @@ export class ImportRun {
           return;
         }
       }
-
-      if (container) {
-        await this.processContainer(node, id, sniff, finish);
-      } else {
-        await this.processLeaf(node, id, format, sniff, fp, finish);
-      }
-      if (hashing) await updateEvidence(this.conn, id, { sha256: await hashing });
+      if (container) await this.processContainer(node, id, sniff, finish);
+      else await this.processLeaf(node, id, format, sniff, fp, finish);
     } catch (e) {
+      await hashing?.catch(() => null);
       if (isAbort(e) || this.signal.aborted) {
         await this.cancelEvidence(id, (performance.now() - t0) / 1000);
         Object.assign(fp, { status: 'cancelled', seen: 0, stored: 0, rejected: 0, warnings: 0, seconds: (performance.now() - t0) / 1000, message: 'cancelled by the analyst: nothing of it was kept' });
@@ -382,7 +389,7 @@ export class ImportRun {
     const problem = node.problem;
     const shape = JSON_SHAPES[format];
     const bulkZeek = format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0 ? await this.loadZeekBulk(node, id, fp) : null;
-    let counts: { seen: number; stored: number; rejected: number; warnings: number };
+    let counts: { seen: number; stored: number; rejected: number; warnings: number; bytes?: number };
     if (shape && !this.settings.duckdbReaders) {
       const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
       counts = await this.loadWithWorker(node, id, format, sniff, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file);
@@ -470,14 +477,14 @@ export class ImportRun {
       await finish('failed', { message: `format ${format} (${FORMATS[format] ?? format}) cannot be read as records` });
       return;
     }
-    await setEvidenceTimeRange(this.conn, id);
-    Object.assign(fp, counts, { bytes: node.size });
+    Object.assign(fp, { seen: counts.seen, stored: counts.stored, rejected: counts.rejected, warnings: counts.warnings, bytes: node.size });
+    const bytesRead = counts.bytes === undefined ? {} : { bytesRead: counts.bytes };
     if (problem) {
       await insertIngestError(this.conn, { evidenceId: id, pos: null, posKind: null, kind: 'warning', reason: problem, excerpt: null });
-      await finish('incomplete', { message: problem, warnings: counts.warnings + 1 });
+      await finish('incomplete', { message: problem, warnings: counts.warnings + 1, ...bytesRead });
       fp.warnings = counts.warnings + 1;
     } else {
-      await finish('imported', {});
+      await finish('imported', bytesRead);
     }
   }
 
@@ -535,7 +542,7 @@ export class ImportRun {
     mode: ParseMode,
     enc: { encoding: SniffResult['encoding']; bom: number },
     file: string,
-  ): Promise<{ seen: number; stored: number; rejected: number; warnings: number }> {
+  ): Promise<{ seen: number; stored: number; rejected: number; warnings: number; bytes: number }> {
     const loader = new StageLoader(this.conn, id, format, this.ids);
     await loader.begin();
     await this.setThreads(1);
@@ -578,8 +585,7 @@ export class ImportRun {
     if (done.seen !== loader.seen || done.stored !== loader.stored || done.rejected !== loader.rejected) {
       throw new Error(`internal count mismatch (parsed ${done.seen}/${done.stored}/${done.rejected}, loaded ${loader.seen}/${loader.stored}/${loader.rejected})`);
     }
-    await updateEvidence(this.conn, id, { bytesRead: done.bytes });
-    return { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings };
+    return { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: done.bytes };
   }
 
   // ------------------------------------------------------------------ archives
@@ -694,7 +700,6 @@ export class ImportRun {
       status: 'failed',
       message: reason,
     });
-    await updateEvidence(this.conn, id, { finishedAt: new Date().toISOString(), seconds: 0 });
     this.track(id, { path: label, kind: 'file', parentId, status: 'failed', message: reason });
     this.emitSoon(true);
   }

@@ -14,8 +14,8 @@ import { insertSourceEvents } from './source-events';
  *    sample missed 27 of the 186 fields of OTRF LSASS_campaign_02), with date
  *    and UUID detection off so every original value keeps its exact text;
  * 2. load it once into the source's field table, nested objects flattened to
- *    dotted columns and arrays kept as JSON text, with the record ordinal
- *    (WITH ORDINALITY, no window function) as rid;
+ *    dotted columns and arrays kept as JSON text; rid is the record ordinal
+ *    (the rowid of a table written in file order: no window function);
  * 3. fill the events core with one INSERT ... SELECT generated from the
  *    format layer's JSON core mapping (core-sql.ts).
  *
@@ -112,10 +112,14 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   }
   try {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
-    await conn.run(
-      `CREATE TABLE ${table} AS SELECT CAST(ordinality - 1 AS BIGINT) AS rid${select ? `, ${select}` : ''}
-       FROM read_json(${file}, format=${fmt}, records=true, columns={${columnsSpec}}) WITH ORDINALITY`,
-    );
+    // The record ordinal is the row's position in a table written in file
+    // order: its rowid from the first (rowids of a table created in an open
+    // transaction start at a large offset). Copying it into rid afterwards
+    // costs less than WITH ORDINALITY, which keeps the parallel reader from
+    // running ahead.
+    await conn.run(`CREATE TABLE ${table} AS SELECT ${select || 'NULL AS "(empty)"'} FROM read_json(${file}, format=${fmt}, records=true, columns={${columnsSpec}})`);
+    await conn.run(`ALTER TABLE ${table} ADD COLUMN rid BIGINT`);
+    await conn.run(`UPDATE ${table} SET rid = rowid - (SELECT min(rowid) FROM ${table})`);
     const rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
     await conn.run(`INSERT INTO sources (id, evidence_id, table_name, format, rows) VALUES ($id, $id, $t, 'json', $rows)`, {
       id: req.evidenceId,

@@ -14,7 +14,7 @@ export interface SourceEventsRequest {
   zone: TimeZoneSql;
   evidenceId: number;
   idBase: number;
-  /** SQL for events.pos from the table's columns (`rid + 1` for a record index). */
+  /** SQL for events.pos from the table's rid column (`rid + 1` for a record index). */
   posSql: string;
   /** What ingest_errors.pos of a time warning is: a record index or a line. */
   posKind: 'record' | 'line';
@@ -30,27 +30,26 @@ export interface SourceEventsRequest {
 export async function insertSourceEvents(req: SourceEventsRequest): Promise<number> {
   const { conn, table } = req;
   const core = compileCoreSql(req.mapping, req.columns, req.ctx);
-  const inner = CORE_COLUMNS.map((c) => `${core.text[c]} AS ${quoteIdent(`t_${c}`)}`).join(',\n  ');
-  const ipMap = await buildIpMap(conn, table, core.text.src_ip, core.text.dst_ip, req.evidenceId);
+  const layered = core.from(table);
+  const ipMap = await buildIpMap(conn, layered, core.text.src_ip, core.text.dst_ip, req.evidenceId);
   const typed = CORE_COLUMNS.map((c) => {
     if (c === 'src_ip') return ipMap ? 'm1.canon' : 'NULL';
     if (c === 'dst_ip') return ipMap ? 'm2.canon' : 'NULL';
-    return convertCoreSql(c, `b.${quoteIdent(`t_${c}`)}`, req.zone);
+    return convertCoreSql(c, `b.${core.text[c]}`, req.zone);
   });
-  const joins = ipMap ? ` LEFT JOIN ${ipMap} m1 ON m1.raw = b.t_src_ip LEFT JOIN ${ipMap} m2 ON m2.raw = b.t_dst_ip` : '';
+  const joins = ipMap ? ` LEFT JOIN ${ipMap} m1 ON m1.raw = b.${core.text.src_ip} LEFT JOIN ${ipMap} m2 ON m2.raw = b.${core.text.dst_ip}` : '';
   await conn.run(
     `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((c) => quoteIdent(c)).join(', ')}, raw)
-     SELECT $base + b.rid, $ev, $ev, b.rid, b.pos, ${typed.join(', ')}, NULL
-     FROM (SELECT rid, ${req.posSql} AS pos, ${inner} FROM ${table}) b${joins}`,
+     SELECT $base + b.rid, $ev, $ev, b.rid, ${req.posSql.replaceAll('rid', 'b.rid')}, ${typed.join(', ')}, NULL
+     FROM (${layered}) b${joins}`,
     { base: req.idBase, ev: req.evidenceId },
   );
   if (ipMap) await conn.run(`DROP TABLE ${ipMap}`);
-  if (core.text.ts === 'NULL::VARCHAR') return 0;
   // A time that is there but does not parse is kept as NULL and reported.
   await conn.run(
     `INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt)
-     SELECT $ev, pos, $pk, 'warning', 'time not understood: ' || left(t_ts, 200), NULL
-     FROM (SELECT ${req.posSql} AS pos, ${core.text.ts} AS t_ts FROM ${table}) WHERE t_ts IS NOT NULL AND ${convertCoreSql('ts', 't_ts', req.zone)} IS NULL`,
+     SELECT $ev, ${req.posSql}, $pk, 'warning', 'time not understood: ' || left(${core.text.ts}, 200), NULL
+     FROM (${layered}) WHERE ${core.text.ts} IS NOT NULL AND ${convertCoreSql('ts', core.text.ts, req.zone)} IS NULL`,
     { ev: req.evidenceId, pk: req.posKind },
   );
   return Number((await queryValue<number>(conn, `SELECT count(*) FROM ingest_errors WHERE evidence_id = $ev AND kind = 'warning'`, { ev: req.evidenceId })) ?? 0);
@@ -61,10 +60,9 @@ export async function insertSourceEvents(req: SourceEventsRequest): Promise<numb
  * over the DISTINCT values only: a case of millions of events holds a few
  * thousand addresses. The map is a table the events INSERT joins.
  */
-async function buildIpMap(conn: DuckDBConnection, table: string, src: string, dst: string, evidenceId: number): Promise<string | null> {
-  const parts = [src, dst].filter((e) => e !== 'NULL::VARCHAR').map((e) => `SELECT ${e} AS v FROM ${table}`);
-  if (parts.length === 0) return null;
-  const rows = await queryRows(conn, `SELECT DISTINCT v FROM (${parts.join(' UNION ALL ')}) WHERE v IS NOT NULL`);
+async function buildIpMap(conn: DuckDBConnection, layered: string, src: string, dst: string, evidenceId: number): Promise<string | null> {
+  const rows = await queryRows(conn, `SELECT DISTINCT v FROM (SELECT unnest([${src}, ${dst}]) AS v FROM (${layered})) WHERE v IS NOT NULL`);
+  if (rows.length === 0) return null;
   const raws: string[] = [];
   const canons: (string | null)[] = [];
   for (const r of rows) {
