@@ -1,0 +1,258 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { CORE_COLUMNS } from '@shared/events';
+import { quoteIdent, type Catalog } from './catalog';
+import type { Plan } from './planner';
+import type { CompiledCorrelation, RuleSet } from './rule-loader';
+import type { CountCondition } from './sigma-schema';
+import { resolveColumn } from './sql-compiler';
+
+/**
+ * Sigma correlation rules, evaluated over the base rules' hits.
+ *
+ * The events of the referenced rules (with ts and the group-by values,
+ * resolved per source and logsource variant like any field) go to a TEMP
+ * table; event_count, value_count and temporal are then sliding windows in
+ * SQL (`RANGE BETWEEN <timespan> PRECEDING AND CURRENT ROW`, partitioned by
+ * the group-by values): every event whose trailing window meets the
+ * condition closes a window, and overlapping windows of one group merge
+ * into one hit. temporal_ordered needs "A, then B, then C" inside the span,
+ * which a window aggregate cannot say; it is a linear pass in JS over the
+ * same rows, which are the base hits and so few.
+ */
+
+export interface CorrelationHit {
+  ruleId: string;
+  type: CompiledCorrelation['section']['type'];
+  /** group-by field -> value (text; null when the events have none). */
+  group: Record<string, string | null>;
+  /** Epoch milliseconds (UTC) of the first and last event of the hit. */
+  firstTs: number;
+  lastTs: number;
+  /** The figure the condition tested: events, distinct values, or distinct rules. */
+  count: number;
+  eventIds: number[];
+}
+
+const EV = 'loupe_corr_events';
+
+export function timespanSeconds(span: string): number {
+  const m = /^(\d+)([smhdwMy])$/.exec(span);
+  if (!m) throw new Error(`bad timespan ${span}`);
+  const n = Number(m[1]);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, M: 2592000, y: 31536000 }[m[2] as 's'];
+  return n * unit;
+}
+
+function condSql(c: CountCondition, expr: string): string {
+  const parts: string[] = [];
+  const lit = (n: number): string => {
+    if (!Number.isFinite(n)) throw new Error('condition value is not a number');
+    return String(n);
+  };
+  if (c.gt !== undefined) parts.push(`${expr} > ${lit(c.gt)}`);
+  if (c.gte !== undefined) parts.push(`${expr} >= ${lit(c.gte)}`);
+  if (c.lt !== undefined) parts.push(`${expr} < ${lit(c.lt)}`);
+  if (c.lte !== undefined) parts.push(`${expr} <= ${lit(c.lte)}`);
+  if (c.eq !== undefined) parts.push(`${expr} = ${lit(c.eq)}`);
+  if (c.neq !== undefined) parts.push(`${expr} <> ${lit(c.neq)}`);
+  return parts.join(' AND ');
+}
+
+function condHolds(c: CountCondition, n: number): boolean {
+  return (
+    (c.gt === undefined || n > c.gt) &&
+    (c.gte === undefined || n >= c.gte) &&
+    (c.lt === undefined || n < c.lt) &&
+    (c.lte === undefined || n <= c.lte) &&
+    (c.eq === undefined || n === c.eq) &&
+    (c.neq === undefined || n !== c.neq)
+  );
+}
+
+interface EvRow {
+  id: number;
+  ref: number;
+  ms: number;
+  key: string;
+  groupVals: (string | null)[];
+}
+
+export async function runCorrelations(conn: DuckDBConnection, ruleSet: RuleSet, plan: Plan, catalog: Catalog): Promise<CorrelationHit[]> {
+  void catalog;
+  const detIndex = new Map(ruleSet.detections.map((d, i) => [d.record.id, i]));
+  const results = new Map<string, CorrelationHit[]>();
+  const out: CorrelationHit[] = [];
+  for (const corr of ruleSet.correlations) {
+    const hits = await runOne(conn, corr, detIndex, plan, results, ruleSet);
+    results.set(corr.record.id, hits);
+    out.push(...hits);
+  }
+  return out;
+}
+
+async function runOne(
+  conn: DuckDBConnection,
+  corr: CompiledCorrelation,
+  detIndex: Map<string, number>,
+  plan: Plan,
+  prior: Map<string, CorrelationHit[]>,
+  ruleSet: RuleSet,
+): Promise<CorrelationHit[]> {
+  const s = corr.section;
+  const groupBy = s['group-by'] ?? [];
+  const valueField = s.type === 'value_count' ? s.condition?.field : undefined;
+  const gcols = groupBy.map((_, i) => `g${i}`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${EV} (ref INTEGER, event_id BIGINT, ts TIMESTAMP${gcols.map((g) => `, ${g} VARCHAR`).join('')}, val VARCHAR)`,
+  );
+  const pseudo = new Map<number, number[]>();
+  let nextPseudo = -1;
+  for (let ri = 0; ri < corr.refs.length; ri++) {
+    const ref = corr.refs[ri] as CompiledCorrelation['refs'][number];
+    // The name aliases use is the referenced rule's name, or the reference as written.
+    const aliasKey = ref.name ?? ref.ref;
+    const fieldFor = (f: string): string => s.aliases?.[f]?.[aliasKey] ?? s.aliases?.[f]?.[ref.ref] ?? f;
+    if (ref.kind === 'correlation') {
+      for (const h of prior.get(ref.id) ?? []) {
+        const id = nextPseudo--;
+        pseudo.set(id, h.eventIds);
+        const params: Record<string, DuckDBValue> = { ref: ri, id, ms: h.lastTs };
+        groupBy.forEach((f, i) => {
+          const v = h.group[fieldFor(f)];
+          params[`g${i}`] = v === undefined ? null : v;
+        });
+        params.val = null;
+        await conn.run(
+          `INSERT INTO ${EV} VALUES ($ref, $id, make_timestamp($ms * 1000)${gcols.map((g) => `, $${g}`).join('')}, $val)`,
+          params,
+        );
+      }
+      continue;
+    }
+    const ruleIdx = detIndex.get(ref.id);
+    if (ruleIdx === undefined) continue;
+    for (const g of plan.groups) {
+      if (!g.rules.some((r) => r.index === ruleIdx)) continue;
+      for (const m of g.members) {
+        if (!m.bound.has(ruleIdx)) continue;
+        const colExpr = (field: string | undefined): string => {
+          if (field === undefined) return 'NULL';
+          const c = resolveColumn(field, g.variant, m.source);
+          if (c) return `CAST(s.${quoteIdent(c.name)} AS VARCHAR)`;
+          const core = (CORE_COLUMNS as readonly string[]).find((k) => k === field.toLowerCase());
+          return core ? `CAST(e.${quoteIdent(core)} AS VARCHAR)` : 'NULL';
+        };
+        const cols = groupBy.map((f) => colExpr(fieldFor(f)));
+        await conn.run(
+          `INSERT INTO ${EV} SELECT $ref, e.id, e.ts${cols.map((c) => `, ${c}`).join('')}, ${colExpr(valueField ? fieldFor(valueField) : undefined)}
+           FROM loupe_detect_hits h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid
+           JOIN ${quoteIdent(m.source.table)} s ON s.rid = h.rid
+           WHERE h.rule_idx = $rule AND h.group_idx = $grp AND h.source_id = $sid AND e.ts IS NOT NULL`,
+          { ref: ri, rule: ruleIdx, grp: g.index, sid: m.source.id },
+        );
+      }
+    }
+  }
+  const span = timespanSeconds(s.timespan);
+  const part = gcols.length ? `PARTITION BY ${gcols.join(', ')}` : '';
+  const win = `(${part} ORDER BY ts RANGE BETWEEN INTERVAL ${span} SECOND PRECEDING AND CURRENT ROW)`;
+  const rows = (
+    await conn.runAndReadAll(
+      `SELECT DISTINCT ref, event_id, epoch_ms(ts) AS ms${gcols.map((g) => `, ${g}`).join('')}, val FROM ${EV} ORDER BY ms, ref`,
+    )
+  ).getRowObjects();
+  const events: EvRow[] = rows.map((r) => {
+    const groupVals = gcols.map((g) => (r[g] === null ? null : String(r[g])));
+    return { id: Number(r.event_id), ref: Number(r.ref), ms: Number(r.ms), key: JSON.stringify(groupVals), groupVals };
+  });
+  if (events.length === 0) return [];
+
+  // Window ends that meet the condition: [group key, end ms, figure].
+  let triggers: { key: string; end: number; start: number; n: number }[];
+  if (s.type === 'temporal_ordered') {
+    triggers = orderedTriggers(events, corr.refs.length, span * 1000, s.condition);
+  } else {
+    let agg: string;
+    let cond: CountCondition;
+    if (s.type === 'event_count') {
+      agg = 'count(*)';
+      cond = s.condition as CountCondition;
+    } else if (s.type === 'value_count') {
+      agg = 'count(DISTINCT val)';
+      cond = s.condition as CountCondition;
+    } else {
+      agg = 'count(DISTINCT ref)';
+      cond = s.condition ?? { gte: corr.refs.length };
+    }
+    const trig = (
+      await conn.runAndReadAll(
+        `SELECT * FROM (SELECT epoch_ms(ts) AS ms, epoch_ms(min(ts) OVER w) AS start, ${agg} OVER w AS n${gcols.map((g) => `, ${g}`).join('')}
+         FROM ${EV} WINDOW w AS ${win}) WHERE ${condSql(cond, 'n')} ORDER BY ms`,
+      )
+    ).getRowObjects();
+    triggers = trig.map((r) => ({ key: JSON.stringify(gcols.map((g) => (r[g] === null ? null : String(r[g])))), end: Number(r.ms), start: Number(r.start), n: Number(r.n) }));
+  }
+  await conn.run(`DROP TABLE IF EXISTS ${EV}`);
+
+  // Merge overlapping windows per group, then gather the events inside each.
+  const byKey = new Map<string, { start: number; end: number; n: number }[]>();
+  for (const t of triggers) {
+    const list = byKey.get(t.key) ?? [];
+    const last = list[list.length - 1];
+    if (last && t.start <= last.end) {
+      last.end = Math.max(last.end, t.end);
+      last.n = Math.max(last.n, t.n);
+    } else {
+      list.push({ start: t.start, end: t.end, n: t.n });
+    }
+    byKey.set(t.key, list);
+  }
+  const hits: CorrelationHit[] = [];
+  for (const [key, windows] of byKey) {
+    const groupVals = JSON.parse(key) as (string | null)[];
+    for (const w of windows) {
+      const inside = events.filter((e) => e.key === key && e.ms >= w.start && e.ms <= w.end);
+      const ids = new Set<number>();
+      for (const e of inside) {
+        if (e.id < 0) for (const x of pseudo.get(e.id) ?? []) ids.add(x);
+        else ids.add(e.id);
+      }
+      const group: Record<string, string | null> = {};
+      groupBy.forEach((f, i) => {
+        group[f] = groupVals[i] ?? null;
+      });
+      hits.push({ ruleId: corr.record.id, type: s.type, group, firstTs: w.start, lastTs: w.end, count: w.n, eventIds: [...ids].sort((a, b) => a - b) });
+    }
+  }
+  void ruleSet;
+  return hits;
+}
+
+/**
+ * temporal_ordered: per group, the latest possible start of a chain
+ * refs[0] -> ... -> refs[k] ending at or before each event. The latest start
+ * is the best one (it leaves the most room in the span), so one pass in time
+ * order finds every event that completes a chain within the span.
+ */
+function orderedTriggers(events: EvRow[], nRefs: number, spanMs: number, cond: CountCondition | undefined): { key: string; end: number; start: number; n: number }[] {
+  const starts = new Map<string, (number | undefined)[]>();
+  const out: { key: string; end: number; start: number; n: number }[] = [];
+  for (const e of events) {
+    let s = starts.get(e.key);
+    if (!s) {
+      s = Array<number | undefined>(nRefs).fill(undefined);
+      starts.set(e.key, s);
+    }
+    let start: number | undefined;
+    if (e.ref === 0) start = e.ms;
+    else {
+      const prev = s[e.ref - 1];
+      if (prev !== undefined && e.ms - prev <= spanMs) start = prev;
+    }
+    if (start === undefined) continue;
+    const cur = s[e.ref];
+    if (cur === undefined || start > cur) s[e.ref] = start;
+    if (e.ref === nRefs - 1 && (!cond || condHolds(cond, nRefs))) out.push({ key: e.key, end: e.ms, start, n: nRefs });
+  }
+  return out;
+}
