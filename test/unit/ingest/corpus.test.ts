@@ -7,10 +7,9 @@ import { expectReconciled, freshEngine, importAndWait } from './import-helpers';
 /**
  * The issue's bar: every log file of the public corpus imports with a
  * reconciled summary, at least 95% of them fully. Not logs: the Sigma rules,
- * MaxMind test databases (.mmdb and their .raw), READMEs and licences. EVTX files are read by the EVTX
- * issue's reader and join this test when it lands.
+ * MaxMind test databases (.mmdb and their .raw), READMEs and licences. EVTX files included.
  */
-const NOT_LOGS = /(^|\/)(sigma\/|README|LICENSE|COPYING|CITATION|MANIFEST\.sha256)|^geoip\/MaxMind-DB\/test-data\/|\.mmdb$|\.evtx$/i;
+const NOT_LOGS = /(^|\/)(sigma\/|README|LICENSE|COPYING|CITATION|MANIFEST\.sha256)|^geoip\/MaxMind-DB\/test-data\/|\.mmdb$/i;
 
 function corpusFiles(): string[] {
   const out: string[] = [];

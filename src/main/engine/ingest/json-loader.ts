@@ -39,6 +39,12 @@ export interface JsonLoadRequest {
   evidenceId: number;
   idBase: number;
   maxColumns: number;
+  /**
+   * A top-level object whose fields become columns under their own names
+   * (`EventData` of EVTX records: Sigma rules name `CommandLine`, not
+   * `EventData.CommandLine`).
+   */
+  hoist?: string;
   /** Runs inside the transaction before COMMIT (the evidence row's final state). */
   finalize: (r: { rows: number; warnings: number }) => Promise<void>;
 }
@@ -64,7 +70,9 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     await conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
     // Schema over the whole file; LIMIT 0 keeps it to the detection pass.
     const probe = await conn.run(
-      `SELECT * FROM read_json(${file}, format=${fmt}, records=true, sample_size=-1, dateformat='%not-a-date', timestampformat='%not-a-date') LIMIT 0`,
+      // map_inference_threshold=-1: objects whose keys vary from record to record (EventData
+      // across event types) stay STRUCTs, so each key becomes a column, never one MAP blob.
+      `SELECT * FROM read_json(${file}, format=${fmt}, records=true, sample_size=-1, map_inference_threshold=-1, dateformat='%not-a-date', timestampformat='%not-a-date') LIMIT 0`,
     );
     names = probe.columnNames();
     types = probe.columnTypes();
@@ -74,12 +82,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
 
   const leaves: Leaf[] = [];
   const taken = new Set<string>(['rid']);
-  const walk = (type: DuckDBType, expr: string, path: string): void => {
-    if (type.typeId === DuckDBTypeId.STRUCT && (type as DuckDBStructType).entryNames.length > 0) {
-      const st = type as DuckDBStructType;
-      st.entryNames.forEach((n, i) => walk(st.entryTypes[i] as DuckDBType, `struct_extract(${expr}, ${sqlString(n)})`, `${path}.${n}`));
-      return;
-    }
+  const unique = (path: string): string => {
     let name = path.length === 0 ? '(empty)' : path;
     if (taken.has(name.toLowerCase())) {
       let n = 2;
@@ -87,14 +90,30 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       name = `${name}#${n}`;
     }
     taken.add(name.toLowerCase());
+    return name;
+  };
+  const walk = (type: DuckDBType, expr: string, path: string, hoisted: string | null): void => {
+    if (type.typeId === DuckDBTypeId.STRUCT && (type as DuckDBStructType).entryNames.length > 0) {
+      const st = type as DuckDBStructType;
+      st.entryNames.forEach((n, i) => walk(st.entryTypes[i] as DuckDBType, `struct_extract(${expr}, ${sqlString(n)})`, `${path}.${n}`, hoisted === null ? null : `${hoisted}.${n}`));
+      return;
+    }
+    // A hoisted field keeps its bare name unless that is taken (then its dotted one).
+    const name = hoisted !== null && !taken.has(hoisted.toLowerCase()) ? unique(hoisted) : unique(path);
     leaves.push(leafFor(type, expr, name));
   };
+  const isStruct = (t: DuckDBType): boolean => t.typeId === DuckDBTypeId.STRUCT && (t as DuckDBStructType).entryNames.length > 0;
+  // Top-level names first, so a hoisted field never takes a name a record has at the top.
   names.forEach((n, i) => {
     const t = types[i] as DuckDBType;
-    if (t.typeId === DuckDBTypeId.STRUCT && (t as DuckDBStructType).entryNames.length > 0) {
-      const st = t as DuckDBStructType;
-      st.entryNames.forEach((m, j) => walk(st.entryTypes[j] as DuckDBType, `struct_extract(${quoteIdent(n)}, ${sqlString(m)})`, `${n}.${m}`));
-    } else walk(t, quoteIdent(n), n);
+    if (!isStruct(t)) walk(t, quoteIdent(n), n, null);
+  });
+  names.forEach((n, i) => {
+    const t = types[i] as DuckDBType;
+    if (!isStruct(t)) return;
+    const st = t as DuckDBStructType;
+    const hoist = req.hoist === n;
+    st.entryNames.forEach((m, j) => walk(st.entryTypes[j] as DuckDBType, `struct_extract(${quoteIdent(n)}, ${sqlString(m)})`, `${n}.${m}`, hoist ? m : null));
   });
   if (leaves.length > req.maxColumns) {
     return { ok: false, reason: `${leaves.length} distinct fields, more than the ${req.maxColumns} a source table takes`, interrupted: false };
