@@ -399,7 +399,7 @@ export class ImportRun {
     let counts: { seen: number; stored: number; rejected: number; warnings: number; bytes?: number };
     if (shape && !this.settings.duckdbReaders) {
       const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
-      counts = await this.loadWithWorker(node, id, format, sniff, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file);
+      counts = await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file);
     } else if (shape) {
       const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
       const zeekPath = sniff.zeekPath ?? null;
@@ -449,7 +449,7 @@ export class ImportRun {
           throw abortError();
         } else {
           // read_json refused the file: read it in JS, record by record, so each bad one is reported.
-          counts = await this.loadWithWorker(node, id, format, sniff, fp, { kind: 'json', shape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file);
+          counts = await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file);
           await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, {
             id,
             why: ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`,
@@ -465,7 +465,6 @@ export class ImportRun {
         node,
         id,
         format,
-        sniff,
         fp,
         {
           kind: 'lines',
@@ -566,7 +565,12 @@ export class ImportRun {
         return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings };
       }
       if (result.interrupted || this.signal.aborted) throw abortError();
-      throw new Error(`the EVTX records could not be loaded: ${result.reason}`);
+      // read_json refused the records (EventData names differing only in case, which
+      // DuckDB's structs cannot hold): load them record by record instead.
+      const js = await this.loadWithWorker(node, id, 'evtx', fp, { kind: 'json', shape: 'ndjson', family: 'windows', path: null, hoist: 'EventData' }, { encoding: 'utf8', bom: 0 }, staging);
+      issueWarnings = await writeIssues();
+      await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: ` (records loaded one by one: ${result.reason.slice(0, 200)})` });
+      return { seen: js.seen + summary.recordsRejected, stored: js.stored, rejected: js.rejected + summary.recordsRejected, warnings: js.warnings + issueWarnings };
     } finally {
       rmSync(staging, { force: true });
     }
@@ -621,7 +625,6 @@ export class ImportRun {
     node: Node,
     id: number,
     format: FormatName,
-    _sniff: SniffResult,
     fp: ImportFileProgress,
     mode: ParseMode,
     enc: { encoding: SniffResult['encoding']; bom: number },
@@ -759,7 +762,8 @@ export class ImportRun {
       skipped ? `${skipped} OS metadata entr${skipped === 1 ? 'y' : 'ies'} skipped` : '',
       ...notes,
     ].filter(Boolean);
-    if (problem === null) await finish('imported', { message: counts.join(', ') });
+    if (problem === null && memberCut) await finish('incomplete', { message: `a member could be read only in part: ${counts.join(', ')}` });
+    else if (problem === null) await finish('imported', { message: counts.join(', ') });
     else if (!bomb && (members > 0 || memberCut)) {
       // Members before the damage are in the case; whatever followed it is lost.
       await finish('incomplete', { message: `${problem}: ${counts.join(', ')} read before it; anything after it could not be read` });

@@ -14,6 +14,7 @@ export interface ParseOutput {
 const READ_BYTES = 1 << 20;
 /** A chunk is also cut by size, so a file of 1 MiB lines cannot build a multi-GB chunk. */
 const CHUNK_CHARS = 48 << 20;
+const TABULAR = new Set(['zeek-tsv', 'csv', 'tsv', 'iis-w3c']);
 const LATIN1_WARNING = 'line is not valid UTF-8: read as Latin-1';
 /** How the format layer words a `#` line in a format without comments (formats/index.ts SimpleParser). */
 const COMMENT_REJECTION = /^comment line \(starts with "#"\)/;
@@ -42,7 +43,7 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   // Chunks cut because a record brought a new column; loaded as soon as written, like any chunk.
   const cut: StagingChunk[] = [];
 
-  const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number): void => {
+  const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number, text: string | null = raw): void => {
     if (!chunk.add(rid, pos, core, fields, raw)) {
       // A new column: this chunk keeps its width; the record opens the next one, which has the column.
       cut.push(chunk);
@@ -53,7 +54,7 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     rid++;
     seen++;
     stored++;
-    if (warns) for (const w of warns) warn(warnPos, w, raw);
+    if (warns) for (const w of warns) warn(warnPos, w, text);
   };
   const reject = (pos: number, reason: string, text: string | null): void => {
     chunk.error({ pos, posKind: 'line', kind: 'rejected', reason, excerpt: text });
@@ -96,6 +97,9 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
 
   if (job.mode.kind === 'lines') {
     const parser: LineParser = createLineParser(job.mode.format, job.mode.parser);
+    // Tabular formats: the field table holds the whole record (every column of
+    // the header), so raw is NULL as for JSON; the line would only repeat it.
+    const keepRaw = !TABULAR.has(job.mode.format);
     const handle = (r: LineResult, lineNo: number, line: string | null): void => {
       if (isSkipped(r)) return;
       if (isRejection(r)) {
@@ -107,7 +111,7 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
         return;
       }
       const fields = r instanceof RowRecord ? new RowValues(r.columns, r.values) : r.fields;
-      store(fields, r.core, r.pos ?? lineNo, r.raw ?? line, r.warnings, r.pos ?? lineNo);
+      store(fields, r.core, r.pos ?? lineNo, keepRaw ? (r.raw ?? line) : null, r.warnings, r.pos ?? lineNo, r.raw ?? line);
     };
     onLine = (text, lineNo) => handle(parser.line(text, lineNo), lineNo, text);
     onEnd = (lineNo) => {
@@ -115,13 +119,15 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     };
     onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
   } else {
-    const { family, path } = job.mode;
+    const { family, path, hoist } = job.mode;
+    const prefix = hoist ? `${hoist}.` : null;
     let recordNo = 0;
     const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
       record(value, startLine) {
         recordNo++;
         const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
-        const fields = flattenRecord(obj);
+        let fields = flattenRecord(obj);
+        if (prefix) fields = hoistFields(fields, prefix);
         const core = mapFlatRecord(fields, family, { path: path ?? null });
         store(fields, core, recordNo, null, undefined, startLine);
       },
@@ -166,4 +172,16 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
 
 function removeFiles(f: { eventsFile: string | null; srcFile: string | null; errorsFile: string | null }): void {
   for (const p of [f.eventsFile, f.srcFile, f.errorsFile]) if (p) rmSync(p, { force: true });
+}
+
+/** `EventData.CommandLine` -> `CommandLine`, unless the record has that name already (then it stays dotted). */
+function hoistFields(fields: Fields, prefix: string): Fields {
+  const out: Fields = {};
+  for (const k in fields) if (!k.startsWith(prefix)) out[k] = fields[k] ?? null;
+  for (const k in fields) {
+    if (!k.startsWith(prefix)) continue;
+    const bare = k.slice(prefix.length);
+    out[bare in out ? k : bare] = fields[k] ?? null;
+  }
+  return out;
 }

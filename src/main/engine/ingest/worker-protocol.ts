@@ -10,7 +10,10 @@ import type { JsonFamily, LineFormatName, ParserOptions, TextEncodingName } from
  */
 
 /** How a file is read in JavaScript: a line format's parser, or JSON records (the read_json fallback). */
-export type ParseMode = { kind: 'lines'; format: LineFormatName; parser: ParserOptions } | { kind: 'json'; shape: 'ndjson' | 'array' | 'concat'; family: JsonFamily; path?: string | null };
+export type ParseMode =
+  | { kind: 'lines'; format: LineFormatName; parser: ParserOptions }
+  /** `hoist`: a top-level object whose fields take their bare names (EVTX EventData). */
+  | { kind: 'json'; shape: 'ndjson' | 'array' | 'concat'; family: JsonFamily; path?: string | null; hoist?: string };
 
 export interface ParseJob {
   type: 'job';
