@@ -4,7 +4,7 @@ import type { ImportProgress, ImportSummary } from '@shared/contract';
 import { LoupeError } from '@shared/errors';
 import type { Case } from '../case/case';
 import type { PushBus } from '../service/push';
-import { insertImport, markInterrupted, nextImportId } from './evidence-store';
+import { insertImport, listEvidence, markInterrupted, nextImportId } from './evidence-store';
 import { checkTimeZone, isFormatName, type FormatName } from './format-support';
 import { ImportRun, type RunRequest } from './import-run';
 import { ParseWorkers } from './parse-workers';
@@ -80,6 +80,11 @@ export class ImportService {
       format = req.format;
     }
     if (!req.reimport && paths.length === 0) throw new LoupeError('BAD_INPUT', 'Nothing to import: name at least one file or folder');
+    if (req.reimport) {
+      const known = new Set((await listEvidence(kase.conn, { ids: req.reimport })).map((e) => e.id));
+      const missing = req.reimport.filter((id) => !known.has(id));
+      if (missing.length > 0) throw new LoupeError('NOT_FOUND', `No evidence #${missing.join(', #')} in this case`);
+    }
 
     const id = Math.max(await nextImportId(kase.conn), this.lastId + 1);
     this.lastId = id;

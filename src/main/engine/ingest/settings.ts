@@ -12,7 +12,11 @@ export interface IngestSettings {
   maxRecordChars: number;
   /** Most original-field columns a source table gets. */
   maxColumns: number;
-  /** DuckDB memory_limit while importing: keeps a 2 GB import well under 1.5 GB of RSS. */
+  /**
+   * DuckDB memory_limit while importing. Measured: the process's peak RSS is
+   * this plus ~500 MB (Node, the parse worker, DuckDB's own allocations), so
+   * 512 MB keeps any import near 1 GB (1 GB gave 1.3-1.7 GB peaks).
+   */
   memoryLimit: string;
   /**
    * Let DuckDB's own readers load JSON (read_json) and clean Zeek TSV
@@ -32,7 +36,7 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   // DuckDB holds a block per column while it writes a row group: 1,000 columns
   // is 256 MB of the 1 GB memory limit. Real logs stay far below (OTRF: 186).
   maxColumns: 1000,
-  memoryLimit: '1GB',
+  memoryLimit: '512MB',
   duckdbReaders: true,
 };
 

@@ -122,5 +122,5 @@ export function removeChunkFiles(c: StagedChunk): void {
 
 function readCsv(file: string, columns: string): string {
   // Explicit columns and no sniffing: the file is ours and its layout is known.
-  return `read_csv(${sqlString(file)}, header=false, auto_detect=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, new_line='\\n', max_line_size=16777216, buffer_size=33554432, columns={${columns}})`;
+  return `read_csv(${sqlString(file)}, header=false, auto_detect=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, new_line='\\n', max_line_size=8388608, buffer_size=16777216, columns={${columns}})`;
 }

@@ -6,8 +6,6 @@ import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
 import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
-import { refreshCaseIntel } from '../intel/case-intel';
-import { intelStore } from '../intel/intel-store';
 import type { IngestSettings } from '../ingest/settings';
 import type { Handlers } from './handlers';
 import { importHandlers } from './import-handlers';
@@ -34,10 +32,6 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.imports = new ImportService(() => this.case, this.push, options.ingest);
-    // New events may bring new addresses: the distinct-IP table and its enrichment follow each import.
-    this.onImported(async ({ case: kase }) => {
-      await refreshCaseIntel(kase.conn, intelStore());
-    });
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
