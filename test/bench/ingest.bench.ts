@@ -106,9 +106,14 @@ async function race<A extends { ms: number }, B extends { ms: number }>(rounds: 
 /** Run `loupe import` in a child and follow its peak resident memory (VmHWM) until it exits. */
 async function peakRss(args: string[], env: Record<string, string>): Promise<{ peak: number; ms: number; code: number; stdout: string; stderr: string }> {
   const built = join(ROOT, 'out', 'main', 'cli.js');
-  const cmd = existsSync(built) ? [join(ROOT, 'bin', 'loupe.js'), ...args] : ['--import', 'tsx', join(ROOT, 'src/main/hosts/cli/main.ts'), ...args];
+  const fromBuild = existsSync(built);
+  const cmd = fromBuild ? [join(ROOT, 'bin', 'loupe.js'), ...args] : ['--import', 'tsx', join(ROOT, 'src/main/hosts/cli/main.ts'), ...args];
+  // LOUPE_CLI_MAIN makes the source module run itself; bin/loupe.js calls main() already.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  if (fromBuild) delete childEnv.LOUPE_CLI_MAIN;
+  else childEnv.LOUPE_CLI_MAIN = '1';
   const t0 = performance.now();
-  const child = spawn(process.execPath, cmd, { cwd: ROOT, env: { ...process.env, LOUPE_CLI_MAIN: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cmd, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let peak = 0;
   let stdout = '';
   let stderr = '';

@@ -46,6 +46,25 @@ describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipelin
     expect(warnings.rows.some((r) => /chunk/.test(r.reason))).toBe(true);
   });
 
+  it('EventData names differing only in case (which DuckDB structs cannot hold) load record by record, both kept', async () => {
+    const { engine: e2, cleanup: c2 } = await freshEngine();
+    try {
+      const s = await importAndWait(e2, { paths: [corpusPath('evtx/EVTX-ATTACK-SAMPLES/Defense Evasion/DE_1102_security_log_cleared.evtx')] });
+      await expectReconciled(e2, s);
+      expect(s.files[0]).toMatchObject({ format: 'evtx', status: 'imported', rejected: 0 });
+      const id = s.files[0]?.evidenceId as number;
+      const [ev] = await sql(e2, `SELECT format_reason FROM evidence WHERE id = ${id}`);
+      expect(String(ev?.format_reason)).toMatch(/records loaded one by one/);
+      const cols = (await sql(e2, `SELECT column_name FROM information_schema.columns WHERE table_name = 'src_${id}'`)).map((r) => String(r.column_name));
+      const pid = cols.filter((c) => c.toLowerCase().startsWith('processid'));
+      expect(pid.length).toBeGreaterThanOrEqual(2);
+      expect(pid.some((c) => c.endsWith('#2'))).toBe(true);
+      expect(cols).toContain('Channel');
+    } finally {
+      c2();
+    }
+  });
+
   it('an EVTX inside an archive is read as EVTX, Sysmon fields included', async () => {
     const member = summary.files.find((f) => f.path.endsWith('triage.zip!C/Windows/System32/winevt/Logs/Sysmon.evtx'));
     expect(member).toMatchObject({ format: 'evtx', status: 'imported', rejected: 0 });
