@@ -21,7 +21,7 @@ export function ImportProgressPanel({ progress, onCancel, cancelling }: { progre
         ) : null}
       </header>
       <div className="bar" role="progressbar" aria-label="Overall progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-        <div className="bar-fill" style={{ width: `${pct}%` }} />
+        <div className="bar-fill" style={{ width: `${pct}%`, ...(running ? {} : { transition: 'none' }) }} />
       </div>
       <div className="progress-stats">
         <span>
@@ -53,9 +53,9 @@ export function ImportProgressPanel({ progress, onCancel, cancelling }: { progre
               {f.parentId !== null ? <span className="muted">↳ </span> : null}
               {shortName(f.path)}
             </span>
-            <span className="fp-format muted">{f.format ?? '…'}</span>
+            <span className="fp-format muted">{f.format ?? (f.status === 'importing' ? '…' : '–')}</span>
             <span className="bar small" aria-hidden="true">
-              <span className="bar-fill" style={{ width: `${f.status === 'importing' ? percent(f.bytes, f.totalBytes) : 100}%` }} />
+              <span className="bar-fill" style={f.status === 'importing' ? { width: `${percent(f.bytes, f.totalBytes)}%` } : { width: '100%', transition: 'none' }} />
             </span>
             <span className="fp-count">{f.kind === 'container' ? '' : `${count(f.stored)} ev`}</span>
             <span className={`badge status-${f.status}`}>{STATUS_LABEL[f.status] ?? f.status}</span>
