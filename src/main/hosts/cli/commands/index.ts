@@ -1,11 +1,13 @@
 import type { RegisterCommand } from '../command';
 import { registerCase } from './case';
 import { registerDemo } from './demo';
+import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
+import { registerImport } from './import';
 import { registerIntel } from './intel';
 import { registerRules } from './rules';
 import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerDemo, registerEvtx, registerIntel, registerRules, registerSearch, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerDemo, registerServe];
