@@ -1,5 +1,6 @@
 import type { IntelOverview } from '@shared/overview-contract';
 import type { Case } from '../case/case';
+import type { ImportedHook } from '../ingest/import-service';
 import { caseIntelStatus, intelStore, refreshCaseIntel, type IntelStore } from '../intel';
 import { DashboardBuilder, ensureCaseIntel, ensureOverview, entityProfile, ipFacts, listEntities } from '../overview';
 import { compileQuery } from '../query/compile';
@@ -33,7 +34,17 @@ async function timed<T extends object>(fn: () => Promise<T>): Promise<T & { took
  * before a read the case's derived tables (IP intel, the dashboard rollup)
  * are brought up to date, which costs nothing when they already are.
  */
-export function overviewHandlers(owner: { readonly case: Case; readonly hasCase: boolean }, runner: QueryRunner, store: () => IntelStore = intelStore): Pick<Handlers, OverviewOps> {
+export function overviewHandlers(
+  owner: { readonly case: Case; readonly hasCase: boolean; onImported?(hook: ImportedHook): void },
+  runner: QueryRunner,
+  store: () => IntelStore = intelStore,
+): Pick<Handlers, OverviewOps> {
+  // After each import: enrich the new IPs and fold the new events into the
+  // dashboard's rollup, so the first dashboard after an import is instant
+  // (and rules that read IP intel see the new IPs).
+  owner.onImported?.(async (e) => {
+    await ensureOverview(e.case, store());
+  });
   const overview = async (): Promise<IntelOverview> => {
     const s = store();
     const st = s.status();
