@@ -87,8 +87,14 @@ export async function entityProfile(
     value: String(r.v),
     count: Number(r.n),
   }));
-  const range = { from: req.from ? (parseTimeValue(req.from)?.start ?? null) : null, to: req.to ? (parseTimeValue(req.to)?.start ?? null) : null };
-  const hist = await histogram(conn, q, range, 60, 'dataset');
+  // The chart spans the entity's own activity (not the whole case), unless a range was asked for.
+  const lo = typeof head?.lo === 'string' ? Date.parse(head.lo) : null;
+  const hi = typeof head?.hi === 'string' ? Date.parse(head.hi) + 1 : null;
+  const range = {
+    from: req.from ? (parseTimeValue(req.from)?.start ?? null) : lo === null ? null : new Date(lo),
+    to: req.to ? (parseTimeValue(req.to)?.start ?? null) : hi === null ? null : new Date(hi),
+  };
+  const hist = await histogram(conn, q, range, 60, 'dataset', 0, false);
 
   store.refresh();
   const intel = req.kind === 'ip' ? ipFacts(store, value) : null;
