@@ -34,6 +34,8 @@ export interface LogsourceVariant {
    * source carries every field the rule tests.
    */
   byFields?: boolean;
+  /** Every event of every source (Loupe's `product: loupe` rules, which test `loupe.` fields). */
+  allEvents?: boolean;
 }
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
@@ -188,31 +190,26 @@ export const WINDOWS_CATEGORIES: Record<string, LogsourceVariant[]> = {
 };
 
 /**
- * Web server access logs. Sigma's webserver taxonomy uses W3C names; IIS W3C
- * logs keep those names as columns, while the combined/common access-log
- * parser names its fields `method`, `url`, `status` ... Each list gives the
- * W3C name first, then the parser's.
+ * Web server access logs. Sigma's webserver taxonomy uses W3C names, and so
+ * do our parsers: the Apache/nginx access-log parser writes c-ip, cs-method,
+ * cs-uri, cs-uri-stem, cs-uri-query, sc-status, sc-bytes, cs-referer,
+ * cs-user-agent, cs-username (docs/ingest-formats.md); IIS keeps its
+ * `#Fields:` names (`cs(User-Agent)`, `cs(Referer)`). Only the names that
+ * differ between Sigma and a parser are listed; the others resolve to the
+ * column of the same name. Each list is tried in order, the first column a
+ * source has wins.
  */
 export const WEB_ACCESS_FIELDS: Record<string, string[]> = {
-  'cs-method': ['cs-method', 'method'],
-  'cs-uri-query': ['cs-uri-query', 'url'],
-  'cs-uri-stem': ['cs-uri-stem', 'path', 'url'],
-  'c-uri': ['c-uri', 'url'],
-  'c-uri-query': ['c-uri-query', 'url'],
-  'c-uri-stem': ['c-uri-stem', 'path', 'url'],
-  'c-uri-extension': ['c-uri-extension', 'extension'],
-  'sc-status': ['sc-status', 'status'],
-  'c-ip': ['c-ip', 'client_ip'],
-  'cs-user-agent': ['cs-user-agent', 'cs(User-Agent)', 'user_agent'],
-  'c-useragent': ['c-useragent', 'cs(User-Agent)', 'user_agent'],
-  'cs-referrer': ['cs-referrer', 'cs(Referer)', 'referrer'],
-  'cs-username': ['cs-username', 'user'],
-  'cs-host': ['cs-host', 'cs(Host)', 'host'],
-  'sc-bytes': ['sc-bytes', 'bytes'],
-  'cs-bytes': ['cs-bytes', 'bytes'],
-  'cs-version': ['cs-version', 'protocol'],
-  's-ip': ['s-ip', 'server_ip'],
-  'cs-cookie': ['cs-cookie', 'cs(Cookie)', 'cookie'],
+  'c-uri': ['c-uri', 'cs-uri'],
+  'c-uri-query': ['c-uri-query', 'cs-uri-query'],
+  'c-uri-stem': ['c-uri-stem', 'cs-uri-stem'],
+  'cs-user-agent': ['cs-user-agent', 'cs(User-Agent)'],
+  'c-useragent': ['c-useragent', 'cs-user-agent', 'cs(User-Agent)'],
+  // Sigma spells it referrer; Apache's combined format and the W3C spec write referer.
+  'cs-referrer': ['cs-referrer', 'cs-referer', 'cs(Referer)'],
+  'cs-referer': ['cs-referer', 'cs-referrer', 'cs(Referer)'],
+  'cs-host': ['cs-host', 'cs(Host)'],
+  'cs-cookie': ['cs-cookie', 'cs(Cookie)'],
 };
 
 /** Linux `service` -> datasets and syslog programs (events.event_code). */
@@ -273,6 +270,11 @@ export function resolveLogsource(ls: SigmaLogsource | undefined): LogsourceResol
       return { variants: [{ label: `linux ${category} by fields`, datasets: ['linux.auditd', 'sysmon', ...GENERIC_DATASETS], byFields: true }] };
     }
     return { variants: [{ label: 'any Linux log', datasets: ['linux.auth', 'linux.syslog', 'linux.auditd'] }] };
+  }
+
+  if (product === 'loupe') {
+    // Our own rule pack's cross-format rules: every event, tested through `loupe.` fields (loupe-fields.ts).
+    return { variants: [{ label: 'any event', allEvents: true }] };
   }
 
   if (product === 'zeek') {
