@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
+
+export * from './alerts-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -55,6 +58,7 @@ export const operations = {
     input: z.object({ kind: z.enum(['files', 'folder', 'case']), title: z.string().max(200).optional() }).strict(),
     output: z.object({ paths: z.array(z.string()) }),
   },
+  ...alertOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -70,6 +74,7 @@ export const pushEvents = {
   caseChanged: z.object({ case: CaseInfo.nullable() }),
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...alertPushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

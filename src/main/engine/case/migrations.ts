@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createAlertTables } from '../alerts/alerts-schema';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -42,6 +43,11 @@ export const MIGRATIONS: Migration[] = [
           reason VARCHAR NOT NULL, excerpt VARCHAR);
       `);
     },
+  },
+  {
+    version: 2,
+    why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
+    up: createAlertTables,
   },
 ];
 

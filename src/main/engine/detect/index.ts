@@ -19,3 +19,5 @@ export { readCatalog, type Catalog, type SourceInfo, type ColumnInfo } from './c
 export type { CorrelationHit } from './correlation';
 export { resolveLogsource, WINDOWS_SERVICES, WINDOWS_CATEGORIES, WEB_ACCESS_FIELDS, type LogsourceVariant } from './logsource-map';
 export type { RuleRecord, RuleStatus, RuleCounts, LoadOptions, Placeholders, SigmaLogsource, RuleOrigin } from './types';
+export { explainRule, type RuleExplanation, type ExplainedStatement, type ExplainParam } from './explain';
+export { isLoupeField, loupeColumn, LOUPE_PREFIX } from './loupe-fields';

@@ -217,7 +217,8 @@ const LINUX_SERVICES: Record<string, LogsourceVariant> = {
   auth: { label: 'dataset linux.auth', datasets: ['linux.auth'] },
   syslog: { label: 'dataset linux.syslog', datasets: ['linux.syslog', 'linux.auth'] },
   sudo: { label: 'sudo in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sudo'] },
-  sshd: { label: 'sshd in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sshd'] },
+  // OpenSSH 9.8+ logs its per-connection process as sshd-session.
+  sshd: { label: 'sshd in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sshd', 'sshd-session'] },
   su: { label: 'su in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['su'] },
   cron: { label: 'cron in linux.syslog', datasets: ['linux.syslog', 'linux.auth'], eventCodes: ['cron', 'crond'] },
   vsftpd: { label: 'vsftpd in linux.syslog', datasets: ['linux.syslog', 'linux.auth'], eventCodes: ['vsftpd'] },

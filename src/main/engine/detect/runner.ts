@@ -113,7 +113,7 @@ function checkCancel(signal: AbortSignal | undefined): void {
 }
 
 /** Filter of a member's rows: the WHERE clause over the source (alias s) and events (alias e). */
-function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record<string, DuckDBValue>, intel = false): { join: string; where: string[] } {
+export function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record<string, DuckDBValue>, intel = false): { join: string; where: string[] } {
   const where: string[] = [];
   let join = '';
   const v = g.variant;

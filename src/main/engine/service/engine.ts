@@ -5,6 +5,8 @@ import { LoupeError } from '@shared/errors';
 import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
+import { AlertService, type AlertServiceOptions } from '../alerts/alert-service';
+import { alertHandlers } from './alert-handlers';
 import type { Handlers } from './handlers';
 import { PushBus } from './push';
 
@@ -13,6 +15,8 @@ export interface EngineOptions {
   capabilities?: Partial<AppInfo['capabilities']>;
   /** Host-specific handlers (the Electron host supplies pickPaths). */
   overrides?: Partial<Handlers>;
+  /** Detection knobs (tests turn the intel refresh off). */
+  alerts?: AlertServiceOptions;
 }
 
 /**
@@ -22,13 +26,16 @@ export interface EngineOptions {
 export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
+  readonly alerts: AlertService;
   private current: Case | null = null;
 
   constructor(private readonly options: EngineOptions) {
+    this.alerts = new AlertService(() => this.case, this.push, options.alerts);
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
+      ...alertHandlers(this),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
@@ -55,6 +62,7 @@ export class Engine {
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
     const previous = this.current;
     this.current = next;
+    if (previous) this.alerts.cancel();
     previous?.close();
     const info = await next.info();
     rememberCase(info.dir, info.name);
@@ -76,6 +84,7 @@ export class Engine {
 
   closeCase(): boolean {
     if (!this.current) return false;
+    this.alerts.cancel();
     this.current.close();
     this.current = null;
     this.push.emit('caseChanged', { case: null });
