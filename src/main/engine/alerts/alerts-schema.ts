@@ -23,29 +23,31 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  *
  * No primary keys on alerts/alert_events: rows are appended by anti joins
  * and DuckDB's ART indexes would cost more than they save at these sizes.
+ * IF NOT EXISTS so that replaying the step over a case whose core tables
+ * were rebuilt (the migration test does exactly that) keeps its alerts.
  */
 export async function createAlertTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
-    CREATE TABLE rule_packs (
+    CREATE TABLE IF NOT EXISTS rule_packs (
       id INTEGER NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, origin VARCHAR NOT NULL,
       stored VARCHAR NOT NULL, files INTEGER NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,
       imported_at TIMESTAMP NOT NULL);
-    CREATE TABLE rules (
+    CREATE TABLE IF NOT EXISTS rules (
       id VARCHAR NOT NULL, pack_id INTEGER NOT NULL, title VARCHAR NOT NULL, path VARCHAR NOT NULL,
       doc INTEGER NOT NULL, line INTEGER, status VARCHAR NOT NULL, reason VARCHAR NOT NULL, kind VARCHAR NOT NULL,
       level VARCHAR, sigma_status VARCHAR, description VARCHAR, author VARCHAR, tags VARCHAR[], targets VARCHAR[],
       logsource VARCHAR, correlation_only BOOLEAN NOT NULL DEFAULT false);
-    CREATE TABLE rule_settings (rule_id VARCHAR PRIMARY KEY, enabled BOOLEAN NOT NULL, changed_at TIMESTAMP NOT NULL);
-    CREATE TABLE alerts (
+    CREATE TABLE IF NOT EXISTS rule_settings (rule_id VARCHAR PRIMARY KEY, enabled BOOLEAN NOT NULL, changed_at TIMESTAMP NOT NULL);
+    CREATE TABLE IF NOT EXISTS alerts (
       id BIGINT NOT NULL, rule_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, title VARCHAR NOT NULL, level VARCHAR,
       tags VARCHAR[], group_key VARCHAR NOT NULL, group_json VARCHAR, host VARCHAR,
       first_ts TIMESTAMP, last_ts TIMESTAMP, event_count BIGINT NOT NULL DEFAULT 0, peak BIGINT,
       status VARCHAR NOT NULL DEFAULT 'new', note VARCHAR, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
       triaged_at TIMESTAMP, first_run INTEGER, last_run INTEGER);
-    CREATE TABLE alert_events (alert_id BIGINT NOT NULL, event_id BIGINT NOT NULL);
-    CREATE TABLE suppressions (
+    CREATE TABLE IF NOT EXISTS alert_events (alert_id BIGINT NOT NULL, event_id BIGINT NOT NULL);
+    CREATE TABLE IF NOT EXISTS suppressions (
       id INTEGER NOT NULL, rule_id VARCHAR, field VARCHAR, value VARCHAR, note VARCHAR, created_at TIMESTAMP NOT NULL);
-    CREATE TABLE detect_runs (
+    CREATE TABLE IF NOT EXISTS detect_runs (
       id INTEGER NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, trigger VARCHAR NOT NULL,
       scope VARCHAR NOT NULL, rule_id VARCHAR, after_event BIGINT, through_event BIGINT, rules INTEGER,
       hits BIGINT, alerts_new INTEGER, alerts_updated INTEGER, suppressed BIGINT, failures VARCHAR,
