@@ -77,7 +77,7 @@ describe('loupe hunt', () => {
     ]);
     expect(doc.alerts[1]?.firstSeen).toBe('2024-03-01T10:01:00.000Z');
     expect(doc.alerts[1]?.lastSeen).toBe('2024-03-01T10:01:30.000Z');
-    expect(err).toMatch(/hunt: \d+ rules over events from the first/);
+    expect(err).toMatch(/hunt: \d+ rules, events from the first through #\d+/);
     // Again: nothing new, the same document.
     const first = out;
     out = '';

@@ -47,9 +47,15 @@ export const registerHunt: RegisterCommand = (program: Command) => {
         const result = await withCase({ case: opts.case }, async (engine) => {
           if (opts.rules && opts.rules.length > 0) return huntWithRules(engine.case, opts.rules);
           const summary = await engine.alerts.run({ trigger: 'manual', scope: opts.all ? 'all' : 'new' });
+          const span =
+            summary.throughEvent === null
+              ? 'no events in the case'
+              : summary.afterEvent !== null && summary.throughEvent <= summary.afterEvent
+                ? `no events after #${summary.afterEvent} (use --all to examine them again)`
+                : `events ${summary.afterEvent === null ? 'from the first' : `after #${summary.afterEvent}`} through #${summary.throughEvent}`;
           io.note(
-            `hunt: ${summary.rules} rules over events ${summary.afterEvent === null ? 'from the first' : `after #${summary.afterEvent}`} through #${summary.throughEvent ?? 0}: ` +
-              `${summary.alertsNew} new alerts, ${summary.alertsUpdated} updated${summary.suppressed ? `, ${summary.suppressed} suppressed` : ''}${summary.failures.length ? `, ${summary.failures.length} rules failed` : ''} (${(summary.ms / 1000).toFixed(1)} s)`,
+            `hunt: ${summary.rules} rules, ${span}: ${summary.alertsNew} new alerts, ${summary.alertsUpdated} updated` +
+              `${summary.suppressed ? `, ${summary.suppressed} suppressed` : ''}${summary.failures.length ? `, ${summary.failures.length} rules failed` : ''} (${(summary.ms / 1000).toFixed(1)} s)`,
           );
           if (summary.status !== 'done') io.note(`hunt: run ${summary.status}: ${summary.message ?? ''}`);
           return huntCase(engine.case, await engine.alerts.rules());
