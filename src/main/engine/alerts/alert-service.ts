@@ -65,6 +65,7 @@ export function ruleSubset(set: RuleSet, roots: Set<string>): RuleSet {
 
 export class AlertService {
   private cache: Cached | null = null;
+  private loading: { kase: Case; promise: Promise<CaseRules> } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private running: AbortController | null = null;
   private readonly refreshIntel: boolean;
@@ -85,15 +86,26 @@ export class AlertService {
   async rules(): Promise<CaseRules> {
     const kase = this.getCase();
     if (this.cache && this.cache.kase === kase && !kase.isClosed) return this.cache.rules;
-    const rules = await loadCaseRules(kase.conn, kase.dir);
-    await persistRules(kase.conn, rules);
-    this.cache = { kase, rules };
-    return rules;
+    // Concurrent callers (a view listing rules while a run starts) share one load.
+    if (this.loading && this.loading.kase === kase) return this.loading.promise;
+    const promise = (async () => {
+      const rules = await loadCaseRules(kase.conn, kase.dir);
+      await persistRules(kase.conn, rules);
+      if (!kase.isClosed) this.cache = { kase, rules };
+      return rules;
+    })();
+    this.loading = { kase, promise };
+    try {
+      return await promise;
+    } finally {
+      if (this.loading?.promise === promise) this.loading = null;
+    }
   }
 
   /** Forget the loaded rule set (packs changed); the next use reloads it. */
   invalidate(): void {
     this.cache = null;
+    this.loading = null;
   }
 
   private async enabledMap(conn: DuckDBConnection): Promise<Map<string, boolean>> {
@@ -190,7 +202,14 @@ export class AlertService {
       summary.afterEvent = after;
       summary.throughEvent = through;
       if (through !== null && (after === null || through > after) && summary.rules > 0) {
-        if (this.refreshIntel) await refreshCaseIntel(conn, intelStore());
+        if (this.refreshIntel) {
+          try {
+            await refreshCaseIntel(conn, intelStore());
+          } catch (e) {
+            // Rules that read the enrichment see the previous one; the others lose nothing.
+            summary.message = `IP intel not refreshed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+          }
+        }
         const res: RunResult = await runRules(conn, subset, { ...(after !== null ? { watermark: after } : {}), signal: controller.signal });
         summary.failures = res.failures.slice(0, MAX_FAILURES_SHOWN);
         const byId = rules.byId;
@@ -266,7 +285,8 @@ export class AlertService {
     const conn = this.getCase().conn;
     const alert = await getAlertRow(conn, input.id);
     const rules = await this.rules();
-    const rule = rules.byId.has(alert.ruleId) ? await this.getRule(alert.ruleId) : null;
+    // The rule's text, not its compiled SQL: getRule explains it when the analyst asks.
+    const rule = rules.byId.has(alert.ruleId) ? await this.getRule(alert.ruleId, { explain: false }) : null;
     return { alert, rule, events: await alertEvents(conn, input.id, input.offset, input.limit) };
   }
 
@@ -426,7 +446,7 @@ export class AlertService {
     return { total, rules: rows.map(toRuleSummary), counts, reasons };
   }
 
-  async getRule(id: string): Promise<OpOutput<'getRule'>> {
+  async getRule(id: string, opts: { explain?: boolean } = {}): Promise<OpOutput<'getRule'>> {
     const rules = await this.rules();
     const rec = rules.byId.get(id);
     if (!rec) throw new LoupeError('NOT_FOUND', `No rule ${id} in this case's rule set`);
@@ -445,7 +465,7 @@ export class AlertService {
     const summary = toRuleSummary(row);
     let sql: OpOutput<'getRule'>['sql'] = [];
     let notApplicable: OpOutput<'getRule'>['notApplicable'] = [];
-    if (rec.status === 'active') {
+    if (rec.status === 'active' && opts.explain !== false) {
       const ex = await explainRule(conn, rules.set, id);
       sql = ex.statements;
       const tables = new Map((await queryRows(conn, 'SELECT id, table_name FROM sources')).map((r) => [Number(r.id), String(r.table_name)]));
