@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { OpInput, OpName, OpOutput, PushEventName } from '../../../src/shared/contract';
+import { operations, pushEvents, type OpInput, type OpName, type OpOutput, type PushEventName } from '../../../src/shared/contract';
 import { call } from '../../../src/main/engine/service/dispatch';
 import { Engine } from '../../../src/main/engine/service/engine';
 import { pruneAlerts } from '../../../src/main/engine/alerts/alert-merge';
@@ -38,7 +38,13 @@ describe('alerts through the engine and the contract', () => {
   let dir: string;
   let tc: TestCase;
   const pushes: { event: PushEventName; payload: unknown }[] = [];
-  const op = <K extends OpName>(name: K, input: OpInput<K>): Promise<OpOutput<K>> => call(engine.handlers, name, input);
+  // Every answer must also satisfy the operation's output schema (what the UI is promised).
+  const op = async <K extends OpName>(name: K, input: OpInput<K>): Promise<OpOutput<K>> => {
+    const value = await call(engine.handlers, name, input);
+    const checked = operations[name].output.safeParse(value);
+    if (!checked.success) throw new Error(`${name}: output does not match the contract: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
+    return value;
+  };
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'loupe-alerts-'));
@@ -96,6 +102,7 @@ describe('alerts through the engine and the contract', () => {
     // Every run pushed the counts by level.
     const updates = pushes.filter((p) => p.event === 'alertsUpdated');
     expect(updates).toHaveLength(4);
+    for (const u of updates) expect(pushEvents.alertsUpdated.safeParse(u.payload).success).toBe(true);
     expect(updates[3]?.payload).toMatchObject({ total: 2, counts: { low: 2, informational: 0, medium: 0, high: 0, critical: 0 } });
     const status = await op('getDetectionStatus', {});
     expect(status).toMatchObject({ watermark: second[1], lastEventId: second[1], alerts: 2, running: false });
