@@ -104,6 +104,19 @@ export const WINDOWS_SERVICES: Record<string, string[]> = {
   'ntfs': ['Microsoft-Windows-Ntfs/Operational'],
 };
 
+/**
+ * Names every Windows variant accepts. The EVTX import writes the record's
+ * provider as `Provider` (the `loupe evtx dump` shape, docs/evtx.md), where
+ * Sigma rules and other exports say `Provider_Name`.
+ */
+export const WINDOWS_COMMON_FIELDS: Record<string, string[]> = {
+  Provider_Name: ['Provider_Name', 'Provider'],
+};
+
+function withCommonFields(v: LogsourceVariant): LogsourceVariant {
+  return { ...v, fields: { ...WINDOWS_COMMON_FIELDS, ...v.fields } };
+}
+
 /** Security 4688 carries process creation under other names. */
 const SECURITY_4688_FIELDS: Record<string, string[]> = {
   Image: ['NewProcessName'],
@@ -249,15 +262,15 @@ export function resolveLogsource(ls: SigmaLogsource | undefined): LogsourceResol
       if (!variants) return { unsupported: `logsource ${describe}: no Windows event carries category ${category}` };
       if (svcChannels) {
         const keep = variants.filter((v) => v.channels?.some((c) => svcChannels.includes(c)));
-        if (keep.length > 0) return { variants: keep };
+        if (keep.length > 0) return { variants: keep.map(withCommonFields) };
       }
-      return { variants };
+      return { variants: variants.map(withCommonFields) };
     }
     if (service) {
       if (!svcChannels) return { unsupported: `logsource ${describe}: unknown Windows channel for service ${service}` };
-      return { variants: [{ label: `channel ${svcChannels.join(' | ')}`, channels: svcChannels }] };
+      return { variants: [withCommonFields({ label: `channel ${svcChannels.join(' | ')}`, channels: svcChannels })] };
     }
-    return { variants: [{ label: 'any Windows event', channels: [] }] };
+    return { variants: [withCommonFields({ label: 'any Windows event', channels: [] })] };
   }
 
   if (product === 'linux') {
