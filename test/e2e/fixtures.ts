@@ -39,7 +39,7 @@ export const test = base.extend<{ loupe: LoupeServer }>({
   },
 });
 
-function readServeInfo(child: ChildProcess): Promise<{ url: string; port: number; token: string }> {
+export function readServeInfo(child: ChildProcess): Promise<{ url: string; port: number; token: string }> {
   return new Promise((done, fail) => {
     let out = '';
     let err = '';

@@ -7,7 +7,7 @@ import { queryRows, queryValue } from '../db/sql';
 import { explainRule, runRules, type RuleRecord, type RuleSet, type RunResult } from '../detect';
 import { intelStore, refreshCaseIntel } from '../intel';
 import type { PushBus } from '../service/push';
-import { mergeHits, recomputeAlerts } from './alert-merge';
+import { mergeHits, pruneAlerts, recomputeAlerts } from './alert-merge';
 import { alertEvents, getAlertRow, levelCounts, listAlerts, listSuppressions, toSuppression, triage } from './alert-queries';
 import { BUILTIN_PACK_ID, loadCaseRules, persistRules, readRuleText, type CaseRules } from './case-rules';
 import { importPack, removePack } from './rule-packs';
@@ -134,9 +134,28 @@ export class AlertService {
     return next;
   }
 
-  /** The post-import hook: the enabled rules over the events no run has examined yet. */
+  /**
+   * The post-import hook: the enabled rules over the events no run has
+   * examined yet. A re-import replaced some events first, so links to events
+   * that are gone are pruned before the run.
+   */
   async afterImport(): Promise<RunSummary> {
     return this.run({ trigger: 'import', scope: 'new' });
+  }
+
+  /** After evidence (and its events) was deleted: drop the links to vanished events, fix the alerts. */
+  afterEvidenceRemoved(): Promise<{ links: number; alertsDeleted: number }> {
+    const next = this.queue.then(async () => {
+      const conn = this.getCase().conn;
+      const r = await pruneAlerts(conn);
+      if (r.links > 0) {
+        const lc = await levelCounts(conn);
+        this.push.emit('alertsUpdated', { runId: 0, trigger: 'manual', total: lc.total, counts: lc.counts, alertsNew: 0, alertsUpdated: 0 });
+      }
+      return r;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   cancel(): boolean {
@@ -192,6 +211,7 @@ export class AlertService {
         for (const d of set.detections) if (enabled.get(d.record.id) !== false && !supp.rules.has(d.record.id) && !d.record.correlationOnly) roots.add(d.record.id);
         for (const c of set.correlations) if (enabled.get(c.record.id) !== false && !supp.rules.has(c.record.id)) roots.add(c.record.id);
       }
+      if (req.trigger === 'import') await pruneAlerts(conn);
       const subset = ruleSubset(set, roots);
       summary.rules = subset.detections.length + subset.correlations.length;
       const wmText = await queryValue<string>(conn, 'SELECT value FROM meta WHERE key = $k', { k: WATERMARK_KEY });

@@ -46,6 +46,38 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 2,
+    why: 'the hunt: bookmarked (starred) events, tags on events, saved searches',
+    // IF NOT EXISTS: a case whose version marker was lost re-runs every step; this one must not fail on its own tables.
+    up: async (conn) => {
+      await conn.run(`
+        CREATE TABLE IF NOT EXISTS bookmarks (event_id BIGINT PRIMARY KEY, created_at TIMESTAMP NOT NULL, note VARCHAR);
+        CREATE TABLE IF NOT EXISTS event_tags (event_id BIGINT NOT NULL, tag VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, PRIMARY KEY (event_id, tag));
+        CREATE TABLE IF NOT EXISTS saved_searches (
+          id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, query VARCHAR NOT NULL,
+          time_from VARCHAR, time_to VARCHAR, created_at TIMESTAMP NOT NULL);
+      `);
+    },
+  },
+  {
+    version: 3,
+    why: 'import pipeline: where each evidence came from (origin file, archive member chain), how its format was chosen, and its encoding',
+    up: async (conn) => {
+      // origin: the file on disk the analyst named (the outermost archive for a member);
+      // member: the chain of names inside archives, joined with "!" (NULL for a plain file).
+      // kind: 'file' (records were read from it) or 'container' (an archive opened for its members).
+      await conn.run(`
+        ALTER TABLE evidence ADD COLUMN origin VARCHAR;
+        ALTER TABLE evidence ADD COLUMN member VARCHAR;
+        ALTER TABLE evidence ADD COLUMN kind VARCHAR DEFAULT 'file';
+        ALTER TABLE evidence ADD COLUMN format_reason VARCHAR;
+        ALTER TABLE evidence ADD COLUMN format_forced BOOLEAN DEFAULT false;
+        ALTER TABLE evidence ADD COLUMN encoding VARCHAR;
+        ALTER TABLE evidence ADD COLUMN bytes_read BIGINT DEFAULT 0;
+      `);
+    },
+  },
+  {
+    version: 4,
     why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
     up: createAlertTables,
   },

@@ -6,15 +6,22 @@ import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
 import { AlertService, type AlertServiceOptions } from '../alerts/alert-service';
+import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
+import type { IngestSettings } from '../ingest/settings';
 import { alertHandlers } from './alert-handlers';
 import type { Handlers } from './handlers';
+import { QueryRunner } from '../query/runner';
+import { importHandlers } from './import-handlers';
 import { PushBus } from './push';
+import { queryHandlers } from './query-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
   capabilities?: Partial<AppInfo['capabilities']>;
   /** Host-specific handlers (the Electron host supplies pickPaths). */
   overrides?: Partial<Handlers>;
+  /** Import pipeline knobs (tests shrink archive limits and chunk sizes). */
+  ingest?: Partial<IngestSettings>;
   /** Detection knobs (tests turn the intel refresh off). */
   alerts?: AlertServiceOptions;
 }
@@ -26,15 +33,25 @@ export interface EngineOptions {
 export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
+  readonly imports: ImportService;
   readonly alerts: AlertService;
   private current: Case | null = null;
+  /** Runs searches on their own connections; drained before a case closes. */
+  private readonly queries = new QueryRunner();
 
   constructor(private readonly options: EngineOptions) {
+    this.imports = new ImportService(() => this.case, this.push, options.ingest);
     this.alerts = new AlertService(() => this.case, this.push, options.alerts);
+    // Sigma rules over each import's new events (issue 6); a hook for a case closed meanwhile does nothing.
+    this.onImported(async (e) => {
+      if (e.case === this.current && !e.case.isClosed) await this.alerts.afterImport();
+    });
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
+      ...queryHandlers(this, this.queries),
+      ...importHandlers(this),
       ...alertHandlers(this),
     };
     this.handlers = { ...handlers, ...options.overrides };
@@ -59,10 +76,13 @@ export class Engine {
     const abs = resolve(dir);
     const mode = opts.mode ?? 'openOrCreate';
     if (mode !== 'create' && this.hasCase && this.case.dir === abs) return this.case.info();
+    await this.imports.stopAll();
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
+    await recoverInterruptedImports(next);
     const previous = this.current;
     this.current = next;
     if (previous) this.alerts.cancel();
+    if (previous) await this.queries.drain(previous);
     previous?.close();
     const info = await next.info();
     rememberCase(info.dir, info.name);
@@ -82,8 +102,15 @@ export class Engine {
     return this.useCase(defaultCaseDir(), { name: 'Default case' });
   }
 
+  /** Work to run after each import (Sigma alerts, the distinct-IP table); see ImportedHook. */
+  onImported(hook: ImportedHook): void {
+    this.imports.onImported.push(hook);
+  }
+
   closeCase(): boolean {
     if (!this.current) return false;
+    // A running import or rule run writes through its own connection; stop it before the database closes.
+    this.imports.cancel();
     this.alerts.cancel();
     this.current.close();
     this.current = null;
@@ -91,7 +118,10 @@ export class Engine {
     return true;
   }
 
-  close(): void {
+  /** Stop imports and running queries, then close the case (hosts call this on exit). */
+  async close(): Promise<void> {
+    await this.imports.stopAll();
+    await this.queries.drain();
     this.closeCase();
   }
 
@@ -107,7 +137,11 @@ export class Engine {
       }),
       createCase: async ({ dir, name }) => this.useCase(dir ?? defaultNewCaseDir(name), { mode: 'create', name }),
       openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
-      closeCase: async () => ({ closed: this.closeCase() }),
+      closeCase: async () => {
+        await this.imports.stopAll();
+        await this.queries.drain();
+        return { closed: this.closeCase() };
+      },
       getCaseInfo: async () => this.case.info(),
       listRecentCases: async () => listRecentCases(),
       pickPaths: async () => {

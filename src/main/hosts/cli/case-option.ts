@@ -18,7 +18,7 @@ export async function withCase<T>(opts: { case?: string }, fn: (engine: Engine) 
     await engine.useCase(opts.case ?? defaultCaseDir(), { mode: 'openOrCreate' });
     return await fn(engine);
   } finally {
-    engine.close();
+    await engine.close();
   }
 }
 

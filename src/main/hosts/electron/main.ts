@@ -81,8 +81,8 @@ async function start(): Promise<void> {
   }
   await createWindow(engine);
   app.on('window-all-closed', () => {
-    engine.close();
-    app.quit();
+    // Let running queries stop and the case close (releasing its lock) before quitting.
+    void engine.close().finally(() => app.quit());
   });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(engine);

@@ -21,7 +21,7 @@ export function registerCase(program: Command): void {
           const info = await engine.useCase(args[0] ?? defaultCaseDir(), { mode: 'create', ...(opts.name ? { name: opts.name } : {}) });
           io.result({ case: info }, () => `created case "${info.name}" in ${info.dir}`);
         } finally {
-          engine.close();
+          await engine.close();
         }
       }),
     );

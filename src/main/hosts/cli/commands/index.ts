@@ -1,10 +1,14 @@
 import type { RegisterCommand } from '../command';
 import { registerCase } from './case';
+import { registerDemo } from './demo';
+import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
 import { registerHunt } from './hunt';
+import { registerImport } from './import';
 import { registerIntel } from './intel';
 import { registerRules } from './rules';
+import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerEvtx, registerHunt, registerIntel, registerRules, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerDemo, registerServe];

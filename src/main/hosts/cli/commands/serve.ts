@@ -24,10 +24,10 @@ export function registerServe(program: Command): void {
         if (!io.json) io.note('Press Ctrl+C to stop.');
         await new Promise<void>((done) => {
           const stop = (): void => {
-            void host.close().then(() => {
-              engine.close();
-              done();
-            });
+            void host
+              .close()
+              .then(() => engine.close())
+              .then(done);
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
