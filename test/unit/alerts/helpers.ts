@@ -43,7 +43,7 @@ export type Input =
   | { eve: Record<string, unknown> }
   | { win: WinEvent };
 
-const ZEEK_HEADER = [
+export const ZEEK_HEADER = [
   '#separator \\x09',
   '#set_separator\t,',
   '#empty_field\t(empty)',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,11 @@ import { builtinRulesDir } from '../../../src/main/engine/alerts/builtin-pack';
 import { intelStore, refreshCaseIntel } from '../../../src/main/engine/intel';
 import { runRules, type RunResult } from '../../../src/main/engine/detect';
 import type { CaseRules } from '../../../src/main/engine/alerts/case-rules';
-import { conn, loadInputs, newCase, type Input, type TestCase } from './helpers';
-import type { WinEvent } from '../../fixtures/windows-evtx';
+import { conn, loadInputs, newCase, ZEEK_HEADER, type Input, type TestCase } from './helpers';
+import { buildEvtx, type WinEvent } from '../../fixtures/windows-evtx';
+import { Engine } from '../../../src/main/engine/service/engine';
+import { loadCaseRules } from '../../../src/main/engine/alerts/case-rules';
+import { queryRows } from '../../../src/main/engine/db/sql';
 
 /**
  * Every rule of our pack (resources/rules) against events produced by our
@@ -222,30 +225,59 @@ const SPECS: Record<string, Spec> = {
 
 const IPSUM = ['203.0.113.90\t5', '203.0.113.91\t1', '198.51.100.92\t4', '203.0.113.93\t3'];
 
+type IdsOf = Map<string, { match: number[]; noMatch: number[] }>;
+
+function checkRule(file: string, rules: CaseRules, result: RunResult, idsOf: IdsOf): void {
+  const rec = rules.set.rules.find((r) => rules.relPath(r) === file);
+  expect(rec, file).toBeDefined();
+  const id = rec?.id ?? '';
+  const hit = new Set<number>([...result.hits.filter((h) => h.ruleId === id).flatMap((h) => h.eventIds), ...result.correlations.filter((c) => c.ruleId === id).flatMap((c) => c.eventIds)]);
+  const spec = idsOf.get(file) ?? { match: [], noMatch: [] };
+  expect(spec.match.length).toBeGreaterThan(0);
+  expect(spec.match.every((x) => x > 0)).toBe(true);
+  expect(spec.match.filter((x) => !hit.has(x)), `${file}: matching events not hit`).toEqual([]);
+  expect(spec.noMatch.filter((x) => hit.has(x)), `${file}: non-matching events hit`).toEqual([]);
+}
+
+/** Every spec's inputs in one list, and where each spec's slice starts. */
+function flatten(): { all: Input[]; spans: [string, number, number, number][] } {
+  const all: Input[] = [];
+  const spans: [string, number, number, number][] = [];
+  for (const [file, spec] of Object.entries(SPECS)) {
+    spans.push([file, all.length, spec.match.length, spec.noMatch.length]);
+    all.push(...spec.match, ...spec.noMatch);
+  }
+  return { all, spans };
+}
+
+function slices(ids: number[], spans: [string, number, number, number][]): IdsOf {
+  const out: IdsOf = new Map();
+  for (const [file, start, m, n] of spans) out.set(file, { match: ids.slice(start, start + m), noMatch: ids.slice(start + m, start + m + n) });
+  return out;
+}
+
+async function withIntel(home: string): Promise<void> {
+  writeFileSync(join(home, 'ipsum.txt'), `# IPsum test list\n${IPSUM.join('\n')}\n`);
+  writeFileSync(join(home, 'ioc.txt'), '192.0.2.99\n');
+  await intelStore().importIpsum(join(home, 'ipsum.txt'));
+  await intelStore().addIocList(join(home, 'ioc.txt'), 'case-iocs');
+}
+
 describe('our rule pack (resources/rules)', () => {
   let tc: TestCase;
   let home: string;
   let rules: CaseRules;
   let result: RunResult;
-  const idsOf = new Map<string, { match: number[]; noMatch: number[] }>();
+  let idsOf: IdsOf = new Map();
   const prevHome = process.env.LOUPE_HOME;
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'loupe-pack-home-'));
     process.env.LOUPE_HOME = home;
-    writeFileSync(join(home, 'ipsum.txt'), `# IPsum test list\n${IPSUM.join('\n')}\n`);
-    writeFileSync(join(home, 'ioc.txt'), '192.0.2.99\n');
-    await intelStore().importIpsum(join(home, 'ipsum.txt'));
-    await intelStore().addIocList(join(home, 'ioc.txt'), 'case-iocs');
+    await withIntel(home);
     tc = await newCase({ refreshIntel: true });
-    const all: Input[] = [];
-    const spans: [string, number, number, number][] = [];
-    for (const [file, spec] of Object.entries(SPECS)) {
-      spans.push([file, all.length, spec.match.length, spec.noMatch.length]);
-      all.push(...spec.match, ...spec.noMatch);
-    }
-    const ids = await loadInputs(tc, all);
-    for (const [file, start, m, n] of spans) idsOf.set(file, { match: ids.slice(start, start + m), noMatch: ids.slice(start + m, start + m + n) });
+    const { all, spans } = flatten();
+    idsOf = slices(await loadInputs(tc, all), spans);
     rules = await tc.alerts.rules();
     await refreshCaseIntel(tc.kase.conn, intelStore());
     result = await runRules(tc.kase.conn, rules.set);
@@ -285,17 +317,7 @@ describe('our rule pack (resources/rules)', () => {
   });
 
   for (const file of Object.keys(SPECS)) {
-    it(`${file}: matches its events and not the others`, () => {
-      const rec = rules.set.rules.find((r) => rules.relPath(r) === file);
-      expect(rec, file).toBeDefined();
-      const id = rec?.id ?? '';
-      const hit = new Set<number>([...result.hits.filter((h) => h.ruleId === id).flatMap((h) => h.eventIds), ...result.correlations.filter((c) => c.ruleId === id).flatMap((c) => c.eventIds)]);
-      const spec = idsOf.get(file) ?? { match: [], noMatch: [] };
-      expect(spec.match.length).toBeGreaterThan(0);
-      expect(spec.match.every((x) => x > 0)).toBe(true);
-      expect(spec.match.filter((x) => !hit.has(x)), `${file}: matching events not hit`).toEqual([]);
-      expect(spec.noMatch.filter((x) => hit.has(x)), `${file}: non-matching events hit`).toEqual([]);
-    });
+    it(`${file}: matches its events and not the others`, () => checkRule(file, rules, result, idsOf));
   }
 
   it('the run through the alert service turns them into alerts (correlation-only rules excepted)', async () => {
@@ -310,4 +332,76 @@ describe('our rule pack (resources/rules)', () => {
       else expect(alerted.has(r.id), `${rules.relPath(r)} has an alert`).toBe(true);
     }
   });
+});
+
+/**
+ * The same inputs written as real files (auth.log, access.log, ids.log,
+ * conn.log, eve.json, an .evtx) and imported through the import pipeline:
+ * sniffing, parsing and loading decide the field names and types, and the
+ * rules must still match exactly their events.
+ */
+describe('our rule pack over the same events imported through the pipeline', () => {
+  let root: string;
+  let engine: Engine;
+  let rules: CaseRules;
+  let result: RunResult;
+  let idsOf: IdsOf = new Map();
+  const prevHome = process.env.LOUPE_HOME;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'loupe-pack-import-'));
+    const home = join(root, 'home');
+    mkdirSync(home, { recursive: true });
+    process.env.LOUPE_HOME = home;
+    await withIntel(home);
+    engine = new Engine({ host: 'test' });
+    await engine.useCase(join(root, 'case'), { mode: 'create' });
+    const { all, spans } = flatten();
+    // One file per format; the k-th record of a file is its k-th event.
+    const files: { name: string; key: string; body: (xs: Input[]) => string | Buffer }[] = [
+      { name: 'auth.log', key: 'auth', body: (xs) => `${xs.map((x) => (x as { auth: string }).auth).join('\n')}\n` },
+      { name: 'access.log', key: 'web', body: (xs) => `${xs.map((x) => (x as { web: string }).web).join('\n')}\n` },
+      { name: 'ids.log', key: 'ids', body: (xs) => `${xs.map((x) => (x as { ids: string }).ids).join('\n')}\n` },
+      { name: 'conn.log', key: 'zeek', body: (xs) => `${[...ZEEK_HEADER, ...xs.map((x) => (x as { zeek: string }).zeek)].join('\n')}\n` },
+      { name: 'eve.json', key: 'eve', body: (xs) => `${xs.map((x) => JSON.stringify((x as { eve: unknown }).eve)).join('\n')}\n` },
+      { name: 'Security.evtx', key: 'win', body: (xs) => buildEvtx(xs.map((x) => (x as { win: WinEvent }).win)) },
+    ];
+    const paths: string[] = [];
+    for (const f of files) {
+      const xs = all.filter((x) => f.key in x);
+      const p = join(root, f.name);
+      writeFileSync(p, f.body(xs));
+      paths.push(p);
+    }
+    const summary = await engine.imports.wait(await engine.imports.start({ paths }));
+    expect(summary.files.map((f) => [f.path.split('/').pop(), f.format, f.rejected])).toEqual(files.map((f) => [f.name, expect.any(String), 0]));
+    const ids: number[] = new Array(all.length).fill(-1);
+    for (const f of files) {
+      const ev = (await queryRows(engine.case.conn, 'SELECT id FROM evidence WHERE path = $p', { p: join(root, f.name) }))[0];
+      const eventIds = (await queryRows(engine.case.conn, 'SELECT id FROM events WHERE evidence_id = $e ORDER BY pos, id', { e: Number(ev?.id) })).map((r) => Number(r.id));
+      let k = 0;
+      all.forEach((x, i) => {
+        if (f.key in x) ids[i] = eventIds[k++] ?? -1;
+      });
+      expect(k, f.name).toBe(eventIds.length);
+    }
+    idsOf = slices(ids, spans);
+    rules = await loadCaseRules(engine.case.conn, engine.case.dir);
+    result = await runRules(engine.case.conn, rules.set);
+  }, 180_000);
+
+  afterAll(async () => {
+    await engine?.close();
+    if (prevHome === undefined) delete process.env.LOUPE_HOME;
+    else process.env.LOUPE_HOME = prevHome;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('imports every file with no rejected record, and the run raises no failure', () => {
+    expect(result.failures).toEqual([]);
+  });
+
+  for (const file of Object.keys(SPECS)) {
+    it(`${file}: matches its events and not the others`, () => checkRule(file, rules, result, idsOf));
+  }
 });

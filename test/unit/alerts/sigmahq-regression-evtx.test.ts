@@ -1,20 +1,22 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { corpusMissing, corpusPath } from '../../corpus';
-import { appendSource, evtxRecords } from '../../fixtures/case-loader';
+import { queryRows } from '../../../src/main/engine/db/sql';
 import { runRules, type RunResult } from '../../../src/main/engine/detect';
-import { newCase, type TestCase } from './helpers';
+import { Engine } from '../../../src/main/engine/service/engine';
+import type { ImportSummary } from '../../../src/shared/contract';
 
 /**
- * SigmaHQ's regression samples, from the binary .evtx files: each file is
- * read with our EVTX reader into its own field table of a real case (the
- * layout an import produces), SigmaHQ's rule folders are imported into the
- * case as rule packs, and the rule each info.yml names must fire on an
- * event of its file, both as a hit of the engine and as an alert.
- * (test/unit/detect/sigmahq-corpus.test.ts does the same from the JSON
- * renderings, without the case.)
+ * SigmaHQ's regression samples, from the binary .evtx files, through the
+ * real import pipeline: SigmaHQ's rule folders are imported into a case as
+ * rule packs, then every sample .evtx is imported; the rules run by
+ * themselves after the import, and the rule each info.yml names must have
+ * an alert linked to an event of its own file. The same events must also
+ * hit in a direct run of the engine. (test/unit/detect/sigmahq-corpus.test.ts
+ * does the same from the JSON renderings, without a case.)
  */
 
 const SIGMA = ['sigma', 'SigmaHQ'];
@@ -46,63 +48,83 @@ function samples(root: string): Sample[] {
   return out;
 }
 
-describe.skipIf(corpusMissing(...SIGMA))('SigmaHQ regression samples from .evtx, in a case', () => {
-  let tc: TestCase;
+describe.skipIf(corpusMissing(...SIGMA))('SigmaHQ regression samples from .evtx, imported into a case', () => {
+  let tmp: string;
+  let engine: Engine;
   let cases: Sample[];
-  const idsOf: number[][] = [];
-  let result: RunResult;
+  let summary: ImportSummary;
+  /** Evidence id holding each sample's events (a byte-identical file is imported once). */
+  const evidenceOf: number[] = [];
+  const prevHome = process.env.LOUPE_HOME;
 
   beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'loupe-sigma-evtx-'));
+    process.env.LOUPE_HOME = join(tmp, 'home');
     cases = samples(corpusPath(...SIGMA, 'regression_data'));
-    tc = await newCase();
+    engine = new Engine({ host: 'test' });
+    await engine.useCase(join(tmp, 'case'), { mode: 'create' });
+    for (const folder of ['rules', 'rules-emerging-threats', 'rules-threat-hunting']) await engine.alerts.importRules(corpusPath(...SIGMA, folder));
+    const id = await engine.imports.start({ paths: cases.map((c) => c.evtx) });
+    summary = await engine.imports.wait(id);
+    const ev = await queryRows(engine.case.conn, 'SELECT id, path, sha256, status FROM evidence');
     for (const c of cases) {
-      const records = await evtxRecords(c.evtx);
-      idsOf.push(await appendSource(tc.kase.conn, 'evtx', records, c.evtx));
+      const row = ev.find((r) => r.path === c.evtx);
+      const original = row?.status === 'skipped-duplicate' ? ev.find((r) => r.sha256 === row.sha256 && r.status !== 'skipped-duplicate') : row;
+      evidenceOf.push(Number(original?.id ?? -1));
     }
-    for (const folder of ['rules', 'rules-emerging-threats', 'rules-threat-hunting']) await tc.alerts.importRules(corpusPath(...SIGMA, folder));
-    const rules = await tc.alerts.rules();
-    result = await runRules(tc.kase.conn, rules.set);
-  }, 300_000);
+  }, 600_000);
 
-  afterAll(() => tc?.close());
+  afterAll(async () => {
+    await engine?.close();
+    if (prevHome === undefined) delete process.env.LOUPE_HOME;
+    else process.env.LOUPE_HOME = prevHome;
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
-  it('reads every sample file', () => {
+  it('imports every sample file', () => {
     expect(cases.length).toBeGreaterThanOrEqual(50);
-    expect(idsOf.every((ids) => ids.length > 0)).toBe(true);
-    expect(result.failures).toEqual([]);
+    expect(summary.state).toBe('finished');
+    const failed = summary.files.filter((f) => f.status === 'failed').map((f) => `${f.path}: ${f.message}`);
+    expect(failed).toEqual([]);
+    expect(evidenceOf.every((id) => id > 0)).toBe(true);
   });
 
-  it('fires every named rule on an event of its own file', () => {
-    const hits = new Map<string, Set<number>>();
-    for (const h of [...result.hits, ...result.correlations]) {
-      const s = hits.get(h.ruleId) ?? new Set<number>();
-      for (const id of h.eventIds) s.add(id);
-      hits.set(h.ruleId, s);
-    }
-    const missed: string[] = [];
-    cases.forEach((c, i) => {
-      for (const r of c.ruleIds) if (!(idsOf[i] ?? []).some((id) => hits.get(r)?.has(id))) missed.push(`${c.dir} (${r})`);
-    });
-    expect(missed).toEqual([]);
-  });
-
-  it('the case run turns them into alerts linked to those events', async () => {
-    const summary = await tc.alerts.run({ trigger: 'manual', scope: 'all' });
-    expect(summary.status).toBe('done');
-    const rules = await tc.alerts.rules();
+  it('the run after the import raised an alert for every named rule, on an event of its own file', async () => {
+    const status = await engine.alerts.status();
+    expect(status.lastRun).toMatchObject({ trigger: 'import', scope: 'new', status: 'done' });
+    expect(status.lastRun?.failures).toEqual([]);
+    const rules = await engine.alerts.rules();
     const missed: string[] = [];
     for (const [i, c] of cases.entries()) {
       for (const r of c.ruleIds) {
         if (rules.byId.get(r)?.correlationOnly) continue;
-        const rows = (
-          await tc.kase.conn.runAndReadAll(
-            `SELECT count(*) FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id WHERE a.rule_id = $r AND ae.event_id BETWEEN $lo AND $hi`,
-            { r, lo: Math.min(...(idsOf[i] ?? [0])), hi: Math.max(...(idsOf[i] ?? [0])) },
-          )
-        ).getRows();
-        if (Number(rows[0]?.[0] ?? 0) === 0) missed.push(`${c.dir} (${r})`);
+        const [row] = await queryRows(
+          engine.case.conn,
+          `SELECT count(*) AS n FROM alert_events ae JOIN alerts a ON a.id = ae.alert_id JOIN events e ON e.id = ae.event_id
+           WHERE a.rule_id = $r AND e.evidence_id = $ev`,
+          { r, ev: evidenceOf[i] ?? -1 },
+        );
+        if (Number(row?.n ?? 0) === 0) missed.push(`${c.dir} (${r})`);
       }
     }
     expect(missed).toEqual([]);
-  }, 120_000);
+  });
+
+  it('a direct run of the engine hits the same events', async () => {
+    const rules = await engine.alerts.rules();
+    const result: RunResult = await runRules(engine.case.conn, rules.set);
+    expect(result.failures).toEqual([]);
+    const evOf = new Map((await queryRows(engine.case.conn, 'SELECT id, evidence_id FROM events')).map((r) => [Number(r.id), Number(r.evidence_id)]));
+    const hitEvidence = new Map<string, Set<number>>();
+    for (const h of [...result.hits, ...result.correlations]) {
+      const s = hitEvidence.get(h.ruleId) ?? new Set<number>();
+      for (const id of h.eventIds) s.add(evOf.get(id) ?? -1);
+      hitEvidence.set(h.ruleId, s);
+    }
+    const missed: string[] = [];
+    cases.forEach((c, i) => {
+      for (const r of c.ruleIds) if (!hitEvidence.get(r)?.has(evidenceOf[i] ?? -1)) missed.push(`${c.dir} (${r})`);
+    });
+    expect(missed).toEqual([]);
+  });
 });
