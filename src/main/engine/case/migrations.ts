@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createAlertTables } from '../alerts/alerts-schema';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -74,6 +75,11 @@ export const MIGRATIONS: Migration[] = [
         ALTER TABLE evidence ADD COLUMN bytes_read BIGINT DEFAULT 0;
       `);
     },
+  },
+  {
+    version: 4,
+    why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
+    up: createAlertTables,
   },
 ];
 
