@@ -201,8 +201,11 @@ test('dashboard: panels over the case, drill-downs into Search, export, theme an
   for (const p of ['eventsOverTime', 'severity', 'alertTypes', 'malicious', 'topSrcIps', 'topDstIps', 'countries', 'topHosts', 'logonsByUser', 'logonsBySrcIp', 'topProcesses', 'topUsers', 'webStatus', 'topUrls']) {
     await expect(page.locator(`[data-panel="${p}"]`), p).toHaveAttribute('data-state', 'ready');
   }
-  // Detection has not run: the alert-over-time panel is not shown at all.
-  await expect(page.locator('[data-panel="alertsOverTime"]')).toHaveCount(0);
+  // Rules ran after the import (the built-in pack): the alert panels show the alerts.
+  const detection = await server.api.getDetectionStatus({});
+  expect(detection.alerts).toBeGreaterThan(0);
+  await expect(page.locator('[data-panel="alertsOverTime"]')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('[data-panel="alertTypes"]')).toContainText(/IDS/);
   await expect(page.locator('[data-panel="logonsBySrcIp"] .bar-row').first()).toContainText(bad.ip);
   await expect(page.locator('[data-panel="topSrcIps"] .bar-row').first()).toContainText(String(topSrc.ip));
   await page.locator('.content').evaluate((el) => el.scrollTo(0, 0));
@@ -335,6 +338,10 @@ test('entities: from a dashboard IP to its page, peers, its search; lists of IPs
   await expect(page.getByTestId('peers-hosts')).toContainText(`${fmt(bad.success)} / ${fmt(bad.failure)} logons`);
   await screenshot(page, 'overview-entity-ip');
 
+  // Its related alerts are the alerts its events raised.
+  const related = await sql(`SELECT count(DISTINCT ae.alert_id) AS n FROM alert_events ae JOIN events e ON e.id = ae.event_id WHERE e.src_ip = '${bad.ip}' OR e.dst_ip = '${bad.ip}'`);
+  await expect(page.getByTestId('entity-alerts').locator('tbody tr')).toHaveCount(Number(related.n));
+
   // A peer host opens its own page, and a user of it opens theirs.
   await page.getByTestId('peers-hosts').locator('a.entity-link').first().click();
   await expect(page.locator('#view-title')).toHaveText(String(host.h));
@@ -383,6 +390,124 @@ test('entities: from a dashboard IP to its page, peers, its search; lists of IPs
   expect(errors).toEqual([]);
 });
 
+test('alerts: grouped by rule, the events and rule of an alert, triage one and many, suppress, filters', async ({ page }) => {
+  const errors = watchErrors(page);
+  const open3: ('new' | 'acknowledged' | 'escalated')[] = ['new', 'acknowledged', 'escalated'];
+  const groups = await server.api.listAlerts({ groupBy: 'rule', statuses: open3, limit: 500 });
+  expect(groups.groups.length).toBeGreaterThan(0);
+  await open(page, 'alerts');
+  await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('tr.group-row')).toHaveCount(groups.groups.length);
+  await screenshot(page, 'overview-alerts-dark');
+
+  // The rule with most alerts: expand it, open one alert.
+  const big = [...groups.groups].sort((a, b) => b.alerts - a.alerts || a.title.localeCompare(b.title))[0];
+  if (!big) throw new Error('no alert group');
+  const row = page.locator(`tr.group-row[data-rule="${big.ruleId}"]`);
+  await row.getByTestId('alert-group').click();
+  await expect(page.locator('tr.sub-row[data-alert]')).toHaveCount(big.alerts);
+  await page.locator('tr.sub-row[data-alert]').first().getByTestId('open-alert').click();
+  const detail = page.getByTestId('alert-detail');
+  await expect(detail).toBeVisible();
+  const alertId = Number(await page.locator('tr.sub-row[data-alert]').first().getAttribute('data-alert'));
+  const one = await server.api.getAlert({ id: alertId, limit: 1 });
+  await expect(detail).toContainText(one.alert.title);
+  await expect(page.getByTestId('rule-yaml')).toContainText('title:');
+  await screenshot(page, 'overview-alert-detail');
+  await detail.getByRole('button', { name: /Show the SQL/ }).click();
+  await expect(detail.locator('pre.code').nth(1)).toContainText(/SELECT/i);
+  await screenshot(page, 'overview-alert-sql');
+
+  // Its matching events, in Search.
+  await page.getByTestId('alert-events-link').click();
+  await expect(page.getByTestId('query-input')).toHaveValue(`alert:${alertId}`);
+  await expect(page.getByTestId('result-total')).toHaveText(fmt(one.alert.count));
+
+  // Triage it: status and note.
+  await open(page, `alerts?alert=${alertId}`);
+  await expect(page.getByTestId('alert-detail')).toBeVisible();
+  await page.getByTestId('triage-acknowledged').click();
+  await expect(page.getByTestId('triage-outcome')).toHaveText('Saved.');
+  await page.getByTestId('alert-note').fill('seen in the incident timeline');
+  await page.getByTestId('save-note').click();
+  await expect.poll(async () => (await server.api.getAlert({ id: alertId, limit: 1 })).alert).toMatchObject({ status: 'acknowledged', note: 'seen in the incident timeline' });
+
+  // Bulk: two alerts of the big rule escalated at once.
+  await open(page, `alerts?rule=${encodeURIComponent(big.ruleId)}`);
+  await expect(page.locator('tr.sub-row[data-alert]')).toHaveCount(big.alerts);
+  const subs = page.locator('tr.sub-row[data-alert]');
+  const ids = [Number(await subs.nth(0).getAttribute('data-alert')), Number(await subs.nth(1).getAttribute('data-alert'))];
+  await subs.nth(0).getByRole('checkbox').check();
+  await subs.nth(1).getByRole('checkbox').check();
+  await expect(page.getByTestId('bulk-bar')).toContainText('2 selected');
+  await page.getByTestId('bulk-escalated').click();
+  await expect.poll(async () => (await Promise.all(ids.map((id) => server.api.getAlert({ id, limit: 1 })))).map((a) => a.alert.status)).toEqual(['escalated', 'escalated']);
+
+  // Suppress the rule on one alert's host: that alert goes away.
+  const victim = (await server.api.listAlerts({ ruleIds: [big.ruleId], groupBy: 'none', limit: 1000 })).alerts.find((a) => a.host);
+  if (victim) {
+    await open(page, `alerts?alert=${victim.id}`);
+    await page.getByTestId('suppress-host').click();
+    await expect(page.getByTestId('triage-outcome')).toContainText('Suppressed');
+    const left = await server.api.listAlerts({ ruleIds: [big.ruleId], groupBy: 'none', limit: 1000 });
+    expect(left.alerts.some((a) => a.id === victim.id)).toBe(false);
+  }
+
+  // Filters: only critical.
+  await open(page, 'alerts');
+  await page.getByTestId('level-critical').click();
+  const critical = await server.api.listAlerts({ groupBy: 'rule', levels: ['critical'], statuses: open3, limit: 500 });
+  await expect(page.locator('tr.group-row')).toHaveCount(critical.groups.length);
+  expect(errors).toEqual([]);
+});
+
+test('rules: packs, search, the text and SQL of a rule, run it now, disable it, import a folder and an unsupported rule', async ({ page }) => {
+  const errors = watchErrors(page);
+  await open(page, 'rules');
+  await expect(view(page, 'rules')).toHaveAttribute('data-state', 'ready');
+  const packs = await server.api.listRulePacks({});
+  await expect(page.getByTestId('rule-packs').locator('tbody tr')).toHaveCount(packs.packs.length);
+  await expect(page.getByTestId('rule-packs')).toContainText('built');
+
+  // A rule found by search: its text, its SQL, a run now.
+  const target = (await server.api.listRules({ text: 'does not exist', limit: 5 })).rules[0];
+  if (!target) throw new Error('no such rule in the built-in pack');
+  await page.getByTestId('rules-filter').fill('does not exist');
+  await expect(page.getByTestId('rule-list').locator('tbody tr')).toHaveCount(1);
+  await page.getByTestId('open-rule').click();
+  const pane = page.getByTestId('rule-detail');
+  await expect(pane).toContainText(target.title);
+  await expect(pane.locator('pre.code').first()).toContainText('title:');
+  await expect(page.getByTestId('rule-sql').first()).toContainText(/SELECT/i);
+  await page.getByTestId('run-rule').click();
+  await expect(page.getByTestId('run-rule-result')).toContainText('matching events');
+  await screenshot(page, 'overview-rules-dark');
+
+  // Disable it from the list, then enable it again.
+  await page.getByTestId('rule-enabled').uncheck();
+  await expect.poll(async () => (await server.api.getRule({ id: target.id })).enabled).toBe(false);
+  await page.getByTestId('rule-enabled').check();
+  await expect.poll(async () => (await server.api.getRule({ id: target.id })).enabled).toBe(true);
+
+  if (server.fromCorpus) {
+    // A SigmaHQ folder (13 active rules), and one rule Loupe cannot run, with its reason.
+    await page.getByTestId('rules-import-path').fill(corpusPath('sigma/SigmaHQ/rules/web/webserver_generic'));
+    await page.getByTestId('rules-import').click();
+    await expect(page.getByTestId('rule-packs').locator('tbody tr')).toHaveCount(packs.packs.length + 1);
+    await page.getByTestId('rules-import-path').fill(corpusPath('sigma/SigmaHQ/rules/windows/file/file_rename/file_rename_win_ransomware.yml'));
+    await page.getByTestId('rules-import').click();
+    await expect(page.getByTestId('rule-packs').locator('tbody tr')).toHaveCount(packs.packs.length + 2);
+    await page.getByTestId('rules-filter').fill('');
+    await page.getByTestId('rule-status-unsupported').click();
+    await expect(page.getByTestId('rule-list').locator('tbody tr')).toHaveCount(1);
+    await expect(page.getByTestId('rule-list')).toContainText('file_rename');
+    await page.getByTestId('open-rule').click();
+    await expect(page.getByTestId('rule-detail')).toContainText('unsupported');
+    await expect(page.getByTestId('rule-detail')).toContainText('does not compile');
+  }
+  expect(errors).toEqual([]);
+});
+
 test('accessibility: every view in both themes passes axe (serious and critical)', async ({ page }) => {
   const errors = watchErrors(page);
   const found: string[] = [];
@@ -407,7 +532,7 @@ test('accessibility: every view in both themes passes axe (serious and critical)
       await expect(view(page, name)).toBeVisible();
       await expect(view(page, name)).not.toHaveAttribute('data-state', 'loading');
       await checkA11y(page, `${route} (${theme})`, found);
-      if (['alerts', 'rules'].includes(name)) await screenshot(page, `overview-${name}-${theme}`);
+      if (['alerts', 'rules', 'settings'].includes(name) && theme === 'light') await screenshot(page, `overview-${name}-light`);
     }
     // The event drawer and the table's dialogs are part of the views too.
     await open(page, `search?q=${encodeURIComponent(`src_ip:${bad.ip}`)}`);
