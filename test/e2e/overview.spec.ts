@@ -400,6 +400,27 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await expect(page.locator('tr.group-row')).toHaveCount(groups.groups.length);
   await screenshot(page, 'overview-alerts-dark');
 
+  // The keyboard way in: the first rule's toggle opens its alerts with Enter.
+  const firstToggle = page.locator('tr.group-row').first().getByRole('button', { name: /^Show the alerts of/ });
+  await firstToggle.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('tr.group-row').first().getByRole('button', { name: /^Hide the alerts of/ })).toHaveAttribute('aria-expanded', 'true');
+  await page.keyboard.press('Enter');
+
+  // From the dashboard: the alerts KPI opens this view, a Sigma alert type opens its rule here.
+  await open(page, 'dashboard');
+  await page.locator('a.kpi[href="#/alerts"]').click();
+  await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
+  await open(page, 'dashboard');
+  const sigma = page.locator('[data-panel="alertTypes"] a[title="Open in Alerts"]').first();
+  const sigmaRule = new URLSearchParams(((await sigma.getAttribute('href')) ?? '').split('?')[1]).get('rule');
+  await sigma.click();
+  await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('tr.group-row')).toHaveCount(1);
+  await expect(page.locator('tr.group-row')).toHaveAttribute('data-rule', String(sigmaRule));
+  await open(page, 'dashboard');
+  await open(page, 'alerts');
+
   // The rule with most alerts: expand it, open one alert.
   const big = [...groups.groups].sort((a, b) => b.alerts - a.alerts || a.title.localeCompare(b.title))[0];
   if (!big) throw new Error('no alert group');
@@ -417,6 +438,11 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await detail.getByRole('button', { name: /Show the SQL/ }).click();
   await expect(detail.locator('pre.code').nth(1)).toContainText(/SELECT/i);
   await screenshot(page, 'overview-alert-sql');
+
+  // Its rule in the Rules view.
+  await detail.getByRole('link', { name: 'open in Rules' }).click();
+  await expect(page.getByTestId('rule-detail')).toContainText(one.alert.title);
+  await open(page, `alerts?alert=${alertId}`);
 
   // Its matching events, in Search.
   await page.getByTestId('alert-events-link').click();
@@ -444,14 +470,40 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await expect.poll(async () => (await Promise.all(ids.map((id) => server.api.getAlert({ id, limit: 1 })))).map((a) => a.alert.status)).toEqual(['escalated', 'escalated']);
 
   // Suppress the rule on one alert's host: that alert goes away.
-  const victim = (await server.api.listAlerts({ ruleIds: [big.ruleId], groupBy: 'none', limit: 1000 })).alerts.find((a) => a.host);
+  const victim = (await server.api.listAlerts({ groupBy: 'none', sort: 'count', limit: 1000 })).alerts.find((a) => a.kind === 'rule' && a.host);
   if (victim) {
     await open(page, `alerts?alert=${victim.id}`);
     await page.getByTestId('suppress-host').click();
     await expect(page.getByTestId('triage-outcome')).toContainText('Suppressed');
-    const left = await server.api.listAlerts({ ruleIds: [big.ruleId], groupBy: 'none', limit: 1000 });
+    await expect(page.getByTestId('triage-outcome')).toContainText('this one included');
+    await expect(page.getByTestId('triage-new')).toHaveCount(0);
+    const left = await server.api.listAlerts({ ruleIds: [victim.ruleId], groupBy: 'none', limit: 1000 });
     expect(left.alerts.some((a) => a.id === victim.id)).toBe(false);
+    // The suppression is listed under Rules and can be undone.
+    await open(page, 'rules');
+    const sup = page.getByTestId('suppressions');
+    await expect(sup).toContainText(`host = ${victim.host}`);
+    await sup.getByTestId('remove-suppression').click();
+    await expect.poll(async () => (await server.api.listSuppressions({})).suppressions.length).toBe(0);
+    await expect(sup).toContainText('Nothing is suppressed');
   }
+
+  // Run every rule now: the suppressed alert is back.
+  await open(page, 'alerts');
+  await page.getByTestId('run-rules').click();
+  await expect(page.getByTestId('run-result')).toContainText(/\d+ new alerts?,/, { timeout: 60_000 });
+  if (victim) {
+    const back = await server.api.listAlerts({ ruleIds: [victim.ruleId], groupBy: 'none', limit: 1000 });
+    expect(back.alerts.some((a) => a.host === victim.host)).toBe(true);
+  }
+
+  // A filter that matches nothing says so.
+  await page.getByTestId('alerts-filter').fill('no alert is called this');
+  await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'empty');
+  await expect(view(page, 'alerts')).toContainText('No alert matches these filters');
+  await screenshot(page, 'overview-alerts-empty');
+  await page.getByTestId('clear-filters').click();
+  await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
 
   // Filters: only critical.
   await open(page, 'alerts');
@@ -488,6 +540,14 @@ test('rules: packs, search, the text and SQL of a rule, run it now, disable it, 
   await expect.poll(async () => (await server.api.getRule({ id: target.id })).enabled).toBe(false);
   await page.getByTestId('rule-enabled').check();
   await expect.poll(async () => (await server.api.getRule({ id: target.id })).enabled).toBe(true);
+
+  // Its alert count opens its alerts.
+  if (target.alerts > 0) {
+    await page.getByTestId('rule-list').locator(`a[href^="#/alerts?rule="]`).first().click();
+    await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
+    await expect(page.locator('tr.group-row')).toHaveAttribute('data-rule', target.id);
+    await open(page, 'rules');
+  }
 
   if (server.fromCorpus) {
     // A SigmaHQ folder (13 active rules), and one rule Loupe cannot run, with its reason.

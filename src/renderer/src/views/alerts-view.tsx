@@ -26,6 +26,10 @@ function alertPlace(a: AlertSummary): string {
     .join(', ');
 }
 
+function plural(n: number, what: string): string {
+  return `${n.toLocaleString()} ${what}${n === 1 ? '' : 's'}`;
+}
+
 function toggle<T>(list: T[], v: T): T[] {
   return list.includes(v) ? list.filter((x) => x !== v) : [...list, v];
 }
@@ -43,6 +47,7 @@ export function AlertsView() {
   const [ruleFilter, setRuleFilter] = useState<string | null>(() => hashParam('rule'));
   const [text, setText] = useState('');
   const [groups, setGroups] = useState<AlertList | null>(null);
+  const [caseAlerts, setCaseAlerts] = useState<number | null>(null);
   const [tagsByRule, setTagsByRule] = useState<Map<string, string[]>>(new Map());
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set(hashParam('rule') ? [hashParam('rule') as string] : []));
   const [selectedId, setSelectedId] = useState<number | null>(() => (hashParam('alert') ? Number(hashParam('alert')) : null));
@@ -53,6 +58,22 @@ export function AlertsView() {
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   usePushEvent('alertsUpdated', reload);
+  // A link to another rule or alert while this view is open (the view stays mounted).
+  useEffect(() => {
+    const onHash = () => {
+      if (!window.location.hash.startsWith('#/alerts')) return;
+      const rule = hashParam('rule');
+      const alert = hashParam('alert');
+      setRuleFilter(rule);
+      if (rule) setExpanded((x) => new Set([...x, rule]));
+      if (alert) {
+        setSelectedId(Number(alert));
+        setStatuses([]);
+      }
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
   const caseKey = `${caseInfo?.id ?? ''}:${caseInfo?.events ?? 0}`;
 
   const filter = useMemo(
@@ -70,10 +91,11 @@ export function AlertsView() {
     setError(null);
     const t = setTimeout(
       () => {
-        Promise.all([api.listAlerts({ ...filter, groupBy: 'rule', sort: 'level', limit: 500 }), api.listAlerts({ ...filter, groupBy: 'none', sort: 'level', limit: 1000 })]).then(
-          ([g, a]) => {
+        Promise.all([api.listAlerts({ ...filter, groupBy: 'rule', sort: 'level', limit: 500 }), api.listAlerts({ ...filter, groupBy: 'none', sort: 'level', limit: 1000 }), api.getDetectionStatus({})]).then(
+          ([g, a, st]) => {
             if (stale) return;
             setGroups(g);
+            setCaseAlerts(st.alerts);
             const tags = new Map<string, string[]>();
             for (const al of a.alerts) tags.set(al.ruleId, [...new Set([...(tags.get(al.ruleId) ?? []), ...al.attack])]);
             setTagsByRule(tags);
@@ -88,6 +110,13 @@ export function AlertsView() {
       clearTimeout(t);
     };
   }, [api, filter, text, caseKey, tick]);
+
+  const clearFilters = () => {
+    setLevels([]);
+    setStatuses([]);
+    setRuleFilter(null);
+    setText('');
+  };
 
   const runAll = async () => {
     setRun({ busy: true, result: null, error: null });
@@ -117,7 +146,7 @@ export function AlertsView() {
       </header>
       {run.result ? (
         <p className="form-ok small-note" role="status" data-testid="run-result">
-          {run.result.rules.toLocaleString()} rules over {run.result.throughEvent === null ? 'no' : 'every'} event in {(run.result.ms / 1000).toFixed(1)} s: {run.result.alertsNew} new alerts, {run.result.alertsUpdated} updated
+          {run.result.rules.toLocaleString()} rules over {run.result.throughEvent === null ? 'no' : 'every'} event in {(run.result.ms / 1000).toFixed(1)} s: {plural(run.result.alertsNew, 'new alert')}, {run.result.alertsUpdated.toLocaleString()} updated
           {run.result.failures.length ? `, ${run.result.failures.length} rule(s) failed` : ''}.
         </p>
       ) : null}
@@ -154,9 +183,20 @@ export function AlertsView() {
           Loading…
         </div>
       ) : groups.groups.length === 0 ? (
-        <EmptyState title={Object.keys(filter).length ? 'No alert matches these filters' : 'No alerts in this case'}>
-          {Object.keys(filter).length ? 'Clear a filter to see more.' : 'Rules run after every import; run them now, or import more evidence. The Rules view lists what runs.'}
-        </EmptyState>
+        caseAlerts === 0 ? (
+          <EmptyState title="No alerts in this case">Rules run after every import and found nothing to alert on; run them now, or import more evidence. The Rules view lists what runs.</EmptyState>
+        ) : (
+          <EmptyState
+            title="No alert matches these filters"
+            action={
+              <button type="button" className="secondary" onClick={clearFilters} data-testid="clear-filters">
+                Clear the filters
+              </button>
+            }
+          >
+            {caseAlerts === null ? null : `The case has ${caseAlerts.toLocaleString()} alert${caseAlerts === 1 ? '' : 's'} in all.`}
+          </EmptyState>
+        )
       ) : (
         <div className="split wide-left">
           <div className="card scroll-box" data-testid="alert-groups">
@@ -361,6 +401,8 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
   const [note, setNote] = useState('');
   const [msg, setMsg] = useState<string | null>(null);
   const [showSql, setShowSql] = useState(false);
+  const [gone, setGone] = useState(false);
+  const [confirmRule, setConfirmRule] = useState(false);
   const [sql, setSql] = useState<OpOutput<'getRule'>['sql'] | null>(null);
 
   // The note box takes the stored note only when the alert opens: a reload after a
@@ -383,6 +425,8 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
     setMsg(null);
     setSql(null);
     setShowSql(false);
+    setGone(false);
+    setConfirmRule(false);
     load(true);
   }, [load]);
 
@@ -405,9 +449,18 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
     }
   };
   const suppress = async (field?: string, value?: string) => {
+    setConfirmRule(false);
     try {
       const r = await api.addSuppression({ ruleId: a.ruleId, ...(field && value ? { field, value } : {}), note: note.trim() || undefined, retroactive: true });
-      setMsg(`Suppressed: ${r.removedAlerts} alert(s) and ${r.removedLinks} event link(s) removed.`);
+      // A retroactive suppression usually deletes this very alert: say so rather than offer triage of nothing.
+      const still = await api.getAlert({ id: a.id, limit: 1 }).then(
+        () => true,
+        () => false,
+      );
+      setGone(!still);
+      setMsg(
+        `Suppressed: ${r.removedAlerts.toLocaleString()} alert${r.removedAlerts === 1 ? '' : 's'} and ${r.removedLinks.toLocaleString()} event link${r.removedLinks === 1 ? '' : 's'} removed${still ? '' : ', this one included'}. Undo it under Rules › Suppressions.`,
+      );
       onChanged();
     } catch (e) {
       setMsg((e as Error).message);
@@ -473,35 +526,50 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
         ) : null}
       </dl>
       <h3>Triage</h3>
-      <div className="toolbar">
-        {ALERT_STATUSES.map((s) => (
-          <button key={s} type="button" className={a.status === s ? 'small' : 'secondary small'} aria-pressed={a.status === s} onClick={() => void triage(s, false)} data-testid={`triage-${s}`}>
-            {STATUS_LABEL[s]}
-          </button>
-        ))}
-      </div>
-      <label>
-        Note
-        <textarea rows={3} value={note} onChange={(e) => setNote(e.target.value)} data-testid="alert-note" />
-      </label>
-      <div className="toolbar">
-        <button type="button" className="small" onClick={() => void triage(undefined, true)} data-testid="save-note">
-          Save note
-        </button>
-        <button type="button" className="secondary small" onClick={() => void suppress()} data-testid="suppress-rule">
-          Suppress this rule
-        </button>
-        {a.host ? (
-          <button type="button" className="secondary small" onClick={() => void suppress('host', a.host ?? '')} data-testid="suppress-host">
-            Suppress on host {a.host}
-          </button>
-        ) : null}
-      </div>
-      {msg ? (
-        <p className="muted small-note" role="status" data-testid="triage-outcome">
+      {gone ? (
+        <p className="form-ok small-note" role="status" data-testid="triage-outcome">
           {msg}
         </p>
-      ) : null}
+      ) : (
+        <>
+          <div className="toolbar">
+            {ALERT_STATUSES.map((s) => (
+              <button key={s} type="button" className={a.status === s ? 'small' : 'secondary small'} aria-pressed={a.status === s} onClick={() => void triage(s, false)} data-testid={`triage-${s}`}>
+                {STATUS_LABEL[s]}
+              </button>
+            ))}
+          </div>
+          <label>
+            Note
+            <textarea rows={3} value={note} onChange={(e) => setNote(e.target.value)} data-testid="alert-note" />
+          </label>
+          <div className="toolbar">
+            <button type="button" className="small" onClick={() => void triage(undefined, true)} data-testid="save-note">
+              Save note
+            </button>
+            <button
+              type="button"
+              className={confirmRule ? 'danger small' : 'secondary small'}
+              onClick={() => (confirmRule ? void suppress() : setConfirmRule(true))}
+              onBlur={() => setConfirmRule(false)}
+              title="Stop alerting on this rule and remove its existing alerts"
+              data-testid="suppress-rule"
+            >
+              {confirmRule ? 'Confirm: suppress the whole rule' : 'Suppress this rule'}
+            </button>
+            {a.host ? (
+              <button type="button" className="secondary small" onClick={() => void suppress('host', a.host ?? '')} data-testid="suppress-host">
+                Suppress on host {a.host}
+              </button>
+            ) : null}
+          </div>
+          {msg ? (
+            <p className="muted small-note" role="status" data-testid="triage-outcome">
+              {msg}
+            </p>
+          ) : null}
+        </>
+      )}
       <h3>Matching events</h3>
       <ul className="plain-list">
         {d.events.items.map((e) => (

@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useState } from 'react';
-import { RULE_STATUSES, type OpOutput, type RulePack, type RuleStatus, type RunSummary } from '@shared/contract';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { RULE_STATUSES, type OpOutput, type RulePack, type RuleStatus, type RunSummary, type Suppression } from '@shared/contract';
 import { termFor } from '@shared/search-terms';
 import { useApi, usePushEvent } from '../api/context';
 import { useAppState } from '../app-state';
@@ -41,8 +41,21 @@ export function RulesView() {
   const [importMsg, setImportMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [toggleError, setToggleError] = useState<string | null>(null);
+  const toggles = useRef<Promise<unknown>>(Promise.resolve());
   const reload = useCallback(() => setTick((t) => t + 1), []);
   usePushEvent('alertsUpdated', reload);
+  // A link to another rule while this view is open (the view stays mounted).
+  useEffect(() => {
+    const onHash = () => {
+      const rule = window.location.hash.startsWith('#/rules') ? hashParam('rule') : null;
+      if (!rule) return;
+      setOffset(0);
+      setText(rule);
+      setSelected(rule);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
   const caseKey = `${caseInfo?.id ?? ''}`;
 
   useEffect(() => {
@@ -98,7 +111,10 @@ export function RulesView() {
     flip(on);
     setToggleError(null);
     try {
-      await api.setRulesEnabled({ ids, enabled: on });
+      // One change at a time, in the order clicked: two quick flips must not land reversed.
+      const next = toggles.current.then(() => api.setRulesEnabled({ ids, enabled: on }));
+      toggles.current = next.catch(() => undefined);
+      await next;
       setChecked(new Set());
     } catch (e) {
       flip(!on);
@@ -196,6 +212,8 @@ export function RulesView() {
           </p>
         ) : null}
       </section>
+
+      <Suppressions tick={tick} onChanged={reload} />
 
       <div className="toolbar" role="group" aria-label="Rule filters">
         {RULE_STATUSES.map((s) => (
@@ -303,6 +321,11 @@ export function RulesView() {
                       <span className={`status-chip state-${r.status === 'active' ? 'ok' : r.status === 'error' ? 'error' : 'missing'}`} title={r.reason}>
                         {r.status}
                       </span>
+                      {r.suppressed ? (
+                        <span className="status-chip" title="Suppressed: its hits are not alerted on">
+                          suppressed
+                        </span>
+                      ) : null}
                       {r.status !== 'active' ? <div className="muted small-note">{r.reason}</div> : null}
                     </td>
                     <td className="num">{r.alerts > 0 ? <a href={alertsHref({ rule: r.id })}>{r.alerts.toLocaleString()}</a> : '0'}</td>
@@ -326,6 +349,79 @@ export function RulesView() {
         </div>
       )}
     </section>
+  );
+}
+
+/** What the analyst told Loupe to stop alerting on, each undoable (new runs alert again). */
+function Suppressions({ tick, onChanged }: { tick: number; onChanged(): void }) {
+  const api = useApi();
+  const [list, setList] = useState<Suppression[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let stale = false;
+    api.listSuppressions({}).then(
+      (r) => !stale && setList(r.suppressions),
+      (e: Error) => !stale && setError(e.message),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [api, tick]);
+  const remove = (id: number) =>
+    void api.removeSuppression({ id }).then(
+      () => {
+        setError(null);
+        onChanged();
+      },
+      (e: Error) => setError(e.message),
+    );
+  if (list === null && !error) return null;
+  return (
+    <details className="card" data-testid="suppressions" open={(list?.length ?? 0) > 0 && (list?.length ?? 0) <= 5}>
+      <summary>
+        Suppressions <span className="muted">({(list?.length ?? 0).toLocaleString()})</span>
+      </summary>
+      {error ? (
+        <p className="form-error small-note" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {list && list.length === 0 ? (
+        <p className="muted small-note">Nothing is suppressed. Suppress a rule, or a rule on one host, from an alert in the Alerts view.</p>
+      ) : list ? (
+        <>
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">Rule</th>
+                <th scope="col">Where</th>
+                <th scope="col">Note</th>
+                <th scope="col">Since</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((x) => (
+                <tr key={x.id} data-suppression={x.id}>
+                  <td className="mono small-note">{x.ruleId ? <a href={`#/rules?rule=${encodeURIComponent(x.ruleId)}`}>{x.ruleId}</a> : 'every rule'}</td>
+                  <td>{x.field ? `${x.field} = ${x.value ?? ''}` : 'everywhere'}</td>
+                  <td className="small-note">{x.note ?? ''}</td>
+                  <td className="mono time">{formatTime(x.createdAt, 'min')}</td>
+                  <td>
+                    <button type="button" className="ghost small" onClick={() => remove(x.id)} aria-label={`Remove suppression ${x.id}`} data-testid="remove-suppression">
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted small-note">Removing a suppression alerts again from the next run (Run all rules now, in Alerts).</p>
+        </>
+      ) : null}
+    </details>
   );
 }
 
