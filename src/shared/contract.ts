@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
+import { findingsOperations, findingsPushEvents } from './findings-contract';
 import { queryOperations } from './query-contract';
 
 /**
@@ -57,6 +58,7 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...findingsOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -72,6 +74,7 @@ export const pushEvents = {
   caseChanged: z.object({ case: CaseInfo.nullable() }),
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...findingsPushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createFindingsTables } from '../report/findings-schema';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -56,6 +57,11 @@ export const MIGRATIONS: Migration[] = [
           time_from VARCHAR, time_to VARCHAR, created_at TIMESTAMP NOT NULL);
       `);
     },
+  },
+  {
+    version: 3,
+    why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
+    up: createFindingsTables,
   },
 ];
 

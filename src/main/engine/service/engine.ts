@@ -9,12 +9,15 @@ import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
+import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
   capabilities?: Partial<AppInfo['capabilities']>;
   /** Host-specific handlers (the Electron host supplies pickPaths). */
   overrides?: Partial<Handlers>;
+  /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
+  findings?: FindingsOptions;
 }
 
 /**
@@ -34,6 +37,7 @@ export class Engine {
     const handlers: Handlers = {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
+      ...findingsHandlers(this, this.queries, options.findings),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
