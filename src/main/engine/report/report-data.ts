@@ -118,7 +118,8 @@ export interface ReportData {
   };
 }
 
-const LEVEL_ORDER = `CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 WHEN 'informational' THEN 4 ELSE 5 END`;
+const levelOrder = (col: string) => `CASE ${col} WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 WHEN 'informational' THEN 4 ELSE 5 END`;
+const LEVEL_ORDER = levelOrder('level');
 const TS = (c: string) => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
 
 export async function gatherReport(ctx: ReportContext): Promise<ReportData> {
@@ -197,7 +198,7 @@ async function alertsSection(conn: DuckDBConnection, hasAlerts: boolean): Promis
   if (!hasAlerts) return { available: false, total: 0, byLevel: [], byStatus: [], rules: [], ruleCount: 0 };
   const cols = await columnsOf(conn, 'alerts');
   const events = cols.has('event_count') ? 'coalesce(sum(event_count), 0)' : 'count(*)';
-  const byLevel = (await queryRows(conn, `SELECT coalesce(level, 'unknown') AS level, count(*) AS n, ${events} AS ev FROM alerts GROUP BY ALL ORDER BY ${LEVEL_ORDER}`)).map((r) => ({
+  const byLevel = (await queryRows(conn, `SELECT level, count(*) AS n, ${events} AS ev FROM (SELECT * REPLACE (coalesce(level, 'unknown') AS level) FROM alerts) GROUP BY level ORDER BY ${LEVEL_ORDER}`)).map((r) => ({
     level: String(r.level),
     alerts: Number(r.n),
     events: Number(r.ev),
@@ -209,7 +210,7 @@ async function alertsSection(conn: DuckDBConnection, hasAlerts: boolean): Promis
   const rules = await queryRows(
     conn,
     `SELECT rule_id, any_value(title) AS title, any_value(level) AS level, count(*) AS n, ${events} AS ev, ${host} AS hosts, ${first} AS first, ${last} AS last
-       FROM alerts GROUP BY rule_id ORDER BY min(${LEVEL_ORDER}), ev DESC, rule_id LIMIT ${REPORT_LIMITS.rules}`,
+       FROM alerts a GROUP BY rule_id ORDER BY min(${levelOrder('a.level')}), ev DESC, rule_id LIMIT ${REPORT_LIMITS.rules}`,
   );
   const ruleCount = Number((await queryOne(conn, 'SELECT count(DISTINCT rule_id) AS n FROM alerts'))?.n ?? 0);
   return {
@@ -234,7 +235,7 @@ async function alertsSection(conn: DuckDBConnection, hasAlerts: boolean): Promis
 async function chartsSection(conn: DuckDBConnection, datasets: DatasetStat[], hasAlerts: boolean): Promise<NonNullable<ReportData['charts']>> {
   const all = { from: 'events e', where: 'TRUE', params: {}, usesSources: false };
   const overTime = datasets.length > 0 ? { ...(await histogram(conn, all, { from: null, to: null }, 60, 'dataset', 0, false)), tookMs: 0 } : null;
-  const alertLevels = hasAlerts ? (await queryRows(conn, `SELECT coalesce(level, 'unknown') AS level, count(*) AS n FROM alerts GROUP BY ALL ORDER BY ${LEVEL_ORDER}`)).map((r) => ({ level: String(r.level), alerts: Number(r.n) })) : [];
+  const alertLevels = hasAlerts ? (await queryRows(conn, `SELECT level, count(*) AS n FROM (SELECT coalesce(level, 'unknown') AS level FROM alerts) GROUP BY level ORDER BY ${LEVEL_ORDER}`)).map((r) => ({ level: String(r.level), alerts: Number(r.n) })) : [];
   const bookmarkHosts = (
     await queryRows(conn, `SELECT coalesce(e.host, '(no host)') AS host, count(*) AS n FROM bookmarks b JOIN events e ON e.id = b.event_id GROUP BY ALL ORDER BY n DESC, host LIMIT 15`)
   ).map((r) => ({ host: String(r.host), events: Number(r.n) }));

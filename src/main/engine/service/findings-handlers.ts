@@ -71,6 +71,7 @@ export function assertCaseFile(c: Case, path: string): string {
  */
 export function findingsHandlers(owner: { readonly case: Case; readonly push: PushBus }, runner: QueryRunner, opts: FindingsOptions = {}): Pick<Handlers, FindingsOps> {
   const forwards = new Map<string, AbortController>();
+  const exports = new Map<string, AbortController>();
   const pdf = (): PdfRenderer => opts.pdfRenderer ?? new ChromiumPdfRenderer();
   const env = (c: Case, conn: ReportEnv['conn']): ReportEnv => ({
     conn,
@@ -107,11 +108,23 @@ export function findingsHandlers(owner: { readonly case: Case; readonly push: Pu
     exportData: async (i) => {
       const c = owner.case;
       const emit = (p: { state: 'running' | 'done' | 'failed' | 'cancelled'; percent: number | null; rows: number | null; message: string | null }) => owner.push.emit('exportProgress', { exportId: i.exportId, ...p });
-      return runner.run(c, { queryId: `export:${i.exportId}`, timeoutMs: JOB_TIMEOUT_MS }, (conn) =>
-        runExport(conn, { exportId: i.exportId, source: i.source, format: i.format, fields: i.fields, caseDir: c.dir, owner: c, logConn: c.conn, onProgress: emit }),
-      );
+      if (exports.has(i.exportId)) throw new LoupeError('BAD_INPUT', `An export named ${i.exportId} is already running`);
+      const ac = new AbortController();
+      exports.set(i.exportId, ac);
+      try {
+        return await runner.run(c, { queryId: `export:${i.exportId}`, timeoutMs: JOB_TIMEOUT_MS }, (conn) =>
+          runExport(conn, { exportId: i.exportId, source: i.source, format: i.format, fields: i.fields, caseDir: c.dir, owner: c, logConn: c.conn, onProgress: emit, signal: ac.signal }),
+        );
+      } finally {
+        exports.delete(i.exportId);
+      }
     },
-    cancelExport: async ({ exportId }) => ({ cancelled: runner.cancel(`export:${exportId}`) }),
+    cancelExport: async ({ exportId }) => {
+      const ac = exports.get(exportId);
+      if (!ac) return { cancelled: false };
+      ac.abort();
+      return { cancelled: true };
+    },
     listOutputs: async ({ limit }) => listOutputs(owner.case.conn, limit),
     listDestinations: async () => listDestinations(owner.case.conn, owner.case.dir),
     saveDestination: async (d) => saveDestination(owner.case.conn, owner.case.dir, d),

@@ -38,6 +38,12 @@ export interface ExportOptions {
   onProgress?: ((p: ExportProgress) => void) | undefined;
   /** Conn for the outputs log (the case's main connection); the export itself runs on `conn`. */
   logConn: DuckDBConnection;
+  /**
+   * Cancels the export. DuckDB forgets an interrupt that arrives before the
+   * statement starts, so the interrupt is repeated while it runs and the
+   * signal is checked once more when COPY returns.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -50,11 +56,18 @@ export async function runExport(conn: DuckDBConnection, o: ExportOptions): Promi
   const partial = `${target}.partial`;
   const outputId = await startOutput(o.logConn, { kind: 'export', what: sel.describe, format: o.format, path: target });
   let timer: NodeJS.Timeout | undefined;
+  const interrupt = () => conn.interrupt();
+  o.signal?.addEventListener('abort', interrupt, { once: true });
+  const checkCancelled = () => {
+    if (o.signal?.aborted) throw new LoupeError('CANCELLED', 'The export was cancelled');
+  };
   try {
+    checkCancelled();
     const { sql, skippedSql } = finalQuery(sel, o.format);
     await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
     o.onProgress?.({ state: 'running', percent: 0, rows: null, message: null });
     timer = setInterval(() => {
+      if (o.signal?.aborted) conn.interrupt();
       const p = conn.progress.percentage;
       if (p >= 0) o.onProgress?.({ state: 'running', percent: Math.min(99.9, Math.round(p * 10) / 10), rows: null, message: null });
     }, PROGRESS_EVERY_MS);
@@ -62,6 +75,7 @@ export async function runExport(conn: DuckDBConnection, o: ExportOptions): Promi
     const reader = await conn.runAndReadAll(`COPY (${sql}) TO ${sqlString(partial)} (${copyOptions(o.format)})`, sel.params);
     clearInterval(timer);
     timer = undefined;
+    checkCancelled();
     const rows = Number(reader.getRows()[0]?.[0] ?? 0);
     const skipped = skippedSql ? Number((await queryOne(conn, skippedSql, sel.params))?.n ?? 0) : 0;
     renameSync(partial, target);
@@ -83,12 +97,14 @@ export async function runExport(conn: DuckDBConnection, o: ExportOptions): Promi
   } catch (e) {
     if (timer) clearInterval(timer);
     rmSync(partial, { force: true });
-    const cancelled = e instanceof LoupeError ? e.code === 'CANCELLED' : /interrupt/i.test((e as Error).message);
+    const cancelled = o.signal?.aborted === true || (e instanceof LoupeError ? e.code === 'CANCELLED' : /interrupt/i.test((e as Error).message));
     const message = e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
     await finishOutput(o.logConn, outputId, { status: cancelled ? 'cancelled' : 'failed', rows: null, bytes: null, sha256: null, message }).catch(() => undefined);
-    o.onProgress?.({ state: cancelled ? 'cancelled' : 'failed', percent: null, rows: null, message });
+    o.onProgress?.({ state: cancelled ? 'cancelled' : 'failed', percent: null, rows: null, message: cancelled ? 'The export was cancelled' : message });
+    if (cancelled && !(e instanceof LoupeError && e.code === 'CANCELLED')) throw new LoupeError('CANCELLED', 'The export was cancelled');
     throw e;
   } finally {
+    o.signal?.removeEventListener('abort', interrupt);
     for (const t of sel.cleanup) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(t)}`).catch(() => undefined);
   }
 }
