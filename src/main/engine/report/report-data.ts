@@ -307,7 +307,7 @@ async function versionsSection(conn: DuckDBConnection, ctx: ReportContext, hasAl
     caseStamp = str(st.find((r) => r.key === 'enrich_stamp')?.value);
     enrichedAt = str(st.find((r) => r.key === 'enriched_at')?.value);
   }
-  let current: IntelFacts | null = null;
+  let current: IntelFacts | null;
   try {
     current = ctx.intel ? ctx.intel() : null;
   } catch {
