@@ -55,6 +55,17 @@ function defaultIntel(): IntelFacts {
   return { stamp: st.stamp, sources: st.sources.map((s) => ({ name: s.name, state: s.state, version: s.version, entries: s.entries, detail: s.detail })) };
 }
 
+/** What the report builder needs to know about a case (the CLI writes reports through it too). */
+export function caseReportEnv(c: Case, conn: ReportEnv['conn'], intel: (() => IntelFacts) | undefined = defaultIntel): ReportEnv {
+  return {
+    conn,
+    caseDir: c.dir,
+    caseInfo: { id: c.manifest.id, name: c.manifest.name, createdAt: c.manifest.createdAt, schemaVersion: c.manifest.schemaVersion },
+    loupeVersion: APP_VERSION,
+    intel,
+  };
+}
+
 /** A path the UI names must be a file of the open case (a report or an export), nothing else. */
 export function assertCaseFile(c: Case, path: string): string {
   const abs = resolve(path);
@@ -73,13 +84,7 @@ export function findingsHandlers(owner: { readonly case: Case; readonly push: Pu
   const forwards = new Map<string, AbortController>();
   const exports = new Map<string, AbortController>();
   const pdf = (): PdfRenderer => opts.pdfRenderer ?? new ChromiumPdfRenderer();
-  const env = (c: Case, conn: ReportEnv['conn']): ReportEnv => ({
-    conn,
-    caseDir: c.dir,
-    caseInfo: { id: c.manifest.id, name: c.manifest.name, createdAt: c.manifest.createdAt, schemaVersion: c.manifest.schemaVersion },
-    loupeVersion: APP_VERSION,
-    intel: opts.intel ?? defaultIntel,
-  });
+  const env = (c: Case, conn: ReportEnv['conn']): ReportEnv => caseReportEnv(c, conn, opts.intel ?? defaultIntel);
 
   return {
     listNotes: async ({ eventId, alertId }) => listNotes(owner.case.conn, { eventId, alertId }),

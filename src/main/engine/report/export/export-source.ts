@@ -126,7 +126,7 @@ async function eventRows(
   // Original fields named like one of ours (or like Timesketch's fields) get an `orig.` prefix.
   // DuckDB matches names without regard to case, so `User` (Sysmon) meets `user`.
   const taken = new Set([...EVENT_NAMES, ...o.extraNames, 'raw', 'datetime', 'timestamp', 'timestamp_desc'].map((n) => n.toLowerCase()));
-  const cols = await queryRows(
+  const cols = sources.length === 0 ? [] : await queryRows(
     conn,
     `SELECT table_name, column_name, data_type FROM duckdb_columns()
       WHERE schema_name = 'main' AND list_contains($tables::VARCHAR[], table_name) AND column_name <> 'rid' ORDER BY table_name, column_index`,
@@ -160,6 +160,7 @@ async function eventRows(
 }
 
 function listOf(values: string[]): DuckDBValue {
+  // An empty list has no item type for DuckDB to bind; callers skip the query instead.
   return listValue(values);
 }
 
