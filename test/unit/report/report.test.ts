@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORT_SECTIONS } from '../../../src/shared/findings-contract';
 import { LoupeError } from '../../../src/shared/errors';
-import { IntelStore, refreshCaseIntel } from '../../../src/main/engine/intel';
+import { IntelStore } from '../../../src/main/engine/intel';
 import { call } from '../../../src/main/engine/service/dispatch';
 import { findChromium, type PdfRenderer } from '../../../src/main/engine/report/pdf';
 import { svgIsSafe } from '../../../src/main/engine/report/report-charts';
@@ -26,16 +26,8 @@ beforeAll(async () => {
   await store.addIocList(ioc, 'c2-servers');
   fc = await findingsCase({
     events: 20_000,
-    engine: {
-      findings: {
-        intel: () => {
-          const st = store.status();
-          return { stamp: st.stamp, sources: st.sources.map((s) => ({ name: s.name, state: s.state, version: s.version, entries: s.entries, detail: s.detail })) };
-        },
-      },
-    },
+    engine: { findings: { intelStore: () => store } },
   });
-  await refreshCaseIntel(fc.engine.case.conn, store);
   await call(fc.engine.handlers, 'saveNote', { title: HOSTILE.noteTitle, body: HOSTILE.noteBody, events: [fc.hostile[0] as number], alerts: [fc.alerts[1] as number] });
   await call(fc.engine.handlers, 'saveNote', { title: 'Initial access', body: 'Password spraying from **203.0.113.66** ([T1110](https://attack.mitre.org/techniques/T1110/)).' });
   await call(fc.engine.handlers, 'saveDestination', { name: 'splunk', kind: 'splunk-hec', url: 'http://127.0.0.1:9', token: TOKEN });
@@ -191,6 +183,9 @@ describe('the incident report (HTML)', () => {
       const p = await call(empty.engine.handlers, 'previewReport', {});
       expect(p.html).toContain('Detection rules have not been run on this case');
       expect(p.html).toContain('No notes were written for this case.');
+      // Never enriched before: the report applied the intel first, so the verdicts match the versions it prints.
+      expect(p.html).toContain('Enrichment from the offline intel as of');
+      expect(p.html).toMatch(/Case enrichment<\/th><td>stamp <span class="mono">[0-9a-f]{24}<\/span>/);
       expectInert(p.html);
     } finally {
       await empty.cleanup();

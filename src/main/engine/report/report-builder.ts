@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { REPORT_SECTIONS, type ReportFile, type ReportSection } from '@shared/findings-contract';
 import { LoupeError } from '@shared/errors';
+import { refreshCaseIntel, type IntelStore } from '../intel';
 import { fileSha256 } from './export/export-writer';
 import { finishOutput, startOutput } from './outputs';
 import { reportCharts } from './report-charts';
@@ -22,7 +23,12 @@ export interface ReportEnv {
   caseDir: string;
   caseInfo: { id: string; name: string; createdAt: string; schemaVersion: number };
   loupeVersion: string;
-  intel?: (() => IntelFacts) | undefined;
+  /**
+   * The analyst's intel. The report brings the case's IP enrichment up to
+   * date with it first (cheap when nothing changed), so the verdicts match
+   * the versions it prints.
+   */
+  intelStore?: (() => IntelStore) | undefined;
 }
 
 /** Sections in the report's own order, whatever order they were asked in. */
@@ -33,8 +39,24 @@ export function normaliseSections(sections: ReportSection[] | undefined): Report
 
 export async function buildReportHtml(env: ReportEnv, req: ReportRequest): Promise<{ html: string; warnings: string[] }> {
   const sections = normaliseSections(req.sections);
-  const data = await gatherReport({ conn: env.conn, caseInfo: env.caseInfo, loupeVersion: env.loupeVersion, sections, intel: env.intel });
-  const { charts, warnings } = await reportCharts(data);
+  const warnings: string[] = [];
+  let facts: (() => IntelFacts) | undefined;
+  if (env.intelStore && (sections.includes('intel') || sections.includes('versions'))) {
+    try {
+      const store = env.intelStore();
+      await refreshCaseIntel(env.conn, store);
+      facts = () => {
+        const st = store.status();
+        return { stamp: st.stamp, sources: st.sources.map((x) => ({ name: x.name, state: x.state, version: x.version, entries: x.entries, detail: x.detail })) };
+      };
+    } catch (e) {
+      warnings.push(`The IP intel could not be applied to this case: ${(e as Error).message.split('\n')[0] ?? ''}`);
+    }
+  }
+  const data = await gatherReport({ conn: env.conn, caseInfo: env.caseInfo, loupeVersion: env.loupeVersion, sections, intel: facts });
+  const drawn = await reportCharts(data);
+  const charts = drawn.charts;
+  warnings.push(...drawn.warnings);
   const title = req.title?.trim() || `Incident report: ${env.caseInfo.name}`;
   const html = renderReportHtml({ data, charts, title, author: req.author, summary: req.summary, warnings });
   return { html, warnings };

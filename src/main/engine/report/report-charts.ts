@@ -136,10 +136,10 @@ export async function reportCharts(data: ReportData): Promise<{ charts: ReportCh
       {
         grid: { left: 60, right: 16, top: 16, bottom: 30 },
         xAxis: { type: 'category', data: c.alertLevels.map((l) => l.level), axisLabel: { fontSize: 11 } },
-        yAxis: { type: 'value', axisLabel: { fontSize: 10 } },
+        yAxis: { type: 'value', minInterval: 1, axisLabel: { fontSize: 10 } },
         series: [{ type: 'bar', data: c.alertLevels.map((l) => ({ value: l.alerts, itemStyle: { color: LEVEL_COLORS[l.level] ?? LEVEL_COLORS.unknown } })), label: { show: true, position: 'top', fontSize: 10 } }],
       },
-      220,
+      180,
     );
   }
   if (c.bookmarkHosts.length > 0) {

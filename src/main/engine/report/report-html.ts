@@ -162,13 +162,13 @@ function evidenceHtml(e: NonNullable<ReportData['evidence']>): string {
   const rows = e.rows
     .map(
       (r) => `<tr>
-<td class="path">${esc(r.path)}</td><td>${esc(r.format ?? '–')}</td><td class="num">${esc(bytes(r.size))}</td>
-<td class="hash">${esc(r.sha256 ?? '–')}</td><td class="mono nowrap">${esc(t(r.first))}<br>${esc(t(r.last))}</td>
+<td><div class="path">${esc(r.path)}</div><div class="hash">SHA-256 ${esc(r.sha256 ?? 'not recorded')}</div></td><td>${esc(r.format ?? '–')}</td><td class="num">${esc(bytes(r.size))}</td>
+<td class="mono nowrap">${esc(t(r.first))}<br>${esc(t(r.last))}</td>
 <td class="num">${n0(r.events)}${r.rejected ? `<br><span class="warn">${n0(r.rejected)} rejected</span>` : ''}</td><td class="nowrap">${esc(r.status)}</td></tr>`,
     )
     .join('');
   return `<p>${n0(e.total)} files, ${esc(bytes(e.totalBytes))} in all. SHA-256 as computed when each file was imported; time range and event count from the stored events.</p>
-<table class="evidence"><thead><tr><th>File</th><th>Format</th><th class="num">Size</th><th>SHA-256</th><th>First / last event (UTC)</th><th class="num">Events</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="evidence"><thead><tr><th>File and SHA-256</th><th>Format</th><th class="num">Size</th><th>First / last event (UTC)</th><th class="num">Events</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>
 ${more(e.rows.length, e.total, 'files')}`;
 }
 
@@ -230,7 +230,7 @@ function intelHtml(i: NonNullable<ReportData['intel']>): string {
     .join('');
   const state = i.enriched
     ? `<p>Enrichment from the offline intel${i.enrichedAt ? ` as of ${esc(t(i.enrichedAt))} UTC` : ''}: GeoIP, AS, IPsum score (number of blocklists) and the analyst's IOC lists.</p>`
-    : '<p class="warn">This case has not been enriched with IP intel yet (run <code>loupe intel refresh</code> or open the Entities view); scope and counts only.</p>';
+    : '<p class="warn">No IP intel was applied to this case (see the warnings at the top); scope and counts only.</p>';
   return `${state}
 <table><thead><tr><th>IP</th><th>Scope</th><th>Location</th><th>AS</th><th class="num">IPsum</th><th>IOC lists</th><th>Verdict</th><th class="num">Events</th><th>First / last seen (UTC)</th><th>Why listed</th></tr></thead><tbody>${rows}</tbody></table>
 ${more(i.rows.length, i.total, 'IP addresses')}`;
@@ -247,7 +247,7 @@ function notesHtml(n: NonNullable<ReportData['notes']>): string {
         ];
         return `<article class="note" data-note="${note.id}"><h3>${esc(note.title)}</h3>
 <p class="muted">Written ${esc(t(note.createdAt))} UTC${note.updatedAt !== note.createdAt ? `, edited ${esc(t(note.updatedAt))} UTC` : ''}${links.length ? ` · about ${links.map(esc).join(', ')}` : ''}</p>
-<div class="md">${markdownToHtml(note.body, { links: 'text', headingOffset: 3 })}</div></article>`;
+<div class="md">${markdownToHtml(note.body, { links: 'text', headingOffset: 2 })}</div></article>`;
       })
       .join('') + more(n.rows.length, n.total, 'notes')
   );
@@ -257,7 +257,7 @@ function versionsHtml(d: ReportData): string {
   const v = d.versions;
   if (!v) return '';
   const intelRows = (v.intel.current?.sources ?? [])
-    .map((s) => `<tr><td>${esc(s.name)}</td><td class="nowrap">${esc(s.state)}</td><td class="mono">${esc(s.version ? s.version.slice(0, 10) : '–')}</td><td class="num">${n0(s.entries)}</td><td>${esc(s.detail ?? '')}</td></tr>`)
+    .map((s) => `<tr><td>${esc(s.name)}</td><td class="nowrap">${esc(s.state)}</td><td class="mono nowrap">${esc(s.version ? s.version.slice(0, 10) : '–')}</td><td class="num">${n0(s.entries)}</td><td>${esc(s.detail ?? '')}</td></tr>`)
     .join('');
   const stale = v.intel.stale === true ? '<p class="warn">The intel changed after this case was enriched: refresh the case\'s enrichment before relying on the verdicts above.</p>' : '';
   const r = v.rules;
@@ -307,7 +307,7 @@ td { overflow-wrap: break-word; }
 td.msg, td.path, td .src { overflow-wrap: anywhere; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .mono, .hash, .path, code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; }
-.hash { font-size: 7.5pt; word-break: break-all; max-width: 190px; }
+.hash { font-size: 7.5pt; word-break: break-all; color: #4b5563; margin-top: 2px; }
 .path { word-break: break-all; min-width: 180px; }
 .ip { white-space: nowrap; }
 .nowrap { white-space: nowrap; }

@@ -1,7 +1,7 @@
 import { relative, resolve, isAbsolute } from 'node:path';
 import { LoupeError } from '@shared/errors';
 import { APP_VERSION, type Case } from '../case/case';
-import { intelStore } from '../intel';
+import { intelStore, type IntelStore } from '../intel';
 import type { QueryRunner } from '../query/runner';
 import { listBookmarks } from '../report/bookmarks';
 import { runExport } from '../report/export/export-writer';
@@ -12,7 +12,6 @@ import { deleteNote, listNotes, saveNote } from '../report/notes';
 import { listOutputs } from '../report/outputs';
 import { ChromiumPdfRenderer, type PdfRenderer } from '../report/pdf';
 import { buildReportHtml, writeReport, type ReportEnv } from '../report/report-builder';
-import type { IntelFacts } from '../report/report-data';
 import type { Handlers } from './handlers';
 import type { PushBus } from './push';
 
@@ -39,8 +38,8 @@ type FindingsOps =
 export interface FindingsOptions {
   /** How PDFs are printed here; default: headless Chromium when one is installed. */
   pdfRenderer?: PdfRenderer | undefined;
-  /** The analyst's intel for the report's versions section; default: the shared intel store. */
-  intel?: (() => IntelFacts) | undefined;
+  /** The analyst's intel (report enrichment and versions); default: the shared intel store. */
+  intelStore?: (() => IntelStore) | undefined;
   /** Tests: forwarder timing and a fetch of their own. */
   forwarder?: Partial<Omit<ForwarderOptions, 'destination' | 'onAcked' | 'onFailed'>> | undefined;
   fetch?: typeof fetch | undefined;
@@ -50,19 +49,14 @@ export interface FindingsOptions {
 const JOB_TIMEOUT_MS = 24 * 3600_000;
 const REPORT_TIMEOUT_MS = 10 * 60_000;
 
-function defaultIntel(): IntelFacts {
-  const st = intelStore().status();
-  return { stamp: st.stamp, sources: st.sources.map((s) => ({ name: s.name, state: s.state, version: s.version, entries: s.entries, detail: s.detail })) };
-}
-
 /** What the report builder needs to know about a case (the CLI writes reports through it too). */
-export function caseReportEnv(c: Case, conn: ReportEnv['conn'], intel: (() => IntelFacts) | undefined = defaultIntel): ReportEnv {
+export function caseReportEnv(c: Case, conn: ReportEnv['conn'], store: () => IntelStore = intelStore): ReportEnv {
   return {
     conn,
     caseDir: c.dir,
     caseInfo: { id: c.manifest.id, name: c.manifest.name, createdAt: c.manifest.createdAt, schemaVersion: c.manifest.schemaVersion },
     loupeVersion: APP_VERSION,
-    intel,
+    intelStore: store,
   };
 }
 
@@ -84,7 +78,7 @@ export function findingsHandlers(owner: { readonly case: Case; readonly push: Pu
   const forwards = new Map<string, AbortController>();
   const exports = new Map<string, AbortController>();
   const pdf = (): PdfRenderer => opts.pdfRenderer ?? new ChromiumPdfRenderer();
-  const env = (c: Case, conn: ReportEnv['conn']): ReportEnv => caseReportEnv(c, conn, opts.intel ?? defaultIntel);
+  const env = (c: Case, conn: ReportEnv['conn']): ReportEnv => caseReportEnv(c, conn, opts.intelStore ?? intelStore);
 
   return {
     listNotes: async ({ eventId, alertId }) => listNotes(owner.case.conn, { eventId, alertId }),
