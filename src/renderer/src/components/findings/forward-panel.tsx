@@ -279,7 +279,7 @@ export function ForwardPanel({ caseKey }: { caseKey: string }) {
         {run ? (
           <div className={`forward-result status-${run.status}`} data-testid="forward-result" data-status={run.status}>
             <strong>{run.status}</strong>: {run.sent.toLocaleString()} sent and acknowledged, {run.failed.toLocaleString()} failed, {run.skipped.toLocaleString()} already sent earlier, {run.retried} retries in{' '}
-            {run.batches} {run.batches === 1 ? "batch" : "batches"}; latency {latency(run)}.{run.lastError ? <div className="muted">Last error: {run.lastError}</div> : null}
+            {run.batches} {run.batches === 1 ? 'batch' : 'batches'}; latency {latency(run)}.{run.lastError ? <div className="muted">Last error: {run.lastError}</div> : null}
           </div>
         ) : null}
         {failures.length ? (
