@@ -60,6 +60,24 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 3,
+    why: 'import pipeline: where each evidence came from (origin file, archive member chain), how its format was chosen, and its encoding',
+    up: async (conn) => {
+      // origin: the file on disk the analyst named (the outermost archive for a member);
+      // member: the chain of names inside archives, joined with "!" (NULL for a plain file).
+      // kind: 'file' (records were read from it) or 'container' (an archive opened for its members).
+      await conn.run(`
+        ALTER TABLE evidence ADD COLUMN origin VARCHAR;
+        ALTER TABLE evidence ADD COLUMN member VARCHAR;
+        ALTER TABLE evidence ADD COLUMN kind VARCHAR DEFAULT 'file';
+        ALTER TABLE evidence ADD COLUMN format_reason VARCHAR;
+        ALTER TABLE evidence ADD COLUMN format_forced BOOLEAN DEFAULT false;
+        ALTER TABLE evidence ADD COLUMN encoding VARCHAR;
+        ALTER TABLE evidence ADD COLUMN bytes_read BIGINT DEFAULT 0;
+      `);
+    },
+  },
+  {
+    version: 4,
     why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
     up: createFindingsTables,
   },

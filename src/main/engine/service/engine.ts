@@ -5,8 +5,11 @@ import { LoupeError } from '@shared/errors';
 import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
+import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
+import type { IngestSettings } from '../ingest/settings';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
+import { importHandlers } from './import-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
 import { findingsHandlers, type FindingsOptions } from './findings-handlers';
@@ -16,6 +19,8 @@ export interface EngineOptions {
   capabilities?: Partial<AppInfo['capabilities']>;
   /** Host-specific handlers (the Electron host supplies pickPaths). */
   overrides?: Partial<Handlers>;
+  /** Import pipeline knobs (tests shrink archive limits and chunk sizes). */
+  ingest?: Partial<IngestSettings>;
   /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
   findings?: FindingsOptions;
 }
@@ -27,16 +32,19 @@ export interface EngineOptions {
 export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
+  readonly imports: ImportService;
   private current: Case | null = null;
   /** Runs searches on their own connections; drained before a case closes. */
   private readonly queries = new QueryRunner();
 
   constructor(private readonly options: EngineOptions) {
+    this.imports = new ImportService(() => this.case, this.push, options.ingest);
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
+      ...importHandlers(this),
       ...findingsHandlers(this, this.queries, options.findings),
     };
     this.handlers = { ...handlers, ...options.overrides };
@@ -61,7 +69,9 @@ export class Engine {
     const abs = resolve(dir);
     const mode = opts.mode ?? 'openOrCreate';
     if (mode !== 'create' && this.hasCase && this.case.dir === abs) return this.case.info();
+    await this.imports.stopAll();
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
+    await recoverInterruptedImports(next);
     const previous = this.current;
     this.current = next;
     if (previous) await this.queries.drain(previous);
@@ -84,16 +94,24 @@ export class Engine {
     return this.useCase(defaultCaseDir(), { name: 'Default case' });
   }
 
+  /** Work to run after each import (Sigma alerts, the distinct-IP table); see ImportedHook. */
+  onImported(hook: ImportedHook): void {
+    this.imports.onImported.push(hook);
+  }
+
   closeCase(): boolean {
     if (!this.current) return false;
+    // A running import writes through its own connection; stop it before the database closes.
+    this.imports.cancel();
     this.current.close();
     this.current = null;
     this.push.emit('caseChanged', { case: null });
     return true;
   }
 
-  /** Stop running queries, then close the case (hosts call this on exit). */
+  /** Stop imports and running queries, then close the case (hosts call this on exit). */
   async close(): Promise<void> {
+    await this.imports.stopAll();
     await this.queries.drain();
     this.closeCase();
   }
@@ -111,6 +129,7 @@ export class Engine {
       createCase: async ({ dir, name }) => this.useCase(dir ?? defaultNewCaseDir(name), { mode: 'create', name }),
       openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
       closeCase: async () => {
+        await this.imports.stopAll();
         await this.queries.drain();
         return { closed: this.closeCase() };
       },

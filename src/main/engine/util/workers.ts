@@ -23,7 +23,9 @@ export function startWorker(name: string, sourceUrl: string, options: WorkerOpti
   }
   const built = join(repoRoot(sourcePath), 'out', 'main', `${name}.js`);
   if (process.env.LOUPE_WORKERS_FROM_BUILD === '1' && existsSync(built)) return new Worker(built, options);
-  return new Worker(sourcePath, { ...options, execArgv: [...(options.execArgv ?? []), '--import', 'tsx'] });
+  // `--import tsx` in a worker's execArgv is not honoured on Node 20 ("Unknown file
+  // extension .ts"); registering tsx's CommonJS hook inside the worker works on 20 and 22.
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(sourcePath)});`, { ...options, eval: true });
 }
 
 function repoRoot(from: string): string {

@@ -1,13 +1,15 @@
 import type { RegisterCommand } from '../command';
 import { registerCase } from './case';
 import { registerDemo } from './demo';
+import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
 import { registerFindings } from './findings';
 import { registerForward } from './forward';
+import { registerImport } from './import';
 import { registerIntel } from './intel';
 import { registerRules } from './rules';
 import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerDemo, registerEvtx, registerFindings, registerForward, registerIntel, registerRules, registerSearch, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];

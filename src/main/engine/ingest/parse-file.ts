@@ -1,0 +1,187 @@
+import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, RowRecord, type Fields, type LineParser, type LineResult } from './format-support';
+import { JsonRecordSplitter } from './json-records';
+import { LineSplitter } from './line-splitter';
+import { ColumnSet, RowValues, StagingChunk } from './staging-writer';
+import { rmSync } from 'node:fs';
+import type { JobDone, ParseJob, StagedChunk } from './worker-protocol';
+
+/** Where parseFile sends its chunks; `false` from either means "stop" (cancelled). */
+export interface ParseOutput {
+  chunk(c: Omit<StagedChunk, 'type' | 'jobId'>): Promise<boolean>;
+  yieldNow(): Promise<boolean>;
+}
+
+const READ_BYTES = 1 << 20;
+/** A chunk is also cut by size, so a file of 1 MiB lines cannot build a multi-GB chunk. */
+const CHUNK_CHARS = 48 << 20;
+const TABULAR = new Set(['zeek-tsv', 'csv', 'tsv', 'iis-w3c']);
+const LATIN1_WARNING = 'line is not valid UTF-8: read as Latin-1';
+/** How the format layer words a `#` line in a format without comments (formats/index.ts SimpleParser). */
+const COMMENT_REJECTION = /^comment line \(starts with "#"\)/;
+
+/**
+ * Parse one file into staging chunks: bytes -> lines (LineSplitter) -> records
+ * (a format's LineParser, or JSON records for the read_json fallback) ->
+ * CSV chunks (StagingChunk). Every line is accounted for: a record stored, a
+ * record rejected (with its line and an excerpt), or a line that is not a
+ * record at all (blank, a header directive), which the parser says it skips.
+ *
+ * Runs inside parse-worker.ts; separate from it so tests can drive it in-thread.
+ */
+export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, out: ParseOutput): Promise<Omit<JobDone, 'type' | 'jobId' | 'cancelled'>> {
+  const columns = new ColumnSet(job.maxColumns);
+  let rid = 0;
+  let seq = 0;
+  let seen = 0;
+  let stored = 0;
+  let rejected = 0;
+  let warnings = 0;
+  let bytes = 0;
+  const newChunk = (): StagingChunk => new StagingChunk(rid, columns, job.stagingDir, `j${job.jobId}-c${seq}`);
+  let chunk = newChunk();
+  let stopped = false;
+  // Chunks cut because a record brought a new column; loaded as soon as written, like any chunk.
+  const cut: StagingChunk[] = [];
+
+  const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number, text: string | null = raw): void => {
+    if (!chunk.add(rid, pos, core, fields, raw)) {
+      // A new column: this chunk keeps its width; the record opens the next one, which has the column.
+      cut.push(chunk);
+      seq++;
+      chunk = newChunk();
+      chunk.add(rid, pos, core, fields, raw);
+    }
+    rid++;
+    seen++;
+    stored++;
+    if (warns) for (const w of warns) warn(warnPos, w, text);
+  };
+  const reject = (pos: number, reason: string, text: string | null): void => {
+    chunk.error({ pos, posKind: 'line', kind: 'rejected', reason, excerpt: text });
+    seen++;
+    rejected++;
+  };
+  const warn = (pos: number, reason: string, text: string | null): void => {
+    chunk.error({ pos, posKind: 'line', kind: 'warning', reason, excerpt: text });
+    warnings++;
+  };
+
+  const send = async (c: StagingChunk): Promise<void> => {
+    const files = c.finish();
+    if (c.size === 0) return;
+    const ok = await out.chunk({
+      seq: sent++,
+      ...files,
+      rows: c.rows,
+      firstRid: c.firstRid,
+      rejected: c.rejected,
+      warnings: c.warnings,
+      bytes,
+      lines: splitter.lines,
+    });
+    if (!ok) stopped = true;
+  };
+  let sent = 0;
+  const flush = async (): Promise<void> => {
+    while (cut.length > 0 && !stopped) await send(cut.shift() as StagingChunk);
+    if (stopped) return;
+    await send(chunk);
+    seq++;
+    chunk = newChunk();
+  };
+
+  // ------------------------------------------------------------ per-mode record handling
+  let onLine: (text: string, lineNo: number) => void;
+  let onEnd: (lineNo: number) => void;
+  let onTooLong: (lineNo: number, length: number, head: string) => void;
+
+  if (job.mode.kind === 'lines') {
+    const parser: LineParser = createLineParser(job.mode.format, job.mode.parser);
+    // Tabular formats: the field table holds the whole record (every column of
+    // the header), so raw is NULL as for JSON; the line would only repeat it.
+    const keepRaw = !TABULAR.has(job.mode.format);
+    const handle = (r: LineResult, lineNo: number, line: string | null): void => {
+      if (isSkipped(r)) return;
+      if (isRejection(r)) {
+        // `#` annotation lines (fail2ban's "# failJSON:", config headers) are
+        // not records of a format that has no comments: kept as a warning with
+        // their text, not counted against the file.
+        if (COMMENT_REJECTION.test(r.error)) warn(lineNo, r.error, line);
+        else reject(lineNo, r.error, line);
+        return;
+      }
+      const fields = r instanceof RowRecord ? new RowValues(r.columns, r.values) : r.fields;
+      store(fields, r.core, r.pos ?? lineNo, keepRaw ? (r.raw ?? line) : null, r.warnings, r.pos ?? lineNo, r.raw ?? line);
+    };
+    onLine = (text, lineNo) => handle(parser.line(text, lineNo), lineNo, text);
+    onEnd = (lineNo) => {
+      for (const r of parser.end()) handle(r, lineNo, null);
+    };
+    onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
+  } else {
+    const { family, path, hoist } = job.mode;
+    const prefix = hoist ? `${hoist}.` : null;
+    let recordNo = 0;
+    const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
+      record(value, startLine) {
+        recordNo++;
+        const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
+        let fields = flattenRecord(obj);
+        if (prefix) fields = hoistFields(fields, prefix);
+        const core = mapFlatRecord(fields, family, { path: path ?? null });
+        store(fields, core, recordNo, null, undefined, startLine);
+      },
+      reject(reason, startLine, text) {
+        reject(startLine, reason, text);
+      },
+    });
+    onLine = (text, lineNo) => splitterJson.line(text, lineNo);
+    onEnd = (lineNo) => splitterJson.end(lineNo);
+    onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
+  }
+
+  const splitter = new LineSplitter(job.encoding, job.bom, job.maxLineChars, {
+    line(text, lineNo, latin1) {
+      if (latin1) warn(lineNo, LATIN1_WARNING, text);
+      onLine(text, lineNo);
+    },
+    tooLong: (lineNo, length, head) => onTooLong(lineNo, length, head),
+  });
+
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  for (;;) {
+    const n = read(buf);
+    if (n <= 0) break;
+    bytes += n;
+    splitter.push(buf.subarray(0, n));
+    if (cut.length > 0 || chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunk.chars >= CHUNK_CHARS) await flush();
+    else if (!(await out.yieldNow())) stopped = true;
+    if (stopped) break;
+  }
+  if (!stopped) {
+    splitter.end();
+    onEnd(splitter.lines);
+    await flush();
+  }
+  if (stopped) {
+    // Cancelled: the chunk files not handed over are ours to remove.
+    for (const c of [...cut, chunk]) removeFiles(c.finish());
+  }
+  return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };
+}
+
+function removeFiles(f: { eventsFile: string | null; srcFile: string | null; errorsFile: string | null }): void {
+  for (const p of [f.eventsFile, f.srcFile, f.errorsFile]) if (p) rmSync(p, { force: true });
+}
+
+/** `EventData.CommandLine` -> `CommandLine`, unless the record has that name already (then it stays dotted). */
+function hoistFields(fields: Fields, prefix: string): Fields {
+  const out: Fields = {};
+  for (const k in fields) if (!k.startsWith(prefix)) out[k] = fields[k] ?? null;
+  for (const k in fields) {
+    if (!k.startsWith(prefix)) continue;
+    const bare = k.slice(prefix.length);
+    out[bare in out ? k : bare] = fields[k] ?? null;
+  }
+  return out;
+}

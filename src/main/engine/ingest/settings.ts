@@ -1,0 +1,45 @@
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/guard';
+import { MAX_LINE_CHARS } from './format-support';
+
+/** The pipeline's knobs; tests shrink them to exercise the limits cheaply. */
+export interface IngestSettings {
+  limits: ArchiveLimits;
+  /** Records per staged chunk (one DuckDB transaction each). */
+  chunkRows: number;
+  /** Longest line parsed; longer ones are rejected with their head as the excerpt. */
+  maxLineChars: number;
+  /** Largest JSON record the JavaScript reader accumulates. */
+  maxRecordChars: number;
+  /** Most original-field columns a source table gets. */
+  maxColumns: number;
+  /**
+   * DuckDB memory_limit while importing. Measured: the process's peak RSS is
+   * this plus ~500 MB (Node, the parse worker, DuckDB's own allocations), so
+   * 512 MB keeps any import near 1 GB (1 GB gave 1.3-1.7 GB peaks).
+   */
+  memoryLimit: string;
+  /**
+   * Let DuckDB's own readers load JSON (read_json) and clean Zeek TSV
+   * (read_csv). Off, every file goes through the JavaScript parsers: the
+   * reference the fast paths are tested against.
+   */
+  duckdbReaders: boolean;
+}
+
+export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
+  limits: DEFAULT_ARCHIVE_LIMITS,
+  // Two DuckDB row groups: a transaction of at least one row group is written
+  // straight to the database file instead of through the WAL (half the writes).
+  chunkRows: 245_760,
+  maxLineChars: MAX_LINE_CHARS,
+  maxRecordChars: 16 * 1024 * 1024,
+  // DuckDB holds a block per column while it writes a row group: 1,000 columns
+  // is 256 MB of the 1 GB memory limit. Real logs stay far below (OTRF: 186).
+  maxColumns: 1000,
+  memoryLimit: '512MB',
+  duckdbReaders: true,
+};
+
+export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {
+  return { ...DEFAULT_INGEST_SETTINGS, ...overrides, limits: { ...DEFAULT_INGEST_SETTINGS.limits, ...overrides.limits } };
+}

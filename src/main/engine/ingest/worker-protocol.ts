@@ -1,0 +1,102 @@
+import type { JsonFamily, LineFormatName, ParserOptions, TextEncodingName } from './format-support';
+
+/**
+ * Messages between the import pipeline (main thread) and parse-worker.ts.
+ * Plain data only: they cross a thread boundary by structured clone.
+ *
+ * Flow control: the worker may have at most `credit` staged chunks that the
+ * main thread has not loaded yet; each `loaded` message gives one back. So a
+ * fast parser never fills the disk or memory ahead of a slower DuckDB.
+ */
+
+/** How a file is read in JavaScript: a line format's parser, or JSON records (the read_json fallback). */
+export type ParseMode =
+  | { kind: 'lines'; format: LineFormatName; parser: ParserOptions }
+  /** `hoist`: a top-level object whose fields take their bare names (EVTX EventData). */
+  | { kind: 'json'; shape: 'ndjson' | 'array' | 'concat'; family: JsonFamily; path?: string | null; hoist?: string };
+
+export interface ParseJob {
+  type: 'job';
+  jobId: number;
+  /** The file on disk (an original, or an archive member extracted under the case's tmp/). */
+  file: string;
+  mode: ParseMode;
+  encoding: TextEncodingName;
+  /** Bytes of byte-order mark to skip. */
+  bom: number;
+  /** Folder (inside the case's tmp/) for the staging CSV files. */
+  stagingDir: string;
+  /** Records per staged chunk. */
+  chunkRows: number;
+  /** Staged chunks the worker may write ahead of the loader. */
+  credit: number;
+  /** Lines longer than this (in characters) are rejected, not parsed. */
+  maxLineChars: number;
+  /** Largest JSON record (characters) the fallback reader accumulates. */
+  maxRecordChars: number;
+  /** Most original-field columns one source table gets; the rest go to `_overflow` as JSON. */
+  maxColumns: number;
+}
+
+export type ToWorker = ParseJob | { type: 'loaded'; jobId: number } | { type: 'cancel'; jobId: number };
+
+export interface StagedChunk {
+  type: 'chunk';
+  jobId: number;
+  seq: number;
+  /** CSV: rid, pos, ts, dataset ... raw (EVENTS_STAGING_COLUMNS). */
+  eventsFile: string | null;
+  /** CSV: rid + one column per name in `columns`. */
+  srcFile: string | null;
+  /** CSV: pos, pos_kind, kind, reason, excerpt. */
+  errorsFile: string | null;
+  /** Original-field column names of srcFile, in order (the source's columns so far). */
+  columns: string[];
+  /** Records stored by this chunk (rows of eventsFile and srcFile). */
+  rows: number;
+  firstRid: number;
+  rejected: number;
+  warnings: number;
+  /** Input bytes consumed so far (progress). */
+  bytes: number;
+  lines: number;
+}
+
+export interface JobDone {
+  type: 'done';
+  jobId: number;
+  seen: number;
+  stored: number;
+  rejected: number;
+  warnings: number;
+  bytes: number;
+  lines: number;
+  cancelled: boolean;
+}
+
+export type FromWorker = StagedChunk | JobDone | { type: 'failed'; jobId: number; message: string };
+
+/** Column order of the events staging CSV (after the constant evidence/source ids). */
+export const EVENTS_STAGING_COLUMNS = [
+  'rid',
+  'pos',
+  'ts',
+  'dataset',
+  'host',
+  'event_code',
+  'severity',
+  'message',
+  'src_ip',
+  'src_port',
+  'dst_ip',
+  'dst_port',
+  'protocol',
+  'user',
+  'process',
+  'action',
+  'outcome',
+  'raw',
+] as const;
+export const ERRORS_STAGING_COLUMNS = ['pos', 'pos_kind', 'kind', 'reason', 'excerpt'] as const;
+
+export type { TextEncodingName };
