@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test as base, type Page } from '@playwright/test';
+import { corpusPath } from '../corpus';
 import { startFakeSiem, type FakeSiem } from '../fixtures/fake-siem';
 import { expect, readServeInfo, SCREENSHOTS, screenshot, type LoupeServer } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const EVENTS = 30_000;
-const BRUTE_IP = '203.0.113.66';
 const HOSTILE_IP = '198.51.100.23';
 const HEC_TOKEN = 'e2e-hec-token-never-in-reports';
 
@@ -17,15 +17,43 @@ interface CaseIds {
   hostile: number[];
   brute: number[];
   alerts: number[];
+  bruteIp: string;
+  hostileQuery: string;
 }
 
+/** Public corpus files the case is imported from (see the corpus README), and the SSH brute force in them. */
+const CORPUS_FILES = [
+  'linux/loghub/OpenSSH/OpenSSH_2k.log',
+  'web/EVTX-ATTACK-SAMPLES/Command and Control/web_attack_and_isp_webshell_localhost_access_log.txt',
+  'evtx/EVTX-ATTACK-SAMPLES/Lateral Movement/LM_5145_Remote_FileCopy.evtx',
+  'suricata/stamus-suricata-analytics/training/data/02/eve.json',
+  'zeek/brimdata-zed/conn.log',
+];
+const CORPUS_BRUTE_IP = '183.62.140.253';
+const useCorpus = CORPUS_FILES.every((f) => existsSync(corpusPath(f)));
+
+/** Log lines an attacker controls: markup, quotes and a bidi override in the fields a report shows. */
+const HOSTILE_NDJSON = [0, 1]
+  .map((i) =>
+    JSON.stringify({
+      '@timestamp': `2024-03-12T07:00:0${i}Z`,
+      host: { name: '<img src=x onerror=alert(1)>' },
+      message: `<script>alert("pwned")</script> beacon ${i} from ${HOSTILE_IP} invoice\u202Egpj.exe`,
+      source: { ip: HOSTILE_IP, port: 4444 + i },
+      destination: { ip: '10.0.0.5', port: 443 },
+      user: { name: '"><svg onload=alert(2)>' },
+      event: { action: 'beacon' },
+    }),
+  )
+  .join('\n');
+
 /**
- * Findings end to end: a case is built (the scenario generator, plus hostile
- * events and an alert list; the corpus import takes its place once the
- * ingest branch lands), events are starred and commented in Search, a note
- * is written, the report is previewed and exported as HTML and PDF, the HTML
- * is checked and the PDF rendered to PNG, an export is downloaded and the
- * alerts are handed off to a local fake Splunk.
+ * Findings end to end: a case is imported from the public corpus (with a
+ * hostile NDJSON file of our own beside it; the scenario generator stands in
+ * when the corpus is absent) and given an alert list, events are starred and
+ * commented in Search, a note is written, the report is previewed and
+ * exported as HTML and PDF, the HTML is checked and the PDF rendered to PNG,
+ * an export is downloaded and the alerts are handed off to a local fake Splunk.
  */
 const test = base.extend<{ findings: LoupeServer & { ids: CaseIds } }>({
   // eslint-disable-next-line no-empty-pattern
@@ -33,9 +61,20 @@ const test = base.extend<{ findings: LoupeServer & { ids: CaseIds } }>({
     const tmp = mkdtempSync(join(tmpdir(), 'loupe-e2e-findings-'));
     const home = join(tmp, 'home');
     const caseDir = join(tmp, 'case');
-    const made = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/make-findings-case.ts'), caseDir, String(EVENTS)], { cwd: ROOT, stdio: 'pipe' }).toString();
+    const env = { ...process.env, LOUPE_HOME: home };
+    const fixture = join(ROOT, 'test/fixtures/make-findings-case.ts');
+    let made: string;
+    if (useCorpus) {
+      const hostileFile = join(tmp, 'hostile.ndjson');
+      writeFileSync(hostileFile, `${HOSTILE_NDJSON}\n`);
+      execFileSync(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'import', '--case', caseDir, '--json', hostileFile, ...CORPUS_FILES.map((f) => corpusPath(f))], { cwd: ROOT, env, stdio: 'pipe' });
+      made = execFileSync(process.execPath, ['--import', 'tsx', fixture, caseDir, '--imported', CORPUS_BRUTE_IP], { cwd: ROOT, env, stdio: 'pipe' }).toString();
+    } else {
+      process.stderr.write(`corpus not found at ${corpusPath()}: the findings E2E builds its case with the scenario generator\n`);
+      made = execFileSync(process.execPath, ['--import', 'tsx', fixture, caseDir, String(EVENTS)], { cwd: ROOT, env, stdio: 'pipe' }).toString();
+    }
     const ids = JSON.parse(made.trim().split('\n').pop() ?? '{}') as CaseIds;
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'serve', '--json', '--case', caseDir], { cwd: ROOT, env: { ...process.env, LOUPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'serve', '--json', '--case', caseDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise((r) => child.once('exit', r));
@@ -95,19 +134,23 @@ test('findings: star and comment evidence, write a note, preview and export the 
     void d.accept();
   });
 
-  // --- Evidence: star the first brute-force events and a hostile one, comment in the drawer.
-  await open(page, findings, `search?q=${encodeURIComponent(`src_ip:${BRUTE_IP}`)}`);
-  await expect(page.getByTestId('result-total')).toHaveText('51');
+  // --- Evidence: star the newest brute-force events and a hostile one, comment in the drawer.
+  const { ids } = findings;
+  const n = (x: number) => x.toLocaleString('en-US');
+  await open(page, findings, `search?q=${encodeURIComponent(`src_ip:${ids.bruteIp}`)}`);
+  await expect(page.getByTestId('result-total')).toHaveText(n(ids.brute.length));
   for (const i of [0, 1, 2]) {
     const star = page.locator(`.et-row[data-index="${i}"] [data-testid="star"]`);
     await star.click();
     await expect(star).toHaveAttribute('aria-pressed', 'true');
   }
-  await runQuery(page, `src_ip:${HOSTILE_IP} AND dataset:text`);
-  await expect(page.getByTestId('result-total')).toHaveText('3');
-  // Newest first: the first row is the last of the three hostile events.
+  const starredBrute = ids.brute.slice(-3);
+  await runQuery(page, ids.hostileQuery);
+  await expect(page.getByTestId('result-total')).toHaveText(String(ids.hostile.length));
   // Hostile markup in the table is text: no element was injected.
   await expect(page.locator('.et-row[data-index="0"]')).toContainText('<script>alert("pwned")</script>');
+  // Newest first: the first row is the last of the hostile events.
+  const hostileStarred = ids.hostile[ids.hostile.length - 1] as number;
   await page.locator('.et-row[data-index="0"]').click();
   await page.keyboard.press('Enter');
   const drawer = page.getByTestId('event-drawer');
@@ -132,22 +175,22 @@ test('findings: star and comment evidence, write a note, preview and export the 
       '## What happened\n\nPassword spraying from **203.0.113.66** against `administrator`, then a logon.\n\n- 50 failures in under two minutes\n- one success: <img src=x onerror=alert(2)>\n\nSee [T1110](https://attack.mitre.org/techniques/T1110/).',
     );
   await expect(page.getByTestId('note-editor').locator('.note-preview strong')).toHaveText('203.0.113.66');
-  await page.getByTestId('note-events').fill(`${findings.ids.brute[0]}, ${findings.ids.hostile[0]}`);
+  await page.getByTestId('note-events').fill(`${ids.brute[0]}, ${ids.hostile[0]}`);
   await page.getByTestId('note-save').click();
   const card = page.getByTestId('note-card');
   await expect(card).toHaveCount(1);
   await expect(card.locator('h3')).toHaveText('Initial access <script>alert(1)</script>');
   await expect(card.locator('li').nth(1)).toHaveText('one success: <img src=x onerror=alert(2)>');
   await expect(card.locator('img')).toHaveCount(0);
-  await expect(card).toContainText(`event #${findings.ids.brute[0]}`);
+  await expect(card).toContainText(`event #${ids.brute[0]}`);
   await screenshot(page, 'findings-notes');
 
   // --- The bookmarked events, with the comment written in the drawer.
   await page.getByTestId('tab-evidence').click();
   await expect(page.getByTestId('bookmarks-panel')).toHaveAttribute('data-state', 'ready');
   await expect(page.getByTestId('bookmark-row')).toHaveCount(4);
-  await expect(page.locator(`[data-testid="bookmark-row"][data-id="${findings.ids.hostile[2]}"] [data-testid="bookmark-comment"]`)).toHaveValue('Beacon to the C2 address <b>with</b> a hostile host name');
-  await page.locator('[data-testid="bookmark-row"]').first().getByTestId('bookmark-comment').fill('First failure of the spray');
+  await expect(page.locator(`[data-testid="bookmark-row"][data-id="${hostileStarred}"] [data-testid="bookmark-comment"]`)).toHaveValue('Beacon to the C2 address <b>with</b> a hostile host name');
+  await page.locator(`[data-testid="bookmark-row"][data-id="${starredBrute[0]}"] [data-testid="bookmark-comment"]`).fill('First failure of the spray');
   await page.getByTestId('tab-report').click(); // blur saves, then the report tab
   await screenshot(page, 'findings-report-loading');
 
@@ -155,7 +198,7 @@ test('findings: star and comment evidence, write a note, preview and export the 
   await expect(page.locator('.report-preview')).toHaveAttribute('data-state', 'ready');
   await page.getByTestId('report-title').fill('Incident 2024-03 <script>x</script>');
   await page.getByTestId('report-author').fill('SOC team');
-  await page.getByTestId('report-summary').fill('An attacker **brute-forced** the administrator account on DC01 and reached the C2 server.');
+  await page.getByTestId('report-summary').fill('An attacker **brute-forced** SSH on the server and a host beaconed to the C2 server.');
   await page.getByTestId('report-preview').click();
   await expect(page.locator('.report-preview')).toHaveAttribute('data-state', 'ready');
   const frame = page.frameLocator('[data-testid="report-frame"]');
@@ -239,10 +282,10 @@ test('findings: star and comment evidence, write a note, preview and export the 
   expect(lines[0]).toMatch(/^event_id,ts,dataset,host,/);
   expect(csv).toContain('First failure of the spray');
   await page.getByTestId('export-kind-search').check();
-  await page.getByTestId('export-query').fill(`src_ip:${BRUTE_IP}`);
+  await page.getByTestId('export-query').fill(`src_ip:${ids.bruteIp}`);
   await page.getByTestId('export-format').selectOption('timesketch');
   await page.getByTestId('export-run').click();
-  await expect(page.getByTestId('export-result')).toContainText('51 rows written');
+  await expect(page.getByTestId('export-result')).toContainText(`${n(ids.brute.length)} rows written`);
   const ts = (await download(page, findings, 'export-file-download')).toString('utf8').trimEnd().split('\n');
   expect(Object.keys(JSON.parse(ts[0] as string) as object).slice(0, 3)).toEqual(['message', 'datetime', 'timestamp_desc']);
   await expect(page.getByTestId('outputs-table').locator('tbody tr')).toHaveCount(4);

@@ -104,7 +104,7 @@ export async function reportCharts(data: ReportData): Promise<{ charts: ReportCh
     }));
     await add(
       'events-over-time',
-      `Events over time (${h.interval} per bar, UTC)`,
+      `Events over time (${h.interval} per bar, UTC)${c.outside > 0 ? `; ${c.outside.toLocaleString('en-US')} event${c.outside === 1 ? '' : 's'} outside ${(h.from ?? '').slice(0, 10)} – ${(h.to ?? '').slice(0, 10)} not drawn` : ''}`,
       {
         grid: { left: 60, right: 16, top: 16, bottom: 80 },
         legend: { bottom: 0, type: 'plain', textStyle: { fontSize: 10 } },

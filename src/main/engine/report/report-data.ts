@@ -101,7 +101,11 @@ export interface ReportData {
   evidence?: { rows: EvidenceRow[]; total: number; totalBytes: number };
   timeline?: { rows: BookmarkRow[]; total: number };
   alerts?: { available: boolean; total: number; byLevel: Array<{ level: string; alerts: number; events: number }>; byStatus: Array<{ status: string; alerts: number }>; rules: RuleRow[]; ruleCount: number };
-  charts?: { overTime: Histogram | null; datasets: DatasetStat[]; alertLevels: Array<{ level: string; alerts: number }>; bookmarkHosts: Array<{ host: string; events: number }> };
+  charts?: {
+    overTime: Histogram | null;
+    /** Events with a time outside the charted range (a stray 1970 line would squash every bar into one). */
+    outside: number;
+    datasets: DatasetStat[]; alertLevels: Array<{ level: string; alerts: number }>; bookmarkHosts: Array<{ host: string; events: number }> };
   intel?: { enriched: boolean; enrichedAt: string | null; rows: IpRow[]; total: number };
   notes?: { rows: Note[]; total: number };
   versions?: {
@@ -234,12 +238,30 @@ async function alertsSection(conn: DuckDBConnection, hasAlerts: boolean): Promis
 
 async function chartsSection(conn: DuckDBConnection, datasets: DatasetStat[], hasAlerts: boolean): Promise<NonNullable<ReportData['charts']>> {
   const all = { from: 'events e', where: 'TRUE', params: {}, usesSources: false };
-  const overTime = datasets.length > 0 ? { ...(await histogram(conn, all, { from: null, to: null }, 60, 'dataset', 0, false)), tookMs: 0 } : null;
+  // The chart spans the events, not their outliers: when the whole range is
+  // far wider than where 99% of the events lie (a line stamped 1970 among
+  // 2024 logs), it is drawn over that central range and the rest counted.
+  const q = await queryOne(
+    conn,
+    `SELECT epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi,
+            quantile_disc(epoch_ms(ts), 0.005) AS qlo, quantile_disc(epoch_ms(ts), 0.995) AS qhi FROM events WHERE ts IS NOT NULL`,
+  );
+  let range: { from: Date | null; to: Date | null } = { from: null, to: null };
+  if (q && q.lo !== null && q.qlo !== null) {
+    const [lo, hi, qlo, qhi] = [Number(q.lo), Number(q.hi), Number(q.qlo), Number(q.qhi)];
+    if (hi - lo > 5 * Math.max(qhi - qlo, 60_000)) range = { from: new Date(qlo), to: new Date(qhi + 1) };
+  }
+  let outside = 0;
+  let overTime: Histogram | null = null;
+  if (datasets.length > 0) {
+    overTime = { ...(await histogram(conn, all, range, 60, 'dataset', 0, false)), tookMs: 0 };
+    outside = overTime.total - overTime.noTime - overTime.buckets.reduce((s, b) => s + b.count, 0);
+  }
   const alertLevels = hasAlerts ? (await queryRows(conn, `SELECT level, count(*) AS n FROM (SELECT coalesce(level, 'unknown') AS level FROM alerts) GROUP BY level ORDER BY ${LEVEL_ORDER}`)).map((r) => ({ level: String(r.level), alerts: Number(r.n) })) : [];
   const bookmarkHosts = (
     await queryRows(conn, `SELECT coalesce(e.host, '(no host)') AS host, count(*) AS n FROM bookmarks b JOIN events e ON e.id = b.event_id GROUP BY ALL ORDER BY n DESC, host LIMIT 15`)
   ).map((r) => ({ host: String(r.host), events: Number(r.n) }));
-  return { overTime, datasets: datasets.slice(0, 20), alertLevels, bookmarkHosts };
+  return { overTime, outside, datasets: datasets.slice(0, 20), alertLevels, bookmarkHosts };
 }
 
 async function intelSection(conn: DuckDBConnection, hasAlerts: boolean): Promise<NonNullable<ReportData['intel']>> {
