@@ -1,7 +1,7 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { ExportSource, ForwardRun } from '@shared/findings-contract';
 import { LoupeError } from '@shared/errors';
-import { quoteIdent, queryOne, queryRows, type Row } from '../../db/sql';
+import { quoteIdent, queryOne } from '../../db/sql';
 import { nowUtc } from '../case-tables';
 import { selectRows } from '../export/export-source';
 import { openDestination, toRun } from './destinations';
@@ -75,15 +75,15 @@ export async function runForward(conn: DuckDBConnection, o: ForwardRunOptions): 
   const forwarder = new Forwarder({
     destination,
     ...o.forwarder,
-    onAcked: async (items) => {
-      await log.write(items, 'acked', null);
+    onAcked: (items) => {
+      log.add(items, 'acked', null);
       run.sent += items.length;
       progress();
     },
-    onFailed: async (item, reason) => {
+    onFailed: (item, reason) => {
       // Cut short by a cancel: not a failure of the item, so it stays unlogged and is sent next time.
       if (o.signal.aborted) return;
-      await log.write([item], 'failed', reason);
+      log.add([item], 'failed', reason);
       run.failed += 1;
       progress();
     },
@@ -91,8 +91,12 @@ export async function runForward(conn: DuckDBConnection, o: ForwardRunOptions): 
   const onAbort = () => forwarder.close();
   o.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    // Times become ISO text here, once, so a page can leave DuckDB as JSON text (to_json) and be
+    // parsed natively: 2-3x faster than converting row objects value by value in JS.
+    const iso = sel.timeColumns.map((c) => `strftime(x.${quoteIdent(c)}, '%Y-%m-%dT%H:%M:%S.%fZ') AS ${quoteIdent(c)}`);
     await conn.run(
-      `CREATE TEMP TABLE ${temp} AS SELECT row_number() OVER (ORDER BY x.${quoteIdent(sel.timesketch.time)} NULLS LAST, x.${idCol}) AS _n, x.* FROM (${sel.sql}) x`,
+      `CREATE TEMP TABLE ${temp} AS SELECT row_number() OVER (ORDER BY x.${quoteIdent(sel.timesketch.time)} NULLS LAST, x.${idCol}) AS _n,
+         x.*${iso.length ? ` REPLACE (${iso.join(', ')})` : ''} FROM (${sel.sql}) x`,
       sel.params,
     );
     run.selected = Number((await queryOne(conn, `SELECT count(*) AS n FROM ${temp}`))?.n ?? 0);
@@ -106,14 +110,17 @@ export async function runForward(conn: DuckDBConnection, o: ForwardRunOptions): 
     progress(true);
     const last = Number((await queryOne(conn, `SELECT coalesce(max(_n), 0) AS n FROM ${temp}`))?.n ?? 0);
     for (let from = 1; from <= last && !o.signal.aborted; from += PAGE) {
-      const rows = await queryRows(conn, `SELECT * EXCLUDE (_n) FROM ${temp} WHERE _n >= ${from} AND _n < ${from + PAGE} ORDER BY _n`);
+      const page = await conn.runAndReadAll(`SELECT to_json(p) AS j FROM (SELECT * EXCLUDE (_n) FROM ${temp} WHERE _n >= ${from} AND _n < ${from + PAGE} ORDER BY _n) p`);
+      const rows = page.getRows().map((r) => JSON.parse(String(r[0])) as Record<string, unknown>);
       if (rows.length === 0) continue;
       const items = rows.map((r) => toItem(r, kind, idCol, o, sel.timesketch.time));
       const q = forwarder.enqueue(items);
       if (q.refused > 0) throw new LoupeError('INTERNAL', `The forward queue refused ${q.refused} items (page larger than the queue)`);
       await forwarder.drain();
+      await log.flush();
     }
     await forwarder.drain();
+    await log.flush();
   } catch (e) {
     run.lastError = (e as Error).message.split('\n')[0] ?? String(e);
     run.status = o.signal.aborted ? 'cancelled' : 'failed';
@@ -131,6 +138,8 @@ export async function runForward(conn: DuckDBConnection, o: ForwardRunOptions): 
   return { ...run };
 
   async function finish(): Promise<void> {
+    // Whatever was acknowledged before a failure or a cancel is still recorded.
+    await log.flush().catch(() => undefined);
     const m = forwarder.metrics();
     run.retried = m.retried;
     run.batches = m.batches;
@@ -147,7 +156,7 @@ function round(v: number | null): number | null {
 }
 
 /** One document per item; nulls left out (receivers index less), the case named on each. */
-function toItem(r: Row, kind: 'event' | 'alert', idCol: string, o: ForwardRunOptions, timeCol: string): ForwardItem {
+function toItem(r: Record<string, unknown>, kind: 'event' | 'alert', idCol: string, o: ForwardRunOptions, timeCol: string): ForwardItem {
   const ref = Number(r[idCol]);
   const doc: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
@@ -169,29 +178,50 @@ function toItem(r: Row, kind: 'event' | 'alert', idCol: string, o: ForwardRunOpt
   };
 }
 
-/** Upserts into forward_log, one statement per batch, in order. */
+/**
+ * Upserts into forward_log. Outcomes are buffered and written once per page
+ * (a commit per batch of 500 cost ~20 ms each on disk): an outcome is only
+ * ever recorded after the receiver answered, and a crash before the flush
+ * means at most one page is sent again (a duplicate, never a loss).
+ */
 class LogWriter {
   private chain: Promise<void> = Promise.resolve();
+  private pending: Array<{ item: ForwardItem; status: 'acked' | 'failed'; reason: string | null }> = [];
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly destination: string,
     private readonly kind: 'event' | 'alert',
   ) {}
 
-  write(items: ForwardItem[], status: 'acked' | 'failed', reason: string | null): Promise<void> {
-    const refs = items.map((i) => BigInt(i.key.slice(i.key.lastIndexOf(':') + 1)));
-    const keys = items.map((i) => i.key);
+  add(items: ForwardItem[], status: 'acked' | 'failed', reason: string | null): void {
+    for (const item of items) this.pending.push({ item, status, reason });
+  }
+
+  flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.chain;
     const next = this.chain.then(async () => {
+      const refs = batch.map((b) => BigInt(b.item.key.slice(b.item.key.lastIndexOf(':') + 1)));
       await this.conn.run(
         `INSERT INTO forward_log
-         SELECT $d, $k, r.ref, r.key, $s, 1, $reason, $now::TIMESTAMP FROM (SELECT unnest($refs::BIGINT[]) AS ref, unnest($keys::VARCHAR[]) AS key) r
+         SELECT $d, $k, r.ref, r.key, r.status, 1, r.reason, $now::TIMESTAMP
+           FROM (SELECT unnest($refs::BIGINT[]) AS ref, unnest($keys::VARCHAR[]) AS key, unnest($statuses::VARCHAR[]) AS status, unnest($reasons::VARCHAR[]) AS reason) r
          ON CONFLICT (destination, kind, ref) DO UPDATE SET item_key = excluded.item_key, status = excluded.status,
            attempts = forward_log.attempts + 1, reason = excluded.reason, updated_at = excluded.updated_at`,
-        { d: this.destination, k: this.kind, s: status, reason: reason === null ? null : reason.slice(0, 500), now: nowUtc(), refs: listValue(refs), keys: listValue(keys) },
+        {
+          d: this.destination,
+          k: this.kind,
+          now: nowUtc(),
+          refs: listValue(refs),
+          keys: listValue(batch.map((b) => b.item.key)),
+          statuses: listValue(batch.map((b) => b.status)),
+          reasons: listValue(batch.map((b) => (b.reason === null ? null : b.reason.slice(0, 500)))),
+        },
       );
     });
     this.chain = next.catch(() => undefined);
-    return next.then(() => undefined);
+    return next;
   }
 }
 
