@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
 import { findingsOperations, findingsPushEvents } from './findings-contract';
 import { queryOperations } from './query-contract';
+
+export * from './alerts-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -235,6 +238,7 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...alertOperations,
   ...findingsOperations,
 } as const;
 
@@ -254,6 +258,7 @@ export const pushEvents = {
   importFinished: ImportSummary,
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...alertPushEvents,
   ...findingsPushEvents,
 } as const;
 

@@ -5,6 +5,7 @@ import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
 import { registerFindings } from './findings';
 import { registerForward } from './forward';
+import { registerHunt } from './hunt';
 import { registerImport } from './import';
 import { registerIntel } from './intel';
 import { registerRules } from './rules';
@@ -12,4 +13,4 @@ import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];
