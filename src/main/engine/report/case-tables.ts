@@ -14,6 +14,18 @@ export async function tableExists(conn: DuckDBConnection, name: string): Promise
   return Number(v?.n ?? 0) > 0;
 }
 
+/**
+ * Whether detection has ever produced something to report: the alert tables
+ * exist from migration 4 on, so their presence alone says nothing; a recorded
+ * rule run or an alert does.
+ */
+export async function detectionsRan(conn: DuckDBConnection): Promise<boolean> {
+  if (!(await tableExists(conn, 'alerts'))) return false;
+  if (Number((await queryOne(conn, 'SELECT count(*) AS n FROM (SELECT 1 FROM alerts LIMIT 1)'))?.n ?? 0) > 0) return true;
+  if (!(await tableExists(conn, 'detect_runs'))) return false;
+  return Number((await queryOne(conn, 'SELECT count(*) AS n FROM detect_runs'))?.n ?? 0) > 0;
+}
+
 export async function columnsOf(conn: DuckDBConnection, table: string): Promise<Set<string>> {
   const r = await conn.runAndReadAll("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = $t", { t: table });
   return new Set(r.getRows().map((x) => String(x[0])));

@@ -6,7 +6,7 @@ import { queryOne, queryRows, type Row } from '../db/sql';
 import { ipScope } from '../intel/ip-address';
 import { histogram } from '../query/search';
 import { listBookmarks } from './bookmarks';
-import { columnsOf, num, str, tableExists } from './case-tables';
+import { columnsOf, detectionsRan, num, str, tableExists } from './case-tables';
 import { listNotes } from './notes';
 
 /**
@@ -129,7 +129,7 @@ const TS = (c: string) => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
 export async function gatherReport(ctx: ReportContext): Promise<ReportData> {
   const { conn } = ctx;
   const want = new Set(ctx.sections);
-  const hasAlerts = await tableExists(conn, 'alerts');
+  const hasAlerts = await detectionsRan(conn);
   const datasets = (await queryRows(conn, `SELECT dataset, count(*) AS n, ${TS('min(ts)')} AS first, ${TS('max(ts)')} AS last FROM events GROUP BY dataset ORDER BY n DESC, dataset`)).map(
     (r): DatasetStat => ({ dataset: String(r.dataset), events: Number(r.n), first: str(r.first), last: str(r.last) }),
   );

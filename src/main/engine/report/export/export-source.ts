@@ -5,7 +5,7 @@ import { quoteIdent, queryRows } from '../../db/sql';
 import { compileQuery, type Compiled } from '../../query/compile';
 import { loadCatalog } from '../../query/fields';
 import { toQueryError } from '../../query/runner';
-import { columnsOf, tableExists } from '../case-tables';
+import { columnsOf, detectionsRan } from '../case-tables';
 
 /**
  * What an export or a hand-off selects: a search result, the alert list or
@@ -165,7 +165,7 @@ function listOf(values: string[]): DuckDBValue {
 }
 
 async function alertRows(conn: DuckDBConnection, source: Extract<ExportSource, { kind: 'alerts' }>): Promise<SelectedRows> {
-  if (!(await tableExists(conn, 'alerts'))) throw new LoupeError('NOT_FOUND', 'This case has no alerts yet: run the detection rules first');
+  if (!(await detectionsRan(conn))) throw new LoupeError('NOT_FOUND', 'This case has no alerts yet: run the detection rules first');
   const have = await columnsOf(conn, 'alerts');
   const want = ['id', 'rule_id', 'kind', 'title', 'level', 'status', 'host', 'first_ts', 'last_ts', 'event_count', 'tags', 'group_key', 'note', 'created_at'];
   const list = want.filter((c) => have.has(c)).map((c) => (c === 'id' ? 'a.id AS alert_id' : `a.${quoteIdent(c)}`));
