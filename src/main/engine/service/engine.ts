@@ -14,6 +14,7 @@ import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
+import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -24,6 +25,8 @@ export interface EngineOptions {
   ingest?: Partial<IngestSettings>;
   /** Detection knobs (tests turn the intel refresh off). */
   alerts?: AlertServiceOptions;
+  /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
+  findings?: FindingsOptions;
 }
 
 /**
@@ -53,6 +56,7 @@ export class Engine {
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
       ...alertHandlers(this),
+      ...findingsHandlers(this, this.queries, options.findings),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
