@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createAlertTables } from '../alerts/alerts-schema';
+import { createFindingsTables } from '../report/findings-schema';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -80,6 +81,11 @@ export const MIGRATIONS: Migration[] = [
     version: 4,
     why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
     up: createAlertTables,
+  },
+  {
+    version: 5,
+    why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
+    up: createFindingsTables,
   },
 ];
 

@@ -15,6 +15,7 @@ import { importHandlers } from './import-handlers';
 import { PushBus } from './push';
 import { overviewHandlers } from './overview-handlers';
 import { queryHandlers } from './query-handlers';
+import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -25,6 +26,8 @@ export interface EngineOptions {
   ingest?: Partial<IngestSettings>;
   /** Detection knobs (tests turn the intel refresh off). */
   alerts?: AlertServiceOptions;
+  /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
+  findings?: FindingsOptions;
 }
 
 /**
@@ -55,6 +58,7 @@ export class Engine {
       ...importHandlers(this),
       ...alertHandlers(this),
       ...overviewHandlers(this, this.queries),
+      ...findingsHandlers(this, this.queries, options.findings),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
