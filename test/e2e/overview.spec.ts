@@ -245,6 +245,9 @@ test('dashboard: panels over the case, drill-downs into Search, export, theme an
   await expect(page.getByTestId('result-total')).toHaveText(bucketCount);
   await open(page, 'dashboard');
   const chart = page.getByTestId('chart-eventsOverTime');
+  // boundingBox does not wait: the panel must have drawn first.
+  await expect(page.locator('[data-panel="eventsOverTime"]')).toHaveAttribute('data-state', 'ready');
+  await expect(chart).toBeVisible();
   const box = await chart.boundingBox();
   if (!box) throw new Error('no chart');
   // The tallest bar is the one under the pointer at the bottom of the plot, wherever it is: find a bar by scanning.
@@ -276,11 +279,18 @@ test('dashboard: panels over the case, drill-downs into Search, export, theme an
   await expect(page.getByTestId('query-input')).toHaveValue(/^dataset:web\.access AND event_code:\d{3}$/);
   await expect(page.getByTestId('result-total')).toHaveText(statusCount);
   await open(page, 'dashboard');
-  const sig = page.locator('[data-panel="alertTypes"] .bar-row').first();
+  const sig = page.locator('[data-panel="alertTypes"] .bar-row').filter({ has: page.locator('.tag-chip', { hasText: 'IDS' }) }).first();
   const sigCount = await sig.locator('a.bar-count').innerText();
   await sig.locator('a.bar-count').click();
   await expect(page.getByTestId('query-input')).toHaveValue(/^action:alert AND message:/);
   await expect(page.getByTestId('result-total')).toHaveText(sigCount);
+  // And a Sigma rule's count: the events of its alerts.
+  await open(page, 'dashboard');
+  const rule = page.locator('[data-panel="alertTypes"] .bar-row').filter({ has: page.locator('a[title="Open in Alerts"]') }).first();
+  const ruleCount = await rule.locator('a.bar-count').innerText();
+  await rule.locator('a.bar-count').click();
+  await expect(page.getByTestId('query-input')).toHaveValue(/^rule:\S+$/);
+  await expect(page.getByTestId('result-total')).toHaveText(ruleCount);
 
   // Light theme and a narrow window: charts follow (no errors, panels stack).
   await open(page, 'dashboard');
@@ -583,6 +593,9 @@ test('accessibility: every view in both themes passes axe (serious and critical)
     ['import', 'import'],
     ['reports', 'reports'],
   ];
+  // The detail panes of an alert and of a rule, open.
+  const anAlert = (await server.api.listAlerts({ groupBy: 'none', sort: 'count', limit: 1 })).alerts[0];
+  if (anAlert) routes.push([`alerts?alert=${anAlert.id}`, 'alerts'], [`rules?rule=${encodeURIComponent(anAlert.ruleId)}`, 'rules']);
   const bad = await topFailingIp();
   for (const theme of ['dark', 'light'] as const) {
     await open(page, 'search');
@@ -591,6 +604,8 @@ test('accessibility: every view in both themes passes axe (serious and critical)
       await open(page, route.replace('TOP', bad.ip));
       await expect(view(page, name)).toBeVisible();
       await expect(view(page, name)).not.toHaveAttribute('data-state', 'loading');
+      if (route.includes('alert=')) await expect(page.getByTestId('rule-yaml')).toBeVisible();
+      if (route.includes('rule=')) await expect(page.getByTestId('rule-detail')).toBeVisible();
       await checkA11y(page, `${route} (${theme})`, found);
       if (['alerts', 'rules', 'settings'].includes(name) && theme === 'light') await screenshot(page, `overview-${name}-light`);
     }

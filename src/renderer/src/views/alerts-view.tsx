@@ -4,6 +4,7 @@ import { SEVERITIES, type Severity } from '@shared/events';
 import { termFor } from '@shared/search-terms';
 import { useApi, usePushEvent } from '../api/context';
 import { useAppState } from '../app-state';
+import { CodeBlock } from '../components/code-block';
 import { EmptyState, ErrorState } from '../components/empty-state';
 import { EntityLink } from '../components/entity-link';
 import { entityKindOf } from '../lib/entities';
@@ -588,7 +589,9 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
           <p className="muted small-note">
             {d.rule.path} · <a href={`#/rules?rule=${encodeURIComponent(d.rule.id)}`}>open in Rules</a>
           </p>
-          {d.rule.yaml ? <pre className="code" data-testid="rule-yaml">{d.rule.yaml}</pre> : <p className="muted">The rule file can no longer be read.</p>}
+          {d.rule.yaml ? <CodeBlock label="The rule's YAML" testId="rule-yaml">
+              {d.rule.yaml}
+            </CodeBlock> : <p className="muted">The rule file can no longer be read.</p>}
           <button
             type="button"
             className="ghost small"
@@ -600,7 +603,7 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
           >
             {showSql ? 'Hide' : 'Show'} the SQL it runs as
           </button>
-          {showSql ? (sql ? sql.map((s) => <pre key={s.target} className="code">{`-- ${s.target}\n${s.sql}`}</pre>) : <p className="muted">Compiling…</p>) : null}
+          {showSql ? (sql ? sql.map((s) => <CodeBlock key={s.target} label={`The SQL for ${s.target}`}>{`-- ${s.target}\n${s.sql}`}</CodeBlock>) : <p className="muted">Compiling…</p>) : null}
         </>
       ) : (
         <p className="muted">This rule is no longer in the case’s rule set.</p>

@@ -3,6 +3,7 @@ import { RULE_STATUSES, type OpOutput, type RulePack, type RuleStatus, type RunS
 import { termFor } from '@shared/search-terms';
 import { useApi, usePushEvent } from '../api/context';
 import { useAppState } from '../app-state';
+import { CodeBlock } from '../components/code-block';
 import { EmptyState, ErrorState } from '../components/empty-state';
 import { FileField } from '../components/file-field';
 import { formatTime } from '../lib/format';
@@ -541,7 +542,7 @@ function RulePane({ id, tick, onChanged }: { id: string; tick: number; onChanged
         </>
       ) : null}
       <h3>Rule</h3>
-      {r.yaml ? <pre className="code">{r.yaml}</pre> : <p className="muted">The rule file can no longer be read.</p>}
+      {r.yaml ? <CodeBlock label="The rule's YAML">{r.yaml}</CodeBlock> : <p className="muted">The rule file can no longer be read.</p>}
       <h3>SQL</h3>
       {r.sql.length === 0 ? (
         <p className="muted">{r.status === 'active' ? 'No source of this case has what it reads.' : 'Nothing: the rule does not compile.'}</p>
@@ -552,10 +553,12 @@ function RulePane({ id, tick, onChanged }: { id: string; tick: number; onChanged
               {s.target}
               {s.sources.length ? ` · reads ${s.sources.join(', ')}` : ''}
             </p>
-            <pre className="code" data-testid="rule-sql">
+            <CodeBlock label={`The SQL for ${s.target}`} testId="rule-sql">
               {s.sql}
-            </pre>
-            {Object.keys(s.params).length ? <pre className="code small-note">{JSON.stringify(s.params, null, 1)}</pre> : null}
+            </CodeBlock>
+            {Object.keys(s.params).length ? <CodeBlock label={`The parameters of the SQL for ${s.target}`} className="small-note">
+                {JSON.stringify(s.params, null, 1)}
+              </CodeBlock> : null}
           </div>
         ))
       )}
