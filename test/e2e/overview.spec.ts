@@ -515,6 +515,13 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await page.getByTestId('clear-filters').click();
   await expect(view(page, 'alerts')).toHaveAttribute('data-state', 'ready');
 
+  // Sorted by events: the rule with most matching events comes first.
+  await open(page, 'dashboard');
+  await open(page, 'alerts');
+  const byCount = await server.api.listAlerts({ groupBy: 'rule', sort: 'count', statuses: open3, limit: 1 });
+  await page.getByTestId('alerts-sort').selectOption('count');
+  await expect(page.locator('tr.group-row').first()).toHaveAttribute('data-rule', String(byCount.groups[0]?.ruleId));
+
   // Filters: only critical.
   await open(page, 'alerts');
   await page.getByTestId('level-critical').click();

@@ -16,6 +16,8 @@ import '../overview.css';
 const LEVELS: Severity[] = [...SEVERITIES].reverse();
 const STATUS_LABEL: Record<AlertStatus, string> = { new: 'new', acknowledged: 'acknowledged', 'false-positive': 'false positive', escalated: 'escalated' };
 type AlertList = OpOutput<'listAlerts'>;
+type AlertSort = 'level' | 'lastSeen' | 'firstSeen' | 'count';
+const SORT_LABEL: Record<AlertSort, string> = { level: 'level', lastSeen: 'last seen', firstSeen: 'first seen', count: 'events' };
 type AlertDetail = OpOutput<'getAlert'>;
 
 /** Where an alert fired: its host, or a correlation's group values (named as the search language names fields). */
@@ -47,6 +49,7 @@ export function AlertsView() {
   const [statuses, setStatuses] = useState<AlertStatus[]>(() => (hashParam('alert') ? [] : ['new', 'acknowledged', 'escalated']));
   const [ruleFilter, setRuleFilter] = useState<string | null>(() => hashParam('rule'));
   const [text, setText] = useState('');
+  const [sort, setSort] = useState<AlertSort>('level');
   const [groups, setGroups] = useState<AlertList | null>(null);
   const [caseAlerts, setCaseAlerts] = useState<number | null>(null);
   const [tagsByRule, setTagsByRule] = useState<Map<string, string[]>>(new Map());
@@ -92,7 +95,7 @@ export function AlertsView() {
     setError(null);
     const t = setTimeout(
       () => {
-        Promise.all([api.listAlerts({ ...filter, groupBy: 'rule', sort: 'level', limit: 500 }), api.listAlerts({ ...filter, groupBy: 'none', sort: 'level', limit: 1000 }), api.getDetectionStatus({})]).then(
+        Promise.all([api.listAlerts({ ...filter, groupBy: 'rule', sort, limit: 500 }), api.listAlerts({ ...filter, groupBy: 'none', sort: 'level', limit: 1000 }), api.getDetectionStatus({})]).then(
           ([g, a, st]) => {
             if (stale) return;
             setGroups(g);
@@ -110,7 +113,7 @@ export function AlertsView() {
       stale = true;
       clearTimeout(t);
     };
-  }, [api, filter, text, caseKey, tick]);
+  }, [api, filter, sort, text, caseKey, tick]);
 
   const clearFilters = () => {
     setLevels([]);
@@ -169,6 +172,16 @@ export function AlertsView() {
             {STATUS_LABEL[s]} {(byStatus[s] ?? 0).toLocaleString()}
           </button>
         ))}
+        <label className="inline">
+          Sort
+          <select value={sort} onChange={(e) => setSort(e.target.value as AlertSort)} data-testid="alerts-sort">
+            {(Object.keys(SORT_LABEL) as AlertSort[]).map((k) => (
+              <option key={k} value={k}>
+                {SORT_LABEL[k]}
+              </option>
+            ))}
+          </select>
+        </label>
         <input className="grow" value={text} onChange={(e) => setText(e.target.value)} placeholder="Filter by title, rule id or host" aria-label="Filter alerts" data-testid="alerts-filter" />
         {ruleFilter ? (
           <button type="button" className="filter-chip" aria-pressed onClick={() => setRuleFilter(null)} title="Show every rule">
@@ -332,6 +345,7 @@ function GroupRows(props: {
           </td>
           <td colSpan={5} className="muted small-note">
             select all {alerts.length}
+            {g.alerts > alerts.length ? ` (the ${alerts.length.toLocaleString()} most recent of ${g.alerts.toLocaleString()}; filters narrow them)` : ''}
           </td>
         </tr>
       ) : null}
