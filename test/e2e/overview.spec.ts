@@ -459,9 +459,10 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await expect(page.getByTestId('query-input')).toHaveValue(`alert:${alertId}`);
   await expect(page.getByTestId('result-total')).toHaveText(fmt(one.alert.count));
 
-  // Triage it: status and note.
+  // Triage it: status and note. Opened by a link, it is shown selected in its rule's list.
   await open(page, `alerts?alert=${alertId}`);
   await expect(page.getByTestId('alert-detail')).toBeVisible();
+  await expect(page.locator(`tr.sub-row[data-alert="${alertId}"]`)).toHaveClass(/selected/);
   await page.getByTestId('triage-acknowledged').click();
   await expect(page.getByTestId('triage-outcome')).toHaveText('Saved.');
   await page.getByTestId('alert-note').fill('seen in the incident timeline');
@@ -614,7 +615,7 @@ test('accessibility: every view in both themes passes axe (serious and critical)
       if (route.includes('alert=')) await expect(page.getByTestId('rule-yaml')).toBeVisible();
       if (route.includes('rule=')) await expect(page.getByTestId('rule-detail')).toBeVisible();
       await checkA11y(page, `${route} (${theme})`, found);
-      if (['alerts', 'rules', 'settings'].includes(name) && theme === 'light') await screenshot(page, `overview-${name}-light`);
+      if (['alerts', 'rules', 'settings'].includes(name) && theme === 'light') await screenshot(page, `overview-${name}${route.includes('=') ? '-detail' : ''}-light`);
     }
     // The event drawer and the table's dialogs are part of the views too.
     await open(page, `search?q=${encodeURIComponent(`src_ip:${bad.ip}`)}`);

@@ -250,7 +250,7 @@ export function AlertsView() {
               </tbody>
             </table>
           </div>
-          {selectedId !== null ? <AlertDetailPane id={selectedId} onChanged={reload} onClose={() => setSelectedId(null)} /> : <div className="detail-pane muted">Select an alert to see its events, its rule and to triage it.</div>}
+          {selectedId !== null ? <AlertDetailPane id={selectedId} onChanged={reload} onClose={() => setSelectedId(null)} onRule={(r) => setExpanded((x) => (x.has(r) ? x : new Set([...x, r])))} /> : <div className="detail-pane muted">Select an alert to see its events, its rule and to triage it.</div>}
         </div>
       )}
     </section>
@@ -409,7 +409,7 @@ function BulkBar({ ids, onDone }: { ids: number[]; onDone(): void }) {
   );
 }
 
-function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): void; onClose(): void }) {
+function AlertDetailPane({ id, onChanged, onClose, onRule }: { id: number; onChanged(): void; onClose(): void; onRule(ruleId: string): void }) {
   const api = useApi();
   const [d, setD] = useState<AlertDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -427,11 +427,17 @@ function AlertDetailPane({ id, onChanged, onClose }: { id: number; onChanged(): 
       api.getAlert({ id, limit: 20 }).then(
         (r) => {
           setD(r);
-          if (withNote) setNote(r.alert.note ?? '');
+          if (withNote) {
+            setNote(r.alert.note ?? '');
+            // Opened by a link: show it in its rule's list too.
+            onRule(r.alert.ruleId);
+          }
         },
         (e: Error) => setError(e.message),
       );
     },
+    // onRule is a fresh closure each render; only the alert decides what to load.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [api, id],
   );
   useEffect(() => {
