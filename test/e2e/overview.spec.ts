@@ -292,6 +292,12 @@ test('dashboard: panels over the case, drill-downs into Search, export, theme an
   await expect(page.getByTestId('query-input')).toHaveValue(/^rule:\S+$/);
   await expect(page.getByTestId('result-total')).toHaveText(ruleCount);
 
+  // A log scale keeps the small sources of a multi-year case visible.
+  await open(page, 'dashboard');
+  await page.getByTestId('log-eventsOverTime').click();
+  await expect(page.getByTestId('log-eventsOverTime')).toHaveAttribute('aria-pressed', 'true');
+  await screenshot(page, 'overview-dashboard-log');
+
   // Light theme and a narrow window: charts follow (no errors, panels stack).
   await open(page, 'dashboard');
   await setTheme(page, 'light');

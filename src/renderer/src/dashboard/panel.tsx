@@ -18,6 +18,8 @@ interface Props {
   /** A table of the chart's values: the keyboard and screen-reader way into a canvas chart. */
   table?: ReactNode;
   span?: 4 | 6 | 8 | 12;
+  /** More buttons of the panel's own, shown before Table and PNG when it has data. */
+  actions?: ReactNode;
   children: ReactNode;
 }
 
@@ -25,7 +27,7 @@ interface Props {
  * A dashboard panel: title, export, an optional table view of a chart, and
  * the states every panel has (loading, empty with a reason, error).
  */
-export function Panel({ id, title, hint, state, error, empty, emptyText, png, table, span = 6, children }: Props) {
+export function Panel({ id, title, hint, state, error, empty, emptyText, png, table, span = 6, actions, children }: Props) {
   const [asTable, setAsTable] = useState(false);
   const headingId = `panel-${id}-title`;
   const dataState = state === 'ready' ? (empty ? 'empty' : 'ready') : state;
@@ -37,6 +39,7 @@ export function Panel({ id, title, hint, state, error, empty, emptyText, png, ta
           {hint ? <p className="panel-hint">{hint}</p> : null}
         </div>
         <div className="panel-actions">
+          {actions && state === 'ready' && !empty ? actions : null}
           {table && state === 'ready' && !empty ? (
             <button type="button" className="ghost small" aria-pressed={asTable} onClick={() => setAsTable((t) => !t)} title={asTable ? 'Show the chart' : 'Show the values as a table'}>
               {asTable ? 'Chart' : 'Table'}

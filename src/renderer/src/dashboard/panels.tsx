@@ -1,4 +1,4 @@
-import { useMemo, useRef, type ReactNode } from 'react';
+import { useMemo, useRef, useState, type ReactNode } from 'react';
 import type { AlertsOverTime, AlertType, DashboardData, IpCount, LogonCount, ValueCount } from '@shared/overview-contract';
 import { LOGON_ACTIONS } from '@shared/overview-contract';
 import type { Histogram } from '@shared/query-contract';
@@ -90,6 +90,8 @@ function SimpleTable({ head, rows }: { head: string[]; rows: { key: string; cell
 
 export function EventsOverTimePanel({ data, state, error, scope }: PanelProps<Histogram>) {
   const chart = useRef<EChartHandle>(null);
+  // Evidence often spans years with one busy source: on a linear scale the small ones vanish.
+  const [log, setLog] = useState(false);
   const c = scope.colors;
   const zone = displayZone();
   const option = useMemo(() => {
@@ -112,12 +114,20 @@ export function EventsOverTimePanel({ data, state, error, scope }: PanelProps<Hi
         },
       },
       xAxis: timeAxis(c, cats),
-      yAxis: valueAxis(c),
-      series: (data.series ?? []).map((s) => ({ name: s.name, type: 'bar', stack: 'all', data: s.counts, itemStyle: { color: datasetColor(s.name) }, barCategoryGap: '15%' })),
+      // A log axis cannot stack (the sum of logs is meaningless) nor show 0: bars side by side, empty buckets left out.
+      yAxis: log ? { ...valueAxis(c), type: 'log' as const, logBase: 10, min: 1 } : valueAxis(c),
+      series: (data.series ?? []).map((s) => ({
+        name: s.name,
+        type: 'bar',
+        ...(log ? {} : { stack: 'all' }),
+        data: log ? s.counts.map((v) => (v > 0 ? v : '-')) : s.counts,
+        itemStyle: { color: datasetColor(s.name) },
+        barCategoryGap: '15%',
+      })),
     };
     // zone: labels are formatted in the display zone
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data, c, zone]);
+  }, [data, c, zone, log]);
   const bucketRange = (i: number) => {
     const t = data?.buckets[i]?.t;
     if (!t || !data) return undefined;
@@ -134,6 +144,11 @@ export function EventsOverTimePanel({ data, state, error, scope }: PanelProps<Hi
       empty={total === 0}
       emptyText="No event with a time matches."
       span={12}
+      actions={
+        <button type="button" className="ghost small" aria-pressed={log} onClick={() => setLog((x) => !x)} title="Logarithmic count axis: small sources stay visible beside a large one" data-testid="log-eventsOverTime">
+          Log scale
+        </button>
+      }
       png={(bg) => chart.current?.toPng(bg) ?? null}
       table={
         data ? (
