@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
+import { liveOperations, livePushEvents } from './live-contract';
 import { queryOperations } from './query-contract';
+
+export * from './live-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -234,6 +237,7 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...liveOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -252,6 +256,7 @@ export const pushEvents = {
   importFinished: ImportSummary,
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...livePushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

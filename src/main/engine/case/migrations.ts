@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createLiveTables } from '../live/live-store';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -74,6 +75,11 @@ export const MIGRATIONS: Migration[] = [
         ALTER TABLE evidence ADD COLUMN bytes_read BIGINT DEFAULT 0;
       `);
     },
+  },
+  {
+    version: 4,
+    why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',
+    up: createLiveTables,
   },
 ];
 

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FilePosition, Journal, LiveMessage } from './journal';
 
 export interface FollowOptions {
@@ -33,7 +33,11 @@ interface Followed {
 export class FileFollower {
   private readonly followed = new Map<string, Followed>();
   private timer: NodeJS.Timeout | null = null;
+  /** After the first poll, files that appear are new: read from their start even with fromEnd. */
+  private firstPollDone = false;
   lines = 0;
+  /** The last problem reading a watched path (the follower keeps going). */
+  lastError: string | null = null;
 
   constructor(private readonly opts: FollowOptions) {}
 
@@ -49,30 +53,59 @@ export class FileFollower {
     this.followed.clear();
   }
 
+  /** Where each followed file is (path, inode, offset of the next byte to read). */
+  positions(): FilePosition[] {
+    return [...this.followed.values()].map((f) => ({ path: f.path, inode: f.inode, offset: f.offset }));
+  }
+
   /** One pass over every watched path (exposed for tests). */
   poll(): void {
-    for (const path of this.expand()) {
+    const paths = this.expand();
+    const present = new Set(paths);
+    for (const path of paths) {
       try {
         this.pollFile(path);
-      } catch {
+      } catch (e) {
         // Vanished between listing and reading (rotation in progress): next poll.
+        this.lastError = `${path}: ${(e as Error).message}`;
       }
     }
+    for (const f of [...this.followed.values()]) {
+      if (present.has(f.path)) continue;
+      // Deleted or moved away and not recreated: read what it still holds, then let it go.
+      try {
+        this.readAvailable(f, Number.MAX_SAFE_INTEGER);
+      } catch {
+        // unreadable now: nothing more to take from it
+      }
+      closeSync(f.fd);
+      this.followed.delete(f.path);
+    }
+    this.firstPollDone = true;
   }
 
   private expand(): string[] {
     const out: string[] = [];
     for (const p of this.opts.paths) {
       const abs = resolve(p);
-      if (!existsSync(abs)) continue;
-      const st = statSync(abs);
-      if (st.isDirectory()) {
-        for (const name of readdirSync(abs).sort()) {
-          const child = join(abs, name);
-          // Symlinks are not followed: a link could lead the follower out of what the analyst chose.
-          if (lstatSync(child).isFile()) out.push(child);
-        }
-      } else if (st.isFile()) out.push(abs);
+      try {
+        if (!existsSync(abs)) continue;
+        const st = statSync(abs);
+        if (st.isDirectory()) {
+          for (const name of readdirSync(abs).sort()) {
+            const child = join(abs, name);
+            try {
+              // Symlinks are not followed: a link could lead the follower out of what the analyst chose.
+              if (lstatSync(child).isFile()) out.push(child);
+            } catch {
+              // gone between listing and stat
+            }
+          }
+        } else if (st.isFile()) out.push(abs);
+      } catch (e) {
+        // An unreadable folder is reported, and the other paths are still followed.
+        this.lastError = `${abs}: ${(e as Error).message}`;
+      }
     }
     return out;
   }
@@ -90,11 +123,44 @@ export class FileFollower {
     }
     if (!f) {
       const saved = this.opts.resume?.get(path);
-      const start = saved && saved.inode === current.ino && saved.offset <= current.size ? saved.offset : this.opts.fromEnd && !saved ? current.size : 0;
+      if (saved && saved.inode !== current.ino) this.finishRotatedAway(path, saved);
+      const start =
+        saved && saved.inode === current.ino && saved.offset <= current.size ? saved.offset : this.opts.fromEnd && !saved && !this.firstPollDone ? current.size : 0;
       f = this.track(path, current.ino, start);
     }
     if (current.size < f.offset) f.offset = 0; // truncated in place
     this.readAvailable(f, this.opts.maxBytesPerPoll ?? 8 * 1024 * 1024);
+  }
+
+  /**
+   * The file was rotated while Loupe was not running: the lines written to
+   * it after our last position are in the renamed file (auth.log.1), which is
+   * found by its inode in the same folder and read to its end first.
+   */
+  private finishRotatedAway(path: string, saved: { inode: number; offset: number }): void {
+    const dir = dirname(path);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const candidate = join(dir, name);
+      try {
+        const st = lstatSync(candidate);
+        if (!st.isFile() || st.ino !== saved.inode || st.size <= saved.offset) continue;
+        const old: Followed = { path, fd: openSync(candidate, 'r'), inode: saved.inode, offset: saved.offset };
+        try {
+          this.readAvailable(old, Number.MAX_SAFE_INTEGER);
+        } finally {
+          closeSync(old.fd);
+        }
+        return;
+      } catch {
+        // vanished meanwhile: nothing to finish
+      }
+    }
   }
 
   private track(path: string, inode: number, offset: number): Followed {

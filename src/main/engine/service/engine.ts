@@ -7,9 +7,11 @@ import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
 import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
 import type { IngestSettings } from '../ingest/settings';
+import { LiveService, type LiveServiceOptions } from '../live/live-service';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
+import { liveHandlers } from './live-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
 
@@ -20,6 +22,8 @@ export interface EngineOptions {
   overrides?: Partial<Handlers>;
   /** Import pipeline knobs (tests shrink archive limits and chunk sizes). */
   ingest?: Partial<IngestSettings>;
+  /** Live source knobs (tests shorten intervals; resumeOnOpen defaults to the desktop and web hosts). */
+  live?: Partial<Omit<LiveServiceOptions, 'push' | 'hooks'>>;
 }
 
 /**
@@ -30,18 +34,26 @@ export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
   readonly imports: ImportService;
+  readonly live: LiveService;
   private current: Case | null = null;
   /** Runs searches on their own connections; drained before a case closes. */
   private readonly queries = new QueryRunner();
 
   constructor(private readonly options: EngineOptions) {
     this.imports = new ImportService(() => this.case, this.push, options.ingest);
+    this.live = new LiveService({
+      push: this.push,
+      hooks: () => this.imports.onImported,
+      resumeOnOpen: options.host === 'electron' || options.host === 'web',
+      ...options.live,
+    });
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
+      ...liveHandlers(this.live),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
@@ -69,9 +81,12 @@ export class Engine {
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
     await recoverInterruptedImports(next);
     const previous = this.current;
+    // Live sources of the previous case stop (freeing their ports) before the next case's start.
+    await this.live.detach();
     this.current = next;
     if (previous) await this.queries.drain(previous);
     previous?.close();
+    await this.live.attach(next);
     const info = await next.info();
     rememberCase(info.dir, info.name);
     this.push.emit('caseChanged', { case: info });
@@ -99,6 +114,7 @@ export class Engine {
     if (!this.current) return false;
     // A running import writes through its own connection; stop it before the database closes.
     this.imports.cancel();
+    this.live.abandon();
     this.current.close();
     this.current = null;
     this.push.emit('caseChanged', { case: null });
@@ -108,6 +124,7 @@ export class Engine {
   /** Stop imports and running queries, then close the case (hosts call this on exit). */
   async close(): Promise<void> {
     await this.imports.stopAll();
+    await this.live.close();
     await this.queries.drain();
     this.closeCase();
   }
@@ -126,6 +143,7 @@ export class Engine {
       openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
       closeCase: async () => {
         await this.imports.stopAll();
+        await this.live.detach();
         await this.queries.drain();
         return { closed: this.closeCase() };
       },
