@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EventWrites } from '../ingest/event-writes';
-import type { LiveMessage } from './journal';
+import type { FilePosition, LiveMessage } from './journal';
 import type { LiveWorkerClient } from './live-worker-client';
-import { commitBatch, fieldColumns, type FilePos } from './live-store';
+import { FilePositions } from './file-positions';
+import { commitBatch, fieldColumns } from './live-store';
 import type { FileReading } from './message-parser';
 import type { LiveSink } from './pump';
 
@@ -29,7 +30,7 @@ export interface CaseSinkOptions {
   /** What the case says so far (the source's live_sources row). */
   totals: SourceTotals;
   readings: Record<string, FileReading>;
-  positions: Record<string, FilePos>;
+  positions: FilePosition[];
   /** The counters the journal and the transport keep (received, dropped, truncated), read at each commit. */
   transport: () => { received: number; dropped: number; truncated: number };
   /** After each commit: the events.id range the batch added (for the post-import hooks). */
@@ -45,7 +46,8 @@ export interface CaseSinkOptions {
 export class CaseSink implements LiveSink {
   readonly totals: SourceTotals;
   readonly readings: Record<string, FileReading>;
-  readonly positions: Record<string, FilePos>;
+  /** Committed positions of followed files. */
+  readonly positions: FilePositions;
   private known: Set<string> | null = null;
   private initGeneration = -1;
   private readingsDirty = false;
@@ -55,7 +57,7 @@ export class CaseSink implements LiveSink {
   constructor(private readonly o: CaseSinkOptions) {
     this.totals = { ...o.totals };
     this.readings = { ...o.readings };
-    this.positions = { ...o.positions };
+    this.positions = new FilePositions(o.positions);
     mkdirSync(o.stagingDir, { recursive: true });
   }
 
@@ -84,12 +86,11 @@ export class CaseSink implements LiveSink {
       this.readings[path] = r;
       this.readingsDirty = true;
     }
-    const positions: Record<string, FilePos> = {};
-    let anyFile = false;
+    let positions: FilePositions | null = null;
     for (const m of batch) {
       if (!m.pos) continue;
-      positions[m.pos.path] = { inode: m.pos.inode, offset: m.pos.offset };
-      anyFile = true;
+      positions ??= new FilePositions(this.positions.entries());
+      positions.set(m.pos);
     }
     const transport = o.transport();
     const next: SourceTotals = {
@@ -119,7 +120,7 @@ export class CaseSink implements LiveSink {
           firstRid: t.stored,
           totals: next,
           readings: this.readingsDirty ? this.readings : null,
-          positions: anyFile ? { ...this.positions, ...positions } : null,
+          positions: positions ? positions.entries() : null,
           ...(fail ? { failBeforeCommit: true } : {}),
         });
         o.writes.ids.next += res.stored;
@@ -131,7 +132,7 @@ export class CaseSink implements LiveSink {
       throw e;
     }
     this.readingsDirty = false;
-    Object.assign(this.positions, positions);
+    if (positions) for (const p of positions.entries()) this.positions.set(p);
     Object.assign(this.totals, next);
     if (res.stored > 0) o.onStored?.(firstId, res.stored);
     return { stored: res.stored, rejected: res.rejected, skipped: res.skipped };

@@ -277,17 +277,30 @@ function readRecords(dir: string, cur: Cursor, max: number, writerSegment: numbe
  */
 export function positionsInJournal(dir: string): Map<string, { inode: number; offset: number }> {
   const out = new Map<string, { inode: number; offset: number }>();
+  for (const p of journalPositions(dir)) out.set(p.path, { inode: p.inode, offset: p.offset });
+  return out;
+}
+
+/** Every file position in the journal, in the order written (a later one supersedes an earlier one of its inode). */
+export function journalPositions(dir: string): FilePosition[] {
+  const out: FilePosition[] = [];
   const segments = listSegments(dir);
   if (segments.length === 0) return out;
   const cur: Cursor = { segment: segments[0] as number, offset: 0, fd: null };
   const last = segments[segments.length - 1] as number;
+  const lastOf = new Map<number, FilePosition>();
   // Bounded by the journal's size: each call consumes records or returns none at the end.
   for (;;) {
     const batch = readRecords(dir, cur, 50_000, last);
     if (batch.length === 0) break;
-    for (const m of batch) if (m.pos) out.set(m.pos.path, { inode: m.pos.inode, offset: m.pos.offset });
+    for (const m of batch) {
+      if (!m.pos) continue;
+      lastOf.delete(m.pos.inode);
+      lastOf.set(m.pos.inode, m.pos);
+    }
   }
   if (cur.fd !== null) closeSync(cur.fd);
+  out.push(...lastOf.values());
   return out;
 }
 

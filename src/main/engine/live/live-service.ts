@@ -10,6 +10,7 @@ import type { ImportedHook } from '../ingest/import-service';
 import { checkTimeZone } from '../ingest/format-support';
 import { ingestSettings } from '../ingest/settings';
 import type { PushBus } from '../service/push';
+import { FilePositions } from './file-positions';
 import { countRecordsAfter } from './journal';
 import { LiveWorkerClient } from './live-worker-client';
 import { journalDir, LiveSource, sourceLabel, type SourceContext, type SourceSpec } from './live-source';
@@ -52,6 +53,7 @@ export class LiveService {
   private hooksRunning: Promise<void> | null = null;
   private readonly background = new Set<Promise<unknown>>();
   private lastPushEmpty = true;
+  private statsQuery: Promise<void> | null = null;
 
   constructor(private readonly o: LiveServiceOptions) {}
 
@@ -100,6 +102,8 @@ export class LiveService {
     await Promise.allSettled([...this.background]);
     await this.runHooks().catch(() => undefined);
     this.pushStats(true);
+    // A query still running on a connection that is closed takes the process down with it.
+    await this.statsQuery?.catch(() => undefined);
     if (this.conn && !kase.isClosed) kase.release(this.conn);
     this.conn = null;
     this.kase = null;
@@ -322,7 +326,7 @@ export class LiveService {
       },
       rate: 0,
       latencyMs: null,
-      files: Object.entries(row.positions).map(([path, p]) => ({ path, format: row.readings[path]?.format ?? null, offset: p.offset })),
+      files: [...new FilePositions(row.positions).latestByPath()].map(([path, p]) => ({ path, format: row.readings[path]?.format ?? null, offset: p.offset })),
       startedAt: row.startedAt,
       stoppedAt: row.stoppedAt,
       message: asleep ? 'was running when Loupe last closed the case; it resumes when the app opens the case, or start it again' : row.message,
@@ -392,10 +396,15 @@ export class LiveService {
     const conn = this.conn;
     if (!conn) return;
     const emit = (events: number): void => this.o.push.emit('liveStats', { sources, events, at: new Date().toISOString() });
-    queryValue<number>(conn, 'SELECT count(*) FROM events').then(
+    if (this.statsQuery) return; // the previous count is still running: skip this push
+    const q = queryValue<number>(conn, 'SELECT count(*) FROM events').then(
       (n) => emit(Number(n ?? 0)),
       () => undefined,
     );
+    this.statsQuery = q;
+    void q.finally(() => {
+      if (this.statsQuery === q) this.statsQuery = null;
+    });
   }
 }
 

@@ -7,10 +7,11 @@ import type { Case } from '../case/case';
 import type { EventWrites } from '../ingest/event-writes';
 import { CaseSink } from './case-sink';
 import { FileFollower } from './follow';
-import { countRecordsAfter, Journal, positionsInJournal, type LiveMessage } from './journal';
+import { FilePositions } from './file-positions';
+import { countRecordsAfter, Journal, journalPositions, type LiveMessage } from './journal';
 import { LatencyHistogram } from './latency';
 import type { LiveWorkerClient } from './live-worker-client';
-import type { FilePos, SourceRow } from './live-store';
+import type { SourceRow } from './live-store';
 import { LivePump } from './pump';
 import { SyslogListener, type ListenerPorts } from './syslog-listener';
 import { udpSocketDrops } from './udp-drops';
@@ -184,12 +185,12 @@ export class LiveSource {
     } else {
       const dir = journalDir(this.ctx.kase.dir, this.row.id);
       // Committed positions, overlaid with what reached the journal since (the journal replays those lines).
-      const resume = new Map<string, FilePos>(Object.entries(this.sink.positions));
-      for (const [path, p] of positionsInJournal(dir)) resume.set(path, p);
+      const known = new FilePositions([...this.sink.positions.entries(), ...journalPositions(dir)]);
       const follower = new FileFollower({
         paths: this.source.spec.paths,
         journal: this.journal,
-        resume,
+        resume: known.latestByPath(),
+        resumeInodes: known.inodeOffsets(),
         fromEnd: this.source.spec.fromEnd,
         ...(this.ctx.followIntervalMs ? { intervalMs: this.ctx.followIntervalMs } : {}),
         onReceived: () => this.pump.nudge(),
@@ -295,7 +296,7 @@ export class LiveSource {
     const s = this.source;
     const files = this.follower
       ? this.follower.positions().map((p) => ({ path: p.path, format: this.sink.readings[p.path]?.format ?? null, offset: p.offset }))
-      : Object.entries(this.sink.positions).map(([path, p]) => ({ path, format: this.sink.readings[path]?.format ?? null, offset: p.offset }));
+      : [...this.sink.positions.latestByPath()].map(([path, p]) => ({ path, format: this.sink.readings[path]?.format ?? null, offset: p.offset }));
     const problem = this.failure ?? this.pump.stats.lastError ?? this.listener?.lastError ?? this.follower?.lastError ?? null;
     return {
       id: this.row.id,

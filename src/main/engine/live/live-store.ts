@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, quoteIdent, type Row } from '../db/sql';
 import { sourceTable } from '../ingest/evidence-store';
 import { insertStagedChunk, removeChunkFiles } from '../ingest/stage-loader';
+import type { FilePosition } from './journal';
 import type { FileReading } from './message-parser';
 import type { StagedLiveChunk } from './live-stager';
 
@@ -41,10 +42,6 @@ export async function createLiveTables(conn: DuckDBConnection): Promise<void> {
 export type SourceKind = 'listener' | 'watch';
 export type SourceState = 'running' | 'stopped' | 'failed';
 
-export interface FilePos {
-  inode: number;
-  offset: number;
-}
 
 export interface SourceRow {
   id: number;
@@ -61,7 +58,8 @@ export interface SourceRow {
   dropped: number;
   truncated: number;
   readings: Record<string, FileReading>;
-  positions: Record<string, FilePos>;
+  /** Followed files: how far each inode was read, most recent last. */
+  positions: FilePosition[];
   startedAt: string | null;
   stoppedAt: string | null;
   message: string | null;
@@ -96,7 +94,7 @@ function toSourceRow(r: Row): SourceRow {
     dropped: num(r.dropped),
     truncated: num(r.truncated),
     readings: json(r.readings, {}),
-    positions: json(r.positions, {}),
+    positions: json<FilePosition[]>(r.positions, []).filter((p) => typeof p === 'object' && p !== null && typeof p.path === 'string'),
     startedAt: r.started_at === null ? null : String(r.started_at),
     stoppedAt: r.stopped_at === null ? null : String(r.stopped_at),
     message: r.message === null ? null : String(r.message),
@@ -181,7 +179,7 @@ export interface CommitBatch {
   /** Source totals after this batch (what the rows will say once committed). */
   totals: { received: number; stored: number; rejected: number; skipped: number; warnings: number; dropped: number; truncated: number };
   readings: Record<string, FileReading> | null;
-  positions: Record<string, FilePos> | null;
+  positions: FilePosition[] | null;
   /** Test hook: fail after the rows are written, before COMMIT (proves the batch never half-applies). */
   failBeforeCommit?: boolean;
 }
