@@ -5,9 +5,10 @@ import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
 import { registerImport } from './import';
 import { registerIntel } from './intel';
+import { registerLive } from './live';
 import { registerRules } from './rules';
 import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerDemo, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerDemo, registerServe];
