@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
 import { liveOperations, livePushEvents } from './live-contract';
 import { queryOperations } from './query-contract';
 
+export * from './alerts-contract';
 export * from './live-contract';
 
 /**
@@ -237,6 +239,7 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...alertOperations,
   ...liveOperations,
 } as const;
 
@@ -256,6 +259,7 @@ export const pushEvents = {
   importFinished: ImportSummary,
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...alertPushEvents,
   ...livePushEvents,
 } as const;
 

@@ -104,10 +104,12 @@ describe('imports and live sources together', () => {
     writeFileSync(file, Array.from({ length: 60_000 }, (_, i) => line(i, 'imported')).join('\n') + '\n');
     let sending = true;
     let sent = 0;
+    // Paced (a few thousand a second) and capped: the point is overlap with the import, not a flood the test then waits on.
     const sender = (async () => {
-      while (sending) {
+      while (sending && sent < 100_000) {
         await sendTcp(info.bound?.tcp as number, Array.from({ length: 50 }, (_, i) => line(sent + i, 'live')).join('\n') + '\n');
         sent += 50;
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
     const importId = await f.engine.imports.start({ paths: [file] });

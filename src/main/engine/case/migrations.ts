@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createAlertTables } from '../alerts/alerts-schema';
 import { createLiveTables } from '../live/live-store';
 
 /**
@@ -78,6 +79,12 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 4,
+    why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
+    up: createAlertTables,
+  },
+  // 5 is taken by findings (another branch); live sources come after it.
+  {
+    version: 6,
     why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',
     up: createLiveTables,
   },

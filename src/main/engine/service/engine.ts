@@ -5,9 +5,11 @@ import { LoupeError } from '@shared/errors';
 import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
+import { AlertService, type AlertServiceOptions } from '../alerts/alert-service';
 import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
 import type { IngestSettings } from '../ingest/settings';
 import { LiveService, type LiveServiceOptions } from '../live/live-service';
+import { alertHandlers } from './alert-handlers';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
@@ -22,6 +24,8 @@ export interface EngineOptions {
   overrides?: Partial<Handlers>;
   /** Import pipeline knobs (tests shrink archive limits and chunk sizes). */
   ingest?: Partial<IngestSettings>;
+  /** Detection knobs (tests turn the intel refresh off). */
+  alerts?: AlertServiceOptions;
   /** Live source knobs (tests shorten intervals; resumeOnOpen defaults to the desktop and web hosts). */
   live?: Partial<Omit<LiveServiceOptions, 'push' | 'hooks'>>;
 }
@@ -34,6 +38,7 @@ export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
   readonly imports: ImportService;
+  readonly alerts: AlertService;
   readonly live: LiveService;
   private current: Case | null = null;
   /** Runs searches on their own connections; drained before a case closes. */
@@ -41,6 +46,11 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.imports = new ImportService(() => this.case, this.push, options.ingest);
+    this.alerts = new AlertService(() => this.case, this.push, options.alerts);
+    // Sigma rules over each import's new events (issue 6); a hook for a case closed meanwhile does nothing.
+    this.onImported(async (e) => {
+      if (e.case === this.current && !e.case.isClosed) await this.alerts.afterImport();
+    });
     this.live = new LiveService({
       push: this.push,
       hooks: () => this.imports.onImported,
@@ -53,6 +63,7 @@ export class Engine {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
+      ...alertHandlers(this),
       ...liveHandlers(this.live),
     };
     this.handlers = { ...handlers, ...options.overrides };
@@ -84,6 +95,7 @@ export class Engine {
     // Live sources of the previous case stop (freeing their ports) before the next case's start.
     await this.live.detach();
     this.current = next;
+    if (previous) this.alerts.cancel();
     if (previous) await this.queries.drain(previous);
     previous?.close();
     await this.live.attach(next);
@@ -112,8 +124,9 @@ export class Engine {
 
   closeCase(): boolean {
     if (!this.current) return false;
-    // A running import writes through its own connection; stop it before the database closes.
+    // A running import or rule run writes through its own connection; stop it before the database closes.
     this.imports.cancel();
+    this.alerts.cancel();
     this.live.abandon();
     this.current.close();
     this.current = null;

@@ -3,6 +3,7 @@ import { registerCase } from './case';
 import { registerDemo } from './demo';
 import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
+import { registerHunt } from './hunt';
 import { registerImport } from './import';
 import { registerIntel } from './intel';
 import { registerLive } from './live';
@@ -11,4 +12,4 @@ import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerIntel, registerRules, registerDemo, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerDemo, registerServe];
