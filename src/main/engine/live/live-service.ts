@@ -22,7 +22,7 @@ export interface LiveServiceOptions {
   hooks: () => readonly ImportedHook[];
   /** Start again the sources that were running when the case was last open (the desktop and web hosts). */
   resumeOnOpen: boolean;
-  /** How often the post-import hooks run while new events arrive, ms (default 3000). */
+  /** How often the post-import hooks (Sigma alerts) run while new events arrive, ms (default 1000). */
   hookIntervalMs?: number;
   /** How often liveStats is pushed, ms (default 1000). */
   statsIntervalMs?: number;
@@ -356,7 +356,7 @@ export class LiveService {
       for (const rt of this.runtimes.values()) rt.tick();
       this.pushStats();
     }, this.o.statsIntervalMs ?? 1000);
-    this.hookTimer ??= setInterval(() => void this.runHooks().catch(() => undefined), this.o.hookIntervalMs ?? 3000);
+    this.hookTimer ??= setInterval(() => void this.runHooks().catch(() => undefined), this.o.hookIntervalMs ?? 1000);
   }
 
   private stopTimers(): void {
