@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ListenerSpec, LiveSourceInfo, WatchSpec } from '@shared/live-contract';
@@ -156,6 +157,12 @@ export class LiveSource {
           tls = { port: s.tls.port, cert: readFileSync(s.tls.certPath), key: readFileSync(s.tls.keyPath) };
         } catch (e) {
           throw new LoupeError('BAD_INPUT', `Cannot read the TLS certificate or key: ${(e as Error).message}`);
+        }
+        try {
+          // OpenSSL's own words ("DECODER routines::unsupported") say little; check the pair before binding.
+          createSecureContext({ cert: tls.cert, key: tls.key });
+        } catch (e) {
+          throw new LoupeError('BAD_INPUT', `The TLS certificate and key cannot be used together (a PEM certificate and its unencrypted PEM private key are needed): ${(e as Error).message}`);
         }
       }
       const listener = new SyslogListener({
