@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
+import { findingsOperations, findingsPushEvents } from './findings-contract';
 import { liveOperations, livePushEvents } from './live-contract';
 import { queryOperations } from './query-contract';
 
@@ -240,6 +241,7 @@ export const operations = {
   },
   ...queryOperations,
   ...alertOperations,
+  ...findingsOperations,
   ...liveOperations,
 } as const;
 
@@ -260,6 +262,7 @@ export const pushEvents = {
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
   ...alertPushEvents,
+  ...findingsPushEvents,
   ...livePushEvents,
 } as const;
 

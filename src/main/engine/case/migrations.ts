@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createAlertTables } from '../alerts/alerts-schema';
+import { createFindingsTables } from '../report/findings-schema';
 import { createLiveTables } from '../live/live-store';
 
 /**
@@ -82,7 +83,11 @@ export const MIGRATIONS: Migration[] = [
     why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
     up: createAlertTables,
   },
-  // 5 is taken by findings (another branch); live sources come after it.
+  {
+    version: 5,
+    why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
+    up: createFindingsTables,
+  },
   {
     version: 6,
     why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',

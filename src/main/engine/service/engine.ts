@@ -16,6 +16,7 @@ import { importHandlers } from './import-handlers';
 import { liveHandlers } from './live-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
+import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -26,6 +27,8 @@ export interface EngineOptions {
   ingest?: Partial<IngestSettings>;
   /** Detection knobs (tests turn the intel refresh off). */
   alerts?: AlertServiceOptions;
+  /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
+  findings?: FindingsOptions;
   /** Live source knobs (tests shorten intervals; resumeOnOpen defaults to the desktop and web hosts). */
   live?: Partial<Omit<LiveServiceOptions, 'push' | 'hooks'>>;
 }
@@ -64,6 +67,7 @@ export class Engine {
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
       ...alertHandlers(this),
+      ...findingsHandlers(this, this.queries, options.findings),
       ...liveHandlers(this.live),
     };
     this.handlers = { ...handlers, ...options.overrides };

@@ -3,6 +3,8 @@ import { registerCase } from './case';
 import { registerDemo } from './demo';
 import { registerEvidence } from './evidence';
 import { registerEvtx } from './evtx';
+import { registerFindings } from './findings';
+import { registerForward } from './forward';
 import { registerHunt } from './hunt';
 import { registerImport } from './import';
 import { registerIntel } from './intel';
@@ -12,4 +14,4 @@ import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerDemo, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];
