@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,8 @@ import { perSecond, type Bench, type BenchRow } from './harness';
  */
 
 const ROOT = resolve(__dirname, '..', '..');
+// The parse worker as the product runs it: the bundled entry when built (through tsx it transpiles for a second first).
+if (existsSync(join(ROOT, 'out', 'main', 'live-worker.js'))) process.env.LOUPE_WORKERS_FROM_BUILD ??= '1';
 const RATE = Number(process.env.LOUPE_BENCH_LIVE_RATE ?? 50_000);
 const SECONDS = Number(process.env.LOUPE_BENCH_LIVE_SECONDS ?? 10);
 const TRANSPORTS = (process.env.LOUPE_BENCH_LIVE_TRANSPORTS ?? 'udp,tcp').split(',') as Array<'udp' | 'tcp'>;
