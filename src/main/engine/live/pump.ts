@@ -8,6 +8,22 @@ export interface LiveSink {
    * in the same transaction, so a crash replays exactly what was not stored.
    */
   store(batch: LiveMessage[]): Promise<{ stored: number; rejected: number; skipped?: number }>;
+  /**
+   * The same in two steps, so the pump parses the next batch while this one
+   * commits (parsing runs in a worker, committing in DuckDB's threads).
+   * `reset` after a failure: what follows the last commit is replayed.
+   */
+  pipeline?: {
+    stage(batch: LiveMessage[]): Promise<StagedLike>;
+    commit(staged: StagedLike): Promise<{ stored: number; rejected: number; skipped?: number }>;
+    discard(staged: StagedLike): void;
+    reset(): void;
+  };
+}
+
+/** What a sink's stage step hands to its commit step (opaque to the pump). */
+export interface StagedLike {
+  batch: LiveMessage[];
 }
 
 export interface PumpStats {
@@ -88,12 +104,73 @@ export class LivePump {
 
   /** Store everything waiting (until the journal is empty or the deadline passes). */
   async drain(until = Number.POSITIVE_INFINITY): Promise<void> {
-    // Bounded: each pass stores a batch taken from the journal, or returns when there is none.
-    while (performance.now() < until) {
-      const batch = this.journal.take(this.opts.batchSize ?? 20_000);
-      if (batch.length === 0) return;
-      await this.storeBatch(batch);
+    const size = this.opts.batchSize ?? 20_000;
+    const pipe = this.sink.pipeline;
+    if (!pipe) {
+      // Bounded: each pass stores a batch taken from the journal, or returns when there is none.
+      while (performance.now() < until) {
+        const batch = this.journal.take(size);
+        if (batch.length === 0) return;
+        await this.storeBatch(batch);
+      }
+      return;
     }
+    // Two batches in flight at most: one committing, the next one being parsed.
+    const begin = (): Promise<StagedLike> | null => {
+      const batch = this.journal.take(size);
+      if (batch.length === 0) return null;
+      const p = pipe.stage(batch);
+      p.catch(() => undefined); // awaited below; a rejection before then is not unhandled
+      return p;
+    };
+    let next = begin();
+    try {
+      // Bounded: each pass commits a batch taken from the journal, or returns when there is none.
+      while (next && performance.now() < until) {
+        const staged = await next;
+        next = performance.now() < until ? begin() : null;
+        await this.commitStaged(staged);
+      }
+    } catch (e) {
+      // Whatever was staged beyond the failure is replayed from the journal with the rest.
+      this.abandonStaged(next);
+      next = null;
+      this.stats.lastError = (e as Error).message;
+      pipe.reset();
+      this.journal.replayFrom(this.committed);
+      throw e;
+    } finally {
+      if (next) {
+        // The deadline passed with a batch parsed but not stored: it goes back to the journal.
+        this.abandonStaged(next);
+        pipe.reset();
+        this.journal.replayFrom(this.committed);
+      }
+    }
+  }
+
+  private abandonStaged(p: Promise<StagedLike> | null): void {
+    const pipe = this.sink.pipeline;
+    if (p && pipe) void p.then((s) => pipe.discard(s), () => undefined);
+  }
+
+  private async commitStaged(staged: StagedLike): Promise<void> {
+    const r = await (this.sink.pipeline as NonNullable<LiveSink['pipeline']>).commit(staged);
+    this.committedBatch(staged.batch, r);
+  }
+
+  private committedBatch(batch: LiveMessage[], r: { stored: number; rejected: number; skipped?: number }): void {
+    const now = Date.now();
+    this.stats.stored += r.stored;
+    this.stats.rejected += r.rejected;
+    this.stats.skipped += r.skipped ?? 0;
+    this.stats.batches++;
+    const last = batch[batch.length - 1] as LiveMessage;
+    this.stats.lastLatencyMs = now - last.receivedAt;
+    for (const m of batch) this.latency.add(now - m.receivedAt);
+    this.committed = last.seq;
+    this.opts.onCommitted?.(last.seq, batch);
+    this.stats.lastError = null;
   }
 
   private schedule(delay: number): void {
@@ -125,18 +202,7 @@ export class LivePump {
 
   private async storeBatch(batch: LiveMessage[]): Promise<void> {
     try {
-      const r = await this.sink.store(batch);
-      const now = Date.now();
-      this.stats.stored += r.stored;
-      this.stats.rejected += r.rejected;
-      this.stats.skipped += r.skipped ?? 0;
-      this.stats.batches++;
-      const last = batch[batch.length - 1] as LiveMessage;
-      this.stats.lastLatencyMs = now - last.receivedAt;
-      for (const m of batch) this.latency.add(now - m.receivedAt);
-      this.committed = last.seq;
-      this.opts.onCommitted?.(last.seq, batch);
-      this.stats.lastError = null;
+      this.committedBatch(batch, await this.sink.store(batch));
     } catch (e) {
       // The sink failed (database busy or broken): the messages stay in the
       // journal and are replayed from the last committed position.
