@@ -1,8 +1,8 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { SyslogFramer } from './framing';
 import type { Journal, LiveMessage } from './journal';
+import { UdpReader } from './udp-reader';
 
 export interface ListenerOptions {
   /** Interface to bind; loopback unless the analyst names one explicitly. */
@@ -41,16 +41,13 @@ const MAX_CONNECTIONS = 1024;
  * the consumer side, so a slow database never stalls the sockets.
  */
 export class SyslogListener {
-  private udp: UdpSocket | null = null;
+  private udp: UdpReader | null = null;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private truncated = 0;
   private connections = 0;
   /** The last socket error after start (the listener keeps running). */
   lastError: string | null = null;
-  /** Datagrams read in this turn of the event loop, journaled together at its end (see startUdp). */
-  private udpPending: Array<Omit<LiveMessage, 'seq'>> = [];
-  private udpFlush: NodeJS.Immediate | null = null;
 
   constructor(private readonly opts: ListenerOptions) {}
 
@@ -71,47 +68,28 @@ export class SyslogListener {
   }
 
   async stop(): Promise<void> {
-    this.udp?.close();
+    const udp = this.udp;
     this.udp = null;
-    this.flushUdp();
+    await udp?.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((srv) => new Promise<void>((ok) => srv.close(() => ok()))));
     this.servers.length = 0;
   }
 
-  private startUdp(host: string, port: number): Promise<number> {
-    return new Promise((ok, fail) => {
-      // A large receive buffer absorbs bursts while the event loop is busy; UDP has no other backpressure.
-      const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 16 * 1024 * 1024 });
-      sock.on('message', (msg, rinfo) => {
-        const max = this.opts.maxMessageBytes ?? 64 * 1024;
-        let text = msg.subarray(0, max).toString('utf8');
-        if (msg.length > max) this.truncated++;
-        text = text.replace(/[\r\n\0]+$/, '');
-        // libuv reads up to 32 datagrams per poll; they are journaled together
-        // in the check phase of the same loop iteration (setImmediate), one
-        // write instead of 32. UDP has no acknowledgement to break by this.
-        this.udpPending.push({ receivedAt: Date.now(), peer: `${rinfo.address}:${rinfo.port}`, transport: 'udp', message: text });
-        this.udpFlush ??= setImmediate(() => this.flushUdp());
-      });
-      sock.once('error', fail);
-      sock.bind(port, host, () => {
-        this.udp = sock;
-        // From now on an error is reported, not thrown (an unhandled 'error' would end the process).
-        sock.off('error', fail);
-        sock.on('error', (e) => (this.lastError = e.message));
-        ok(sock.address().port);
-      });
+  private async startUdp(host: string, port: number): Promise<number> {
+    // Read on a thread of its own (udp-reader.ts); batches are journaled here as they arrive.
+    this.udp = await UdpReader.start({
+      host,
+      port,
+      ipv6: isIPv6(host),
+      maxBytes: this.opts.maxMessageBytes ?? 64 * 1024,
+      onBatch: (messages, truncated) => {
+        this.truncated += truncated;
+        this.record(messages);
+      },
+      onError: (message) => (this.lastError = message),
     });
-  }
-
-  private flushUdp(): void {
-    if (this.udpFlush) clearImmediate(this.udpFlush);
-    this.udpFlush = null;
-    if (this.udpPending.length === 0) return;
-    const batch = this.udpPending;
-    this.udpPending = [];
-    this.record(batch);
+    return this.udp.port;
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
