@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
 import { findingsOperations, findingsPushEvents } from './findings-contract';
+import { liveOperations, livePushEvents } from './live-contract';
 import { overviewOperations } from './overview-contract';
 import { queryOperations } from './query-contract';
 
 export * from './alerts-contract';
+export * from './live-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -242,6 +244,7 @@ export const operations = {
   ...alertOperations,
   ...overviewOperations,
   ...findingsOperations,
+  ...liveOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -262,6 +265,7 @@ export const pushEvents = {
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
   ...alertPushEvents,
   ...findingsPushEvents,
+  ...livePushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

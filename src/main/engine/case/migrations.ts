@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createAlertTables } from '../alerts/alerts-schema';
 import { createFindingsTables } from '../report/findings-schema';
+import { createLiveTables } from '../live/live-store';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -86,6 +87,11 @@ export const MIGRATIONS: Migration[] = [
     version: 5,
     why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
     up: createFindingsTables,
+  },
+  {
+    version: 6,
+    why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',
+    up: createLiveTables,
   },
 ];
 

@@ -21,11 +21,10 @@ import {
   getEvidence,
   insertEvidence,
   insertIngestError,
-  nextEventId,
-  nextEvidenceId,
   updateEvidence,
   withDescendants,
 } from './evidence-store';
+import { eventWrites, type EventWrites } from './event-writes';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonShape } from './json-loader';
@@ -89,9 +88,10 @@ const JSON_SHAPES: Partial<Record<FormatName, JsonShape>> = {
  */
 export class ImportRun {
   private conn!: DuckDBConnection;
-  private readonly ids = { next: 0 };
-  private firstEventId = 0;
-  private nextEvidence = 0;
+  /** Shared with every writer of the case (live sources too): see event-writes.ts. */
+  private readonly writes: EventWrites;
+  private readonly ids: { next: number };
+  private firstEventId: number | null = null;
   private readonly files = new Map<number, ImportFileProgress>();
   private readonly order: number[] = [];
   private readonly started = performance.now();
@@ -116,6 +116,8 @@ export class ImportRun {
   ) {
     this.budget = new ByteBudget(settings.limits.maxTotalBytes);
     this.tmpDir = join(kase.tmpDir, `import-${req.importId}`);
+    this.writes = eventWrites(kase);
+    this.ids = this.writes.ids;
   }
 
   get importId(): number {
@@ -128,7 +130,19 @@ export class ImportRun {
   }
 
   get firstNewEventId(): number | null {
-    return this.ids.next > this.firstEventId ? this.firstEventId : null;
+    return this.firstEventId;
+  }
+
+  /** Append events while no other writer of the case does (ids stay in commit order). */
+  private writeEvents<T>(fn: () => Promise<T>): Promise<T> {
+    return this.writes.exclusive(async () => {
+      const before = this.ids.next;
+      try {
+        return await fn();
+      } finally {
+        if (this.firstEventId === null && this.ids.next > before) this.firstEventId = before;
+      }
+    });
   }
 
   async execute(): Promise<ImportSummary> {
@@ -137,9 +151,7 @@ export class ImportRun {
     try {
       await this.conn.run(`SET memory_limit = ${sqlString(this.settings.memoryLimit)}`);
       await this.conn.run(`UPDATE imports SET status = 'running' WHERE id = $id`, { id: this.req.importId });
-      this.ids.next = await nextEventId(this.conn);
-      this.firstEventId = this.ids.next;
-      this.nextEvidence = await nextEvidenceId(this.conn);
+      await this.writes.init(this.conn);
       if (this.req.reimport) await this.runReimport(this.req.reimport);
       else await this.runPaths();
       this.state = this.signal.aborted ? 'cancelled' : 'finished';
@@ -272,7 +284,7 @@ export class ImportRun {
 
   private async processNode(node: Node): Promise<void> {
     if (this.signal.aborted) throw abortError();
-    const id = node.reuseId ?? this.nextEvidence++;
+    const id = node.reuseId ?? this.writes.takeEvidenceId();
     const t0 = performance.now();
     // Sniffed before the manifest row is written, so the row is written once with its format.
     let sniff: SniffResult | null = null;
@@ -411,7 +423,6 @@ export class ImportRun {
         file = transcoded;
       }
       try {
-        const idBase = this.ids.next;
         const onAbort = (): void => this.conn.interrupt();
         this.signal.addEventListener('abort', onAbort, { once: true });
         const poll = setInterval(() => {
@@ -424,26 +435,29 @@ export class ImportRun {
         }, 250);
         let result;
         try {
-          result = await loadJsonWithDuckDB({
-            conn: this.conn,
-            file,
-            shape,
-            family,
-            zeekPath,
-            tz: node.tz ?? null,
-            evidenceId: id,
-            idBase,
-            maxColumns: this.settings.maxColumns,
-            finalize: async ({ rows, warnings }) => {
-              await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
-            },
+          result = await this.writeEvents(async () => {
+            const r = await loadJsonWithDuckDB({
+              conn: this.conn,
+              file,
+              shape,
+              family,
+              zeekPath,
+              tz: node.tz ?? null,
+              evidenceId: id,
+              idBase: this.ids.next,
+              maxColumns: this.settings.maxColumns,
+              finalize: async ({ rows, warnings }) => {
+                await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
+              },
+            });
+            if (r.ok) this.ids.next += r.rows;
+            return r;
           });
         } finally {
           clearInterval(poll);
           this.signal.removeEventListener('abort', onAbort);
         }
         if (result.ok) {
-          this.ids.next += result.rows;
           counts = { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings };
         } else if (result.interrupted || this.signal.aborted) {
           throw abortError();
@@ -544,24 +558,27 @@ export class ImportRun {
     };
     try {
       let issueWarnings = 0;
-      const result = await loadJsonWithDuckDB({
-        conn: this.conn,
-        file: staging,
-        shape: 'ndjson',
-        family: 'windows',
-        zeekPath: null,
-        tz: null,
-        evidenceId: id,
-        idBase: this.ids.next,
-        maxColumns: this.settings.maxColumns,
-        hoist: 'EventData',
-        finalize: async ({ rows, warnings }) => {
-          issueWarnings = await writeIssues();
-          await updateEvidence(this.conn, id, { seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings });
-        },
+      const result = await this.writeEvents(async () => {
+        const r = await loadJsonWithDuckDB({
+          conn: this.conn,
+          file: staging,
+          shape: 'ndjson',
+          family: 'windows',
+          zeekPath: null,
+          tz: null,
+          evidenceId: id,
+          idBase: this.ids.next,
+          maxColumns: this.settings.maxColumns,
+          hoist: 'EventData',
+          finalize: async ({ rows, warnings }) => {
+            issueWarnings = await writeIssues();
+            await updateEvidence(this.conn, id, { seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings });
+          },
+        });
+        if (r.ok) this.ids.next += r.rows;
+        return r;
       });
       if (result.ok) {
-        this.ids.next += result.rows;
         return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings };
       }
       if (result.interrupted || this.signal.aborted) throw abortError();
@@ -582,22 +599,25 @@ export class ImportRun {
     this.signal.addEventListener('abort', onAbort, { once: true });
     let result;
     try {
-      result = await loadZeekWithDuckDB({
-        conn: this.conn,
-        file: node.file,
-        evidenceId: id,
-        idBase: this.ids.next,
-        pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
-        tz: node.tz ?? null,
-        finalize: async ({ rows, warnings }) => {
-          await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
-        },
+      result = await this.writeEvents(async () => {
+        const r = await loadZeekWithDuckDB({
+          conn: this.conn,
+          file: node.file,
+          evidenceId: id,
+          idBase: this.ids.next,
+          pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
+          tz: node.tz ?? null,
+          finalize: async ({ rows, warnings }) => {
+            await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
+          },
+        });
+        if (r.ok) this.ids.next += r.rows;
+        return r;
       });
     } finally {
       this.signal.removeEventListener('abort', onAbort);
     }
     if (result.ok) {
-      this.ids.next += result.rows;
       fp.bytes = node.size;
       return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings };
     }
@@ -656,7 +676,7 @@ export class ImportRun {
               removeChunkFiles(c);
               return;
             }
-            await loader.load(c);
+            await this.writeEvents(() => loader.load(c));
             Object.assign(fp, { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: c.bytes });
             if (node.depth === 0) this.currentTopBytes = c.bytes;
             this.emitSoon(false);
@@ -772,7 +792,7 @@ export class ImportRun {
 
   /** An entry that is recorded (hash-less) but not read: symlink, zip slip, password, unreadable. */
   private async recordRefused(label: string, origin: string, member: string | null, parentId: number | null, reason: string, mtime: string | null, size: number): Promise<void> {
-    const id = this.nextEvidence++;
+    const id = this.writes.takeEvidenceId();
     await insertEvidence(this.conn, {
       id,
       parentId,

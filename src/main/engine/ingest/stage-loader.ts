@@ -54,39 +54,7 @@ export class StageLoader {
     const conn = this.conn;
     await conn.run('BEGIN TRANSACTION');
     try {
-      if (c.srcFile) {
-        for (const name of c.columns) {
-          if (this.known.has(name)) continue;
-          await conn.run(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(name)} VARCHAR`);
-          this.known.add(name);
-        }
-        // read_csv gets positional names (c0, c1 ...): field names are hostile input.
-        const spec = [`'rid': 'BIGINT'`, ...c.columns.map((_, i) => `'c${i}': 'VARCHAR'`)].join(', ');
-        const target = ['rid', ...c.columns].map((n) => quoteIdent(n)).join(', ');
-        await conn.run(`INSERT INTO ${this.table} (${target}) SELECT * FROM ${readCsv(c.srcFile, spec)}`);
-      }
-      if (c.eventsFile) {
-        const spec = EVENTS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'rid' || n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
-        const core = CORE_COLUMNS.map((col) => {
-          const q = quoteIdent(col);
-          if (col === 'ts') return 'TRY_CAST(ts AS TIMESTAMP)';
-          if (col === 'src_port' || col === 'dst_port') return `TRY_CAST(${q} AS INTEGER)`;
-          if (col === 'dataset') return `COALESCE(dataset, 'text')`;
-          return q;
-        });
-        await conn.run(
-          `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((col) => quoteIdent(col)).join(', ')}, raw)
-           SELECT rid + $base, $ev, $ev, rid, pos, ${core.join(', ')}, raw FROM ${readCsv(c.eventsFile, spec)}`,
-          { base: this.ids.next - c.firstRid, ev: this.evidenceId },
-        );
-      }
-      if (c.errorsFile) {
-        const spec = ERRORS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
-        await conn.run(
-          `INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt) SELECT $ev, pos, pos_kind, kind, reason, excerpt FROM ${readCsv(c.errorsFile, spec)}`,
-          { ev: this.evidenceId },
-        );
-      }
+      await insertStagedChunk(conn, { table: this.table, evidenceId: this.evidenceId, known: this.known, idBase: this.ids.next - c.firstRid }, c);
       this.seen += c.rows + c.rejected;
       this.stored += c.rows;
       this.rejected += c.rejected;
@@ -116,7 +84,60 @@ export class StageLoader {
   }
 }
 
-export function removeChunkFiles(c: StagedChunk): void {
+/** Where a chunk goes: the field table (quoted), its evidence, the columns it has, and events.id = rid + idBase. */
+export interface ChunkTarget {
+  table: string;
+  evidenceId: number;
+  /** Columns the field table has; new ones are added (and recorded here) as a chunk brings them. */
+  known: Set<string>;
+  idBase: number;
+}
+
+/**
+ * The rows of one staged chunk into the field table, events and
+ * ingest_errors, inside the caller's transaction (the import commits a chunk
+ * with its evidence counters, a live source with its journal position).
+ */
+export async function insertStagedChunk(
+  conn: DuckDBConnection,
+  t: ChunkTarget,
+  c: Pick<StagedChunk, 'srcFile' | 'eventsFile' | 'errorsFile' | 'columns'>,
+): Promise<void> {
+  if (c.srcFile) {
+    for (const name of c.columns) {
+      if (t.known.has(name)) continue;
+      await conn.run(`ALTER TABLE ${t.table} ADD COLUMN ${quoteIdent(name)} VARCHAR`);
+      t.known.add(name);
+    }
+    // read_csv gets positional names (c0, c1 ...): field names are hostile input.
+    const spec = [`'rid': 'BIGINT'`, ...c.columns.map((_, i) => `'c${i}': 'VARCHAR'`)].join(', ');
+    const target = ['rid', ...c.columns].map((n) => quoteIdent(n)).join(', ');
+    await conn.run(`INSERT INTO ${t.table} (${target}) SELECT * FROM ${readCsv(c.srcFile, spec)}`);
+  }
+  if (c.eventsFile) {
+    const spec = EVENTS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'rid' || n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
+    const core = CORE_COLUMNS.map((col) => {
+      const q = quoteIdent(col);
+      if (col === 'ts') return 'TRY_CAST(ts AS TIMESTAMP)';
+      if (col === 'src_port' || col === 'dst_port') return `TRY_CAST(${q} AS INTEGER)`;
+      if (col === 'dataset') return `COALESCE(dataset, 'text')`;
+      return q;
+    });
+    await conn.run(
+      `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((col) => quoteIdent(col)).join(', ')}, raw)
+       SELECT rid + $base, $ev, $ev, rid, pos, ${core.join(', ')}, raw FROM ${readCsv(c.eventsFile, spec)}`,
+      { base: t.idBase, ev: t.evidenceId },
+    );
+  }
+  if (c.errorsFile) {
+    const spec = ERRORS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
+    await conn.run(`INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt) SELECT $ev, pos, pos_kind, kind, reason, excerpt FROM ${readCsv(c.errorsFile, spec)}`, {
+      ev: t.evidenceId,
+    });
+  }
+}
+
+export function removeChunkFiles(c: Pick<StagedChunk, 'eventsFile' | 'srcFile' | 'errorsFile'>): void {
   for (const f of [c.eventsFile, c.srcFile, c.errorsFile]) if (f) rmSync(f, { force: true });
 }
 
