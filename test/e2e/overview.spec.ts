@@ -606,6 +606,7 @@ test('accessibility: every view in both themes passes axe (serious and critical)
     ['settings', 'settings'],
     ['import', 'import'],
     ['reports', 'reports'],
+    ['live', 'live'],
   ];
   // The detail panes of an alert and of a rule, open.
   const anAlert = (await server.api.listAlerts({ groupBy: 'none', sort: 'count', limit: 1 })).alerts[0];
