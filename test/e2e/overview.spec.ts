@@ -484,6 +484,7 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await subs.nth(1).getByRole('checkbox').check();
   await expect(page.getByTestId('bulk-bar')).toContainText('2 selected');
   await page.getByTestId('bulk-escalated').click();
+  await expect(page.getByTestId('bulk-outcome')).toHaveText('2 alerts updated.');
   await expect.poll(async () => (await Promise.all(ids.map((id) => server.api.getAlert({ id, limit: 1 })))).map((a) => a.alert.status)).toEqual(['escalated', 'escalated']);
 
   // Suppress the rule on one alert's host: that alert goes away.
@@ -511,7 +512,18 @@ test('alerts: grouped by rule, the events and rule of an alert, triage one and m
   await expect(page.getByTestId('run-result')).toContainText(/\d+ new alerts?,/, { timeout: 60_000 });
   if (victim) {
     const back = await server.api.listAlerts({ ruleIds: [victim.ruleId], groupBy: 'none', limit: 1000 });
-    expect(back.alerts.some((a) => a.host === victim.host)).toBe(true);
+    const again = back.alerts.find((a) => a.host === victim.host);
+    expect(again).toBeTruthy();
+    // The same, in bulk: the checked alerts' rules suppressed on their hosts.
+    await open(page, 'dashboard');
+    await open(page, `alerts?rule=${encodeURIComponent(victim.ruleId)}`);
+    await page.locator(`tr.sub-row[data-alert="${again?.id}"]`).getByRole('checkbox').check();
+    await page.getByTestId('bulk-suppress-host').click();
+    await expect(page.getByTestId('bulk-outcome')).toContainText('1 suppression added');
+    const sups = (await server.api.listSuppressions({})).suppressions;
+    expect(sups.map((x) => [x.ruleId, x.field, x.value])).toEqual([[victim.ruleId, 'host', victim.host]]);
+    for (const x of sups) await server.api.removeSuppression({ id: x.id });
+    await server.api.runRules({ scope: 'all' });
   }
 
   // A filter that matches nothing says so.

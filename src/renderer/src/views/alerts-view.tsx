@@ -55,7 +55,8 @@ export function AlertsView() {
   const [tagsByRule, setTagsByRule] = useState<Map<string, string[]>>(new Map());
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set(hashParam('rule') ? [hashParam('rule') as string] : []));
   const [selectedId, setSelectedId] = useState<number | null>(() => (hashParam('alert') ? Number(hashParam('alert')) : null));
-  const [checked, setChecked] = useState<Set<number>>(new Set());
+  const [checked, setChecked] = useState<Map<number, AlertSummary>>(new Map());
+  const [bulkMsg, setBulkMsg] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const [run, setRun] = useState<{ busy: boolean; result: RunSummary | null; error: string | null }>({ busy: false, result: null, error: null });
@@ -189,7 +190,22 @@ export function AlertsView() {
           </button>
         ) : null}
       </div>
-      {checked.size > 0 ? <BulkBar ids={[...checked]} onDone={() => { setChecked(new Set()); reload(); }} /> : null}
+      {checked.size > 0 ? (
+        <BulkBar
+          alerts={[...checked.values()]}
+          onDone={(m) => {
+            setBulkMsg(m);
+            setChecked(new Map());
+            reload();
+          }}
+          onError={setBulkMsg}
+        />
+      ) : null}
+      {bulkMsg ? (
+        <p className="muted small-note" role="status" data-testid="bulk-outcome">
+          {bulkMsg}
+        </p>
+      ) : null}
       {error ? (
         <ErrorState title="The alerts could not load" message={error} onRetry={reload} />
       ) : !groups ? (
@@ -243,7 +259,16 @@ export function AlertsView() {
                     selectedId={selectedId}
                     onSelect={setSelectedId}
                     checked={checked}
-                    onCheck={(ids, on) => setChecked((c) => new Set(on ? [...c, ...ids] : [...c].filter((x) => !ids.includes(x))))}
+                    onCheck={(list, on) =>
+                      setChecked((c) => {
+                        const next = new Map(c);
+                        for (const a of list) {
+                          if (on) next.set(a.id, a);
+                          else next.delete(a.id);
+                        }
+                        return next;
+                      })
+                    }
                     tick={tick}
                   />
                 ))}
@@ -265,8 +290,8 @@ function GroupRows(props: {
   filter: Record<string, unknown>;
   selectedId: number | null;
   onSelect(id: number): void;
-  checked: Set<number>;
-  onCheck(ids: number[], on: boolean): void;
+  checked: Map<number, AlertSummary>;
+  onCheck(alerts: AlertSummary[], on: boolean): void;
   tick: number;
 }) {
   const api = useApi();
@@ -341,7 +366,7 @@ function GroupRows(props: {
       {open && alerts && alerts.length > 1 ? (
         <tr className="sub-row">
           <td>
-            <input type="checkbox" checked={all} onChange={(e) => props.onCheck(ids, e.target.checked)} aria-label={`Select every alert of ${g.title}`} />
+            <input type="checkbox" checked={all} onChange={(e) => props.onCheck(alerts, e.target.checked)} aria-label={`Select every alert of ${g.title}`} />
           </td>
           <td colSpan={5} className="muted small-note">
             select all {alerts.length}
@@ -353,7 +378,7 @@ function GroupRows(props: {
         ? alerts.map((a) => (
             <tr key={a.id} className={`sub-row${a.id === props.selectedId ? ' selected' : ''}`} data-alert={a.id}>
               <td>
-                <input type="checkbox" checked={props.checked.has(a.id)} onChange={(e) => props.onCheck([a.id], e.target.checked)} aria-label={`Select alert ${a.id}`} />
+                <input type="checkbox" checked={props.checked.has(a.id)} onChange={(e) => props.onCheck([a], e.target.checked)} aria-label={`Select alert ${a.id}`} />
               </td>
               <td>
                 <button type="button" className="link-button" onClick={() => props.onSelect(a.id)} data-testid="open-alert">
@@ -375,35 +400,53 @@ function GroupRows(props: {
   );
 }
 
-function BulkBar({ ids, onDone }: { ids: number[]; onDone(): void }) {
+function BulkBar({ alerts, onDone, onError }: { alerts: AlertSummary[]; onDone(message: string): void; onError(message: string): void }) {
   const api = useApi();
   const [note, setNote] = useState('');
-  const [msg, setMsg] = useState<string | null>(null);
-  const act = async (fn: () => Promise<{ updated: number }>) => {
+  const [busy, setBusy] = useState(false);
+  const ids = alerts.map((a) => a.id);
+  // One suppression per rule and host among the selected alerts (correlations have no host).
+  const pairs = [...new Map(alerts.filter((a) => a.host).map((a) => [`${a.ruleId}\u0000${a.host}`, { ruleId: a.ruleId, host: a.host as string }])).values()];
+  const act = async (fn: () => Promise<string>) => {
+    setBusy(true);
     try {
-      const r = await fn();
-      setMsg(`${r.updated} alert${r.updated === 1 ? '' : 's'} updated.`);
-      onDone();
+      onDone(await fn());
     } catch (e) {
-      setMsg((e as Error).message);
+      onError((e as Error).message);
+    } finally {
+      setBusy(false);
     }
   };
+  const updated = (n: number) => `${plural(n, 'alert')} updated.`;
   return (
     <div className="toolbar bulk-bar" role="group" aria-label="Bulk actions" data-testid="bulk-bar">
       <strong>{ids.length} selected</strong>
       {(['acknowledged', 'escalated', 'false-positive', 'new'] as const).map((s) => (
-        <button key={s} type="button" className="secondary small" onClick={() => void act(() => api.triageAlerts({ ids, status: s }))} data-testid={`bulk-${s}`}>
+        <button key={s} type="button" className="secondary small" disabled={busy} onClick={() => void act(async () => updated((await api.triageAlerts({ ids, status: s })).updated))} data-testid={`bulk-${s}`}>
           Mark {STATUS_LABEL[s]}
         </button>
       ))}
       <input value={note} onChange={(e) => setNote(e.target.value)} placeholder="Note for all selected" aria-label="Note for the selected alerts" />
-      <button type="button" className="secondary small" disabled={!note.trim()} onClick={() => void act(() => api.triageAlerts({ ids, note: note.trim() }))}>
+      <button type="button" className="secondary small" disabled={busy || !note.trim()} onClick={() => void act(async () => updated((await api.triageAlerts({ ids, note: note.trim() })).updated))}>
         Add note
       </button>
-      {msg ? (
-        <span className="muted small-note" role="status">
-          {msg}
-        </span>
+      {pairs.length ? (
+        <button
+          type="button"
+          className="secondary small"
+          disabled={busy}
+          title="For each selected alert: stop alerting on its rule on its host, and remove those alerts"
+          onClick={() =>
+            void act(async () => {
+              let removed = 0;
+              for (const p of pairs) removed += (await api.addSuppression({ ruleId: p.ruleId, field: 'host', value: p.host, note: note.trim() || undefined, retroactive: true })).removedAlerts;
+              return `${plural(pairs.length, 'suppression')} added (rule on host): ${plural(removed, 'alert')} removed. Undo under Rules › Suppressions.`;
+            })
+          }
+          data-testid="bulk-suppress-host"
+        >
+          Suppress on their hosts
+        </button>
       ) : null}
     </div>
   );
