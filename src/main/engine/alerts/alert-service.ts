@@ -4,7 +4,7 @@ import { SEVERITIES, type Severity } from '@shared/events';
 import { LoupeError } from '@shared/errors';
 import type { Case } from '../case/case';
 import { queryRows, queryValue } from '../db/sql';
-import { explainRule, runRules, type RuleRecord, type RuleSet, type RunResult } from '../detect';
+import { explainRule, runRules, timespanSeconds, type RuleRecord, type RuleSet, type RunResult } from '../detect';
 import { intelStore, refreshCaseIntel } from '../intel';
 import type { PushBus } from '../service/push';
 import { mergeHits, pruneAlerts, recomputeAlerts } from './alert-merge';
@@ -106,6 +106,37 @@ export class AlertService {
   invalidate(): void {
     this.cache = null;
     this.loading = null;
+  }
+
+  /**
+   * An incremental run only sees the new events, so a correlation whose events
+   * straddle two imports (or two live batches: five failed logons in one, five in
+   * the next) would never fire. Correlations and the rules they count therefore
+   * run again from the oldest event that can share a time window with the new
+   * ones: events are ordered by id only within a file, so the look-back starts at
+   * the lowest id whose time falls in the window, which may take in more events
+   * than needed but never fewer. Alerts merge on (rule, group), so a window found
+   * again updates its alert instead of making a second one.
+   */
+  private async correlateAcrossRuns<T>(
+    conn: DuckDBConnection,
+    subset: RuleSet,
+    after: number,
+    signal: AbortSignal,
+    merge: (corr: RunResult['correlations']) => Promise<T>,
+  ): Promise<T | null> {
+    if (subset.correlations.length === 0) return null;
+    let spanSeconds = 0;
+    for (const c of subset.correlations) spanSeconds = Math.max(spanSeconds, timespanSeconds(c.section.timespan));
+    const from = await queryValue<number>(
+      conn,
+      `SELECT min(id) FROM events WHERE id <= $after AND ts >= (SELECT min(ts) FROM events WHERE id > $after) - to_seconds($span::DOUBLE)`,
+      { after, span: spanSeconds },
+    );
+    if (from === undefined || from === null) return null; // no older event shares a window with the new ones
+    const correlated = ruleSubset(subset, new Set(subset.correlations.map((c) => c.record.id)));
+    const res = await runRules(conn, correlated, { watermark: Number(from) - 1, signal });
+    return res.correlations.length > 0 ? merge(res.correlations) : null;
   }
 
   private async enabledMap(conn: DuckDBConnection): Promise<Map<string, boolean>> {
@@ -248,6 +279,27 @@ export class AlertService {
         summary.suppressed = merged.suppressed;
         summary.alertsNew = merged.alertsNew;
         summary.alertsUpdated = merged.alertsUpdated;
+        if (after !== null) {
+          const late = await this.correlateAcrossRuns(conn, subset, after, controller.signal, (corr) =>
+            mergeHits(conn, {
+              hits: [],
+              correlations: corr,
+              alerting: (id) => roots.has(id) && !supp.rules.has(id),
+              meta: (id) => {
+                const r = byId.get(id);
+                return { title: r?.title || id, level: r ? levelOf(r) : null, tags: r?.tags ?? [] };
+              },
+              suppressions: supp.values,
+              runId,
+            }),
+          );
+          if (late) {
+            summary.hits += late.links;
+            summary.suppressed += late.suppressed;
+            summary.alertsNew += late.alertsNew;
+            summary.alertsUpdated += late.alertsUpdated;
+          }
+        }
       }
       // Single-rule runs leave the watermark: the other rules have not seen those events.
       if (req.scope !== 'rule' && through !== null && (watermark === null || through > watermark)) {
