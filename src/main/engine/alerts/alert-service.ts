@@ -35,6 +35,8 @@ export interface RunRequest {
 }
 
 const WATERMARK_KEY = 'detect_watermark';
+/** How far before the new events a correlation looks back at most (events), see correlateAcrossRuns. */
+const LOOKBACK_MAX_EVENTS = 500_000;
 const MAX_FAILURES_SHOWN = 100;
 
 interface Cached {
@@ -116,7 +118,8 @@ export class AlertService {
    * ones: events are ordered by id only within a file, so the look-back starts at
    * the lowest id whose time falls in the window, which may take in more events
    * than needed but never fewer. Alerts merge on (rule, group), so a window found
-   * again updates its alert instead of making a second one.
+   * again updates its alert instead of making a second one. At most
+   * LOOKBACK_MAX_EVENTS events before the new ones are looked at again.
    */
   private async correlateAcrossRuns<T>(
     conn: DuckDBConnection,
@@ -134,8 +137,12 @@ export class AlertService {
       { after, span: spanSeconds },
     );
     if (from === undefined || from === null) return null; // no older event shares a window with the new ones
+    // Bounded: live sources run this every second, and an hour-long window over a
+    // busy listener must not rescan millions of events each time.
+    const start = Math.max(Number(from), after + 1 - LOOKBACK_MAX_EVENTS);
+    if (start > after) return null;
     const correlated = ruleSubset(subset, new Set(subset.correlations.map((c) => c.record.id)));
-    const res = await runRules(conn, correlated, { watermark: Number(from) - 1, signal });
+    const res = await runRules(conn, correlated, { watermark: start - 1, signal });
     return res.correlations.length > 0 ? merge(res.correlations) : null;
   }
 
