@@ -3,6 +3,7 @@ import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
 import { findingsOperations, findingsPushEvents } from './findings-contract';
 import { liveOperations, livePushEvents } from './live-contract';
+import { overviewOperations } from './overview-contract';
 import { queryOperations } from './query-contract';
 
 export * from './alerts-contract';
@@ -241,6 +242,7 @@ export const operations = {
   },
   ...queryOperations,
   ...alertOperations,
+  ...overviewOperations,
   ...findingsOperations,
   ...liveOperations,
 } as const;

@@ -4,6 +4,7 @@ import { connect } from './api/client';
 import { ConnectionProvider } from './api/context';
 import { App } from './app';
 import { AppStateProvider } from './app-state';
+import { PrefsProvider } from './prefs';
 import './styles.css';
 
 const connection = connect();
@@ -11,11 +12,13 @@ const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <ConnectionProvider connection={connection}>
-        <AppStateProvider>
-          <App />
-        </AppStateProvider>
-      </ConnectionProvider>
+      <PrefsProvider>
+        <ConnectionProvider connection={connection}>
+          <AppStateProvider>
+            <App />
+          </AppStateProvider>
+        </ConnectionProvider>
+      </PrefsProvider>
     </StrictMode>,
   );
 }

@@ -1,16 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
+import { usePrefs, type Theme } from './prefs';
 
-export type Theme = 'dark' | 'light';
+export type { Theme };
 
-/** Dark by default (analysts work long hours in dim rooms); the choice is remembered. */
+/** The theme preference (kept with the other display preferences in prefs.tsx). */
 export function useTheme(): [Theme, (t: Theme) => void] {
-  const [theme, setThemeState] = useState<Theme>(() => (localStorage.getItem('loupe-theme') === 'light' ? 'light' : 'dark'));
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-  }, [theme]);
-  const setTheme = useCallback((t: Theme) => {
-    localStorage.setItem('loupe-theme', t);
-    setThemeState(t);
-  }, []);
+  const { theme, setTheme } = usePrefs();
   return [theme, setTheme];
 }

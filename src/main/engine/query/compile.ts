@@ -1,6 +1,7 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent } from '../db/sql';
-import { closestField, resolveField, type CoreField, type FieldCatalog, type FieldKind, type OriginalField } from './fields';
+import { caseFieldPredicate, derivedTables, isCaseField } from './case-fields';
+import { closestField, resolveField, type CoreField, type FieldCatalog, type FieldKind, type OriginalField, type VirtualField } from './fields';
 import { parseIp, type ParsedCidr } from '../net/ip-address';
 import { cidrHolds, ipv4CidrSql, parseCidrFilter } from './ip';
 import { parseQuery, QuerySyntaxError, type Match, type QueryNode } from './parse';
@@ -151,7 +152,13 @@ class Compiler {
     return `(((e.source_id::BIGINT << 40) | e.rid) IN (${union}))`;
   }
 
-  private virtual(name: 'tag' | 'starred', m: Match, at: Where): string {
+  private tables: Promise<Set<string>> | undefined;
+
+  private async virtual(name: VirtualField, m: Match, at: Where): Promise<string> {
+    if (isCaseField(name)) {
+      this.tables ??= derivedTables(this.conn);
+      return caseFieldPredicate(name, m, at, await this.tables, { param: (v) => this.param(v), textMatch: (c, v, w, s) => this.textMatch(c, v, w, s) });
+    }
     if (name === 'starred') {
       const v = m.kind === 'eq' ? m.value.toLowerCase() : m.kind === 'exists' ? 'true' : '';
       if (!['true', 'false', 'yes', 'no', '1', '0'].includes(v)) throw new QuerySyntaxError('starred takes true or false', at.start, at.end, 'starred:true');

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/sql';
+import { CASE_FIELDS } from './case-fields';
 
 /**
  * Which fields a query may name: the core columns of `events`, a few friendly
@@ -68,8 +69,9 @@ export const ALIASES: Record<string, string[]> = {
   '@timestamp': ['ts'],
 };
 
-/** Fields that live in the case's own tables rather than in events. */
-export const VIRTUAL_FIELDS = ['tag', 'starred'] as const;
+/** Fields that live in the case's own tables rather than in events (case-fields.ts: intel and alerts). */
+export const VIRTUAL_FIELDS = ['tag', 'starred', ...CASE_FIELDS] as const;
+export type VirtualField = (typeof VIRTUAL_FIELDS)[number];
 
 export interface FieldCatalog {
   core: Map<string, CoreField>;

@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FieldStats, FieldSuggestion } from '@shared/query-contract';
 import { LoupeError } from '@shared/errors';
 import { quoteIdent, queryRows } from '../db/sql';
+import { caseFieldPredicate, caseFieldSuggestSql, caseFieldValuesSql, derivedTables, isCaseField } from './case-fields';
 import type { Compiled } from './compile';
 import { ALIASES, CORE_FIELDS, closestField, resolveField, VIRTUAL_FIELDS, type FieldCatalog } from './fields';
 import { QuerySyntaxError } from './parse';
@@ -25,6 +26,19 @@ export async function fieldStats(conn: DuckDBConnection, catalog: FieldCatalog, 
     const cols = resolved.fields.map((f) => (f.kind === 'time' ? `strftime(e.ts, '%Y-%m-%dT%H:%M:%S.%fZ')` : `e.${quoteIdent(f.column)}`));
     const v = cols.length === 1 ? (cols[0] as string) : `unnest([${cols.join(', ')}])`;
     grouped = `SELECT v, count(*) AS n FROM (SELECT ${v} AS v FROM ${q.from} WHERE ${q.where}) GROUP BY v`;
+  } else if (resolved.type === 'virtual' && isCaseField(resolved.name)) {
+    origin = 'virtual';
+    const tables = await derivedTables(conn);
+    const values = caseFieldValuesSql(resolved.name, tables);
+    if (values === null) {
+      // A yes/no field (or no table to read): count the predicate itself.
+      const at = { start: 0, end: 0, field: resolved.name };
+      const bad = caseFieldPredicate(resolved.name, { kind: 'eq', value: 'true', wild: [], phrase: false }, at, tables, { param: () => 'NULL', textMatch: () => 'FALSE' });
+      grouped = `SELECT ${bad} AS v, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY v`;
+    } else {
+      grouped = `SELECT m.v AS v, count(DISTINCT e.id) AS n FROM ${q.from} JOIN (${values}) m ON m.event_id = e.id WHERE ${q.where} GROUP BY v
+                 UNION ALL SELECT NULL, count(*) FROM ${q.from} WHERE ${q.where} AND e.id NOT IN (SELECT event_id FROM (${values}))`;
+    }
   } else if (resolved.type === 'virtual') {
     origin = 'virtual';
     grouped =
@@ -82,7 +96,7 @@ export function suggestFields(catalog: FieldCatalog, prefix: string, limit: numb
   const out: FieldSuggestion[] = [];
   for (const f of CORE_FIELDS) out.push({ name: f.name, kind: f.kind, origin: 'core', sources: 0, datasets: [] });
   for (const [name, cols] of Object.entries(ALIASES)) out.push({ name, kind: CORE_FIELDS.find((f) => f.name === cols[0])?.kind ?? 'string', origin: 'alias', sources: 0, datasets: [] });
-  for (const name of VIRTUAL_FIELDS) out.push({ name, kind: name === 'starred' ? 'boolean' : 'string', origin: 'virtual', sources: 0, datasets: [] });
+  for (const name of VIRTUAL_FIELDS) out.push({ name, kind: name === 'starred' || name === 'malicious' ? 'boolean' : name === 'alert' ? 'number' : 'string', origin: 'virtual', sources: 0, datasets: [] });
   const originals = [...catalog.original.values()].sort((a, b) => b.sources.length - a.sources.length || a.name.localeCompare(b.name));
   for (const f of originals) {
     const datasets = [...new Set(f.sources.map((s) => s.dataset).filter((d): d is string => d !== null))].sort();
@@ -102,6 +116,8 @@ export async function suggestValues(conn: DuckDBConnection, catalog: FieldCatalo
   if (resolved.type === 'core') {
     if (resolved.fields.some((f) => f.column === 'message' || f.column === 'raw' || f.kind === 'time')) return [];
     source = resolved.fields.map((f) => `SELECT CAST(${quoteIdent(f.column)} AS VARCHAR) AS v FROM events`).join(' UNION ALL ');
+  } else if (resolved.type === 'virtual' && isCaseField(resolved.name)) {
+    source = caseFieldSuggestSql(resolved.name, await derivedTables(conn));
   } else if (resolved.type === 'virtual') {
     source = resolved.name === 'tag' ? 'SELECT tag AS v FROM event_tags' : "SELECT unnest(['true', 'false']) AS v";
   } else {

@@ -15,6 +15,7 @@ import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
 import { liveHandlers } from './live-handlers';
 import { PushBus } from './push';
+import { overviewHandlers } from './overview-handlers';
 import { queryHandlers } from './query-handlers';
 import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
@@ -67,6 +68,7 @@ export class Engine {
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
       ...alertHandlers(this),
+      ...overviewHandlers(this, this.queries),
       ...findingsHandlers(this, this.queries, options.findings),
       ...liveHandlers(this.live),
     };

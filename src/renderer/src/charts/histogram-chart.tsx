@@ -1,34 +1,19 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { BarChart } from 'echarts/charts';
 import { BrushComponent, GridComponent, ToolboxComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { Histogram } from '@shared/query-contract';
 import { datasetColor } from '../lib/format';
+import { displayZone, formatTime, zoneLabel } from '../lib/time-format';
+import { useChartColors } from './chart-theme';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, BrushComponent, ToolboxComponent, CanvasRenderer]);
 
-/** The palette of the current theme, read from the CSS variables so the chart follows dark/light. */
-function useThemeColors(): Record<string, string> {
-  const read = () => {
-    const s = getComputedStyle(document.documentElement);
-    const v = (n: string) => s.getPropertyValue(n).trim();
-    return { text: v('--text'), muted: v('--text-muted'), border: v('--border'), accent: v('--accent'), bg: v('--bg-raised') };
-  };
-  const [colors, setColors] = useState(read);
-  useEffect(() => {
-    const obs = new MutationObserver(() => setColors(read()));
-    obs.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
-    return () => obs.disconnect();
-  }, []);
-  return colors;
-}
-
 function label(iso: string, bucketMs: number): string {
-  const d = iso.replace('T', ' ');
-  if (bucketMs >= 86_400_000) return d.slice(0, 10);
-  if (bucketMs >= 60_000) return d.slice(5, 16);
-  return d.slice(11, 19);
+  if (bucketMs >= 86_400_000) return formatTime(iso, 'day');
+  if (bucketMs >= 60_000) return formatTime(iso, 'min').slice(5);
+  return formatTime(iso, 's').slice(11);
 }
 
 /**
@@ -38,7 +23,9 @@ function label(iso: string, bucketMs: number): string {
 export function HistogramChart({ data, onBrush, height = 120 }: { data: Histogram; onBrush: (from: string, to: string) => void; height?: number }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
-  const colors = useThemeColors();
+  const colors = useChartColors();
+  // Labels are in the display zone: redraw when it changes.
+  const zone = displayZone();
   const latest = useRef({ data, onBrush });
   useEffect(() => {
     latest.current = { data, onBrush };
@@ -89,7 +76,7 @@ export function HistogramChart({ data, onBrush, height = 120 }: { data: Histogra
           formatter: (ps: unknown) => {
             const list = ps as { dataIndex: number; seriesName: string; value: number; color: string }[];
             const i = list[0]?.dataIndex ?? 0;
-            const head = `${data.buckets[i]?.t.replace('T', ' ').replace('.000Z', '')} UTC (${data.interval})`;
+            const head = `${formatTime(data.buckets[i]?.t, 's')} ${zoneLabel(data.buckets[i]?.t)} (${data.interval})`;
             const lines = list.filter((p) => p.value > 0).map((p) => `<span style="color:${p.color}">●</span> ${p.seriesName}: ${p.value.toLocaleString()}`);
             return [head, ...lines].join('<br/>');
           },
@@ -104,7 +91,7 @@ export function HistogramChart({ data, onBrush, height = 120 }: { data: Histogra
     );
     // Brush is the chart's only gesture: arm it so a drag selects a time span.
     c.dispatchAction({ type: 'takeGlobalCursor', key: 'brush', brushOption: { brushType: 'lineX', brushMode: 'single' } });
-  }, [data, colors]);
+  }, [data, colors, zone]);
 
   return <div ref={el} className="histogram-chart" style={{ height }} data-testid="histogram" data-buckets={data.buckets.length} role="img" aria-label={`Events over time, ${data.total.toLocaleString()} events in ${data.interval} buckets; drag to zoom`} />;
 }

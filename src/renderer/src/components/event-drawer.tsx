@@ -1,7 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { EventDetail } from '@shared/query-contract';
 import { useApi } from '../api/context';
-import { cellText, copyText, datasetColor, formatTs } from '../lib/format';
+import { entityKindOf } from '../lib/entities';
+import { cellText, copyText, datasetBadgeStyle, formatTs, zoneLabel } from '../lib/format';
+import { EntityLink } from './entity-link';
 
 const LINE_FORMATS = new Set(['syslog', 'web-access', 'text', 'zeek', 'csv', 'cef', 'leef', 'ids']);
 
@@ -94,10 +96,10 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
               {detail.starred ? '★' : '☆'}
             </button>
             <div className="drawer-title">
-              <span className="ds-badge" style={{ borderColor: datasetColor(detail.core.dataset), color: datasetColor(detail.core.dataset) }}>
+              <span className="ds-badge" style={datasetBadgeStyle(detail.core.dataset)}>
                 {cellText(detail.core.dataset)}
               </span>
-              <span className="mono">{formatTs(detail.core.ts)} UTC</span>
+              <span className="mono">{formatTs(detail.core.ts)} {zoneLabel(detail.core.ts)}</span>
               <span className="muted">#{id}</span>
             </div>
           </>
@@ -176,10 +178,16 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
                     </th>
                     <td className="mono">
                       <button type="button" className="value-link" onClick={() => onFilter(f.name, f.value, false)} title="Filter for this value" data-field={f.name}>
-                        {f.name === 'ts' ? `${formatTs(f.value)} UTC` : cellText(f.value)}
+                        {f.name === 'ts' ? `${formatTs(f.value)} ${zoneLabel(f.value)}` : cellText(f.value)}
                       </button>
                     </td>
                     <td className="row-actions">
+                      {entityKindOf(f.name, f.value) ? (
+                        <EntityLink kind={entityKindOf(f.name, f.value) ?? 'ip'} value={String(f.value)} className="entity-jump">
+                          <span aria-hidden="true">↗</span>
+                          <span className="visually-hidden">Open the page of {String(f.value)}</span>
+                        </EntityLink>
+                      ) : null}
                       <button type="button" className="ghost small" onClick={() => onFilter(f.name, f.value, true)} title="Exclude this value" aria-label={`Exclude ${f.name}`}>
                         −
                       </button>

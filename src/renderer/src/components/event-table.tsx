@@ -2,7 +2,11 @@ import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useRef, us
 import { EVENT_TABLE_COLUMNS, type EventRow, type SortColumn } from '@shared/query-contract';
 import type { EventPages } from '../hooks/use-event-pages';
 import { useRowWindow } from '../hooks/use-row-window';
-import { cellText, copyText, datasetColor, formatTs } from '../lib/format';
+import { entityKindOf } from '../lib/entities';
+import { cellText, copyText, datasetBadgeStyle, datasetColor, formatTs } from '../lib/format';
+import { EntityLink } from './entity-link';
+
+const ENTITY_COLUMNS: Record<string, boolean> = { host: true, user: true, src_ip: true, dst_ip: true };
 
 const ROW_HEIGHT = 28;
 const HEADER_HEIGHT = 30;
@@ -182,7 +186,7 @@ export const EventTable = forwardRef<EventTableHandle, Props>(function EventTabl
                   data-index={v.index}
                   data-id={row?.id ?? undefined}
                 >
-                  <div className="et-td et-star-col">
+                  <div className="et-td et-star-col" role="gridcell">
                     {row ? (
                       <button
                         type="button"
@@ -283,11 +287,18 @@ function renderCell(c: string, row: EventRow) {
   if (c === 'ts') return <span className="mono">{formatTs(v)}</span>;
   if (c === 'dataset')
     return (
-      <span className="ds-badge" style={{ borderColor: datasetColor(v), color: datasetColor(v) }}>
+      <span className="ds-badge" style={datasetBadgeStyle(v)}>
         {cellText(v)}
       </span>
     );
   if (c === 'severity' && typeof v === 'string') return <span className={`sev sev-${v}`}>{v}</span>;
+  const kind = ENTITY_COLUMNS[c] && typeof v === 'string' && v !== '' ? entityKindOf(c, v) : null;
+  if (kind)
+    return (
+      <EntityLink kind={kind} value={String(v)} inGrid>
+        {String(v)}
+      </EntityLink>
+    );
   if (c === 'message' && Array.isArray(row.tags) && row.tags.length > 0)
     return (
       <>

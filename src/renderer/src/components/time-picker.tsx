@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { formatTime, zoneLabel } from '../lib/time-format';
 
 export interface TimeRange {
   /** A preset id (`15m`, `24h`, `all` ...) or `custom` for absolute from/to. */
@@ -27,8 +28,9 @@ export function presetRange(id: string): TimeRange {
 
 function describe(r: TimeRange): string {
   if (r.preset !== 'custom') return PRESETS.find((p) => p.id === r.preset)?.label ?? 'All time';
-  const f = (v: string | null) => (v ? v.replace('T', ' ').replace(/\.\d+Z?$|Z$/, '') : '…');
-  return `${f(r.from)} → ${f(r.to)} UTC`;
+  // Absolute bounds show in the display zone; relative ones (now-1h) as typed.
+  const f = (v: string | null) => (!v ? '…' : /^\d{4}-\d{2}-\d{2}/.test(v) ? formatTime(v, 's').replace(/:00$/, '') : v);
+  return `${f(r.from)} → ${f(r.to)} ${zoneLabel()}`;
 }
 
 /** Presets from 15 minutes to all time, or an absolute from/to (UTC, ISO 8601). */

@@ -1,18 +1,14 @@
-import { quoteFieldName } from '@shared/query-lexer';
+import type { CSSProperties } from 'react';
+import { formatTime } from './time-format';
+
+export { addFilter, termFor } from '@shared/search-terms';
+export { formatTime, zoneLabel } from './time-format';
 
 /** Display helpers for the hunt views: UTC times, cell text, dataset colours. */
 
-/** `2024-03-12 06:03:00.123` (UTC): the case stores UTC and shows it by default. */
-export function formatTs(v: unknown, tz: 'utc' | 'local' = 'utc'): string {
-  if (typeof v !== 'string' || v === '') return '—';
-  if (tz === 'utc') {
-    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{3})?/.exec(v);
-    return m ? `${m[1]} ${m[2]}${m[3] ?? ''}` : v;
-  }
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) return v;
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+/** An event time in the display zone (Settings; UTC by default): the one formatter every view uses. */
+export function formatTs(v: unknown): string {
+  return formatTime(v, 'ms');
 }
 
 export function cellText(v: unknown): string {
@@ -34,22 +30,6 @@ export function datasetColor(dataset: unknown): string {
   return PALETTE[h % PALETTE.length] as string;
 }
 
-/** A search term for a value: bare when safe, quoted and escaped otherwise (the field too). */
-export function termFor(field: string, value: unknown): string {
-  const v = cellText(value);
-  const safe = /^[A-Za-z0-9_.:\-/@]+$/.test(v) && !/^(and|or|not|to)$/i.test(v);
-  return `${quoteFieldName(field)}:${safe ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`}`;
-}
-
-/** Add a filter to a query (pivot): `field:"v"` or `NOT field:"v"`, ANDed on. */
-export function addFilter(query: string, field: string, value: unknown, exclude: boolean): string {
-  const term = `${exclude ? 'NOT ' : ''}${termFor(field, value)}`;
-  const q = query.trim();
-  if (!q) return term;
-  // Wrap an OR query so the new filter applies to all of it.
-  return /\bOR\b/i.test(q) ? `(${q}) AND ${term}` : `${q} AND ${term}`;
-}
-
 export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
@@ -66,4 +46,13 @@ export async function copyText(text: string): Promise<boolean> {
     ta.remove();
     return ok;
   }
+}
+
+/**
+ * A dataset badge: its colour on the border and as a tint, the text in the
+ * theme's own colour (the palette's light tints fail contrast on white).
+ */
+export function datasetBadgeStyle(dataset: unknown): CSSProperties {
+  const c = datasetColor(dataset);
+  return { borderColor: c, ['--ds' as string]: c } as CSSProperties;
 }

@@ -12,12 +12,15 @@ import { SqlConsole } from '../components/sql-console';
 import { ALL_TIME, TimePicker, type TimeRange } from '../components/time-picker';
 import { useEventPages } from '../hooks/use-event-pages';
 import { useHuntKeys } from '../hooks/use-hunt-keys';
-import { addFilter } from '../lib/format';
+import { addFilter, zoneLabel } from '../lib/format';
+import { dashboardHref, hashParam } from '../lib/nav';
 import '../hunt.css';
 
-function hashParam(name: string): string | null {
-  const q = window.location.hash.split('?')[1];
-  return q ? new URLSearchParams(q).get(name) : null;
+/** A drill-down (dashboard panel, entity page, alert) arrives with its query and time range in the hash. */
+function initialRange(): TimeRange {
+  const from = hashParam('from');
+  const to = hashParam('to');
+  return from || to ? { preset: 'custom', from, to } : ALL_TIME;
 }
 
 /** Discover for an offline case: query, time range, histogram, field sidebar, event table and detail. */
@@ -26,7 +29,7 @@ export function SearchView() {
   const { caseInfo } = useAppState();
   const [draft, setDraft] = useState(() => hashParam('q') ?? '');
   const [query, setQuery] = useState(() => hashParam('q') ?? '');
-  const [range, setRange] = useState<TimeRange>(ALL_TIME);
+  const [range, setRange] = useState<TimeRange>(initialRange);
   const [sort, setSort] = useState<{ column: SortColumn; dir: 'asc' | 'desc' }>({ column: 'ts', dir: 'desc' });
   const [hist, setHist] = useState<Histogram | null>(null);
   const [histError, setHistError] = useState<string | null>(null);
@@ -141,6 +144,9 @@ export function SearchView() {
                 submit(s.query);
               }}
             />
+            <a className="button-link toolbar-link" href={dashboardHref({ query, from: range.from, to: range.to })} title="Dashboard of this search" data-testid="search-dashboard">
+              Dashboard
+            </a>
           </>
         )}
       </header>
@@ -157,7 +163,7 @@ export function SearchView() {
               <>
                 <strong data-testid="result-total">{hist.total.toLocaleString()}</strong> events
                 {hist.noTime > 0 ? <span className="muted"> ({hist.noTime.toLocaleString()} without a time)</span> : null}
-                <span className="muted"> · {hist.interval} buckets · UTC</span>
+                <span className="muted"> · {hist.interval} buckets · {zoneLabel()}</span>
               </>
             ) : histError ? null : (
               <span className="muted">Counting…</span>

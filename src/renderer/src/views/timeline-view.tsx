@@ -10,7 +10,7 @@ import { QueryBar, type QueryBarHandle } from '../components/query-bar';
 import { ALL_TIME, TimePicker, type TimeRange } from '../components/time-picker';
 import { useEventPages, type EventPages } from '../hooks/use-event-pages';
 import { useHuntKeys } from '../hooks/use-hunt-keys';
-import { addFilter, datasetColor } from '../lib/format';
+import { addFilter, datasetColor, zoneLabel } from '../lib/format';
 import '../hunt.css';
 
 function hashParams(): URLSearchParams {
@@ -193,7 +193,7 @@ export function TimelineView() {
                     {s.name} <span className="muted">{s.counts.reduce((a, b) => a + b, 0).toLocaleString()}</span>
                   </button>
                 ))}
-                <span className="muted">{hist.total.toLocaleString()} events · UTC</span>
+                <span className="muted">{hist.total.toLocaleString()} events · {zoneLabel()}</span>
               </div>
               <HistogramChart data={hist} onBrush={(from, to) => setRange({ preset: 'custom', from, to })} height={90} />
             </>

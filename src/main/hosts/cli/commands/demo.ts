@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { LoupeError } from '@shared/errors';
 import { Case } from '../../../engine/case/case';
+import { intelStore } from '../../../engine/intel';
+import { ensureOverview } from '../../../engine/overview';
 import { fillScenario, SCENARIO_TRUTH } from '../../../engine/query/demo-scenario';
 import { action } from '../command';
 
@@ -20,6 +22,8 @@ export function registerDemo(program: Command): void {
         try {
           const t0 = performance.now();
           const r = await fillScenario(c.conn, { events });
+          // What a finished import leaves behind: the IPs enriched and the dashboard's rollup.
+          await ensureOverview(c, intelStore());
           const info = await c.info();
           io.result({ case: info, events: r.events, sources: r.sources, seconds: Math.round((performance.now() - t0) / 100) / 10 }, () =>
             [

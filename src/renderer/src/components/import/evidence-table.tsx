@@ -86,7 +86,7 @@ export function EvidenceTable({ evidence, formats, busy, onShowErrors, onReimpor
                       </span>
                     ) : null}
                     {e.kind === 'file' && e.format !== null && e.status !== 'skipped-duplicate' ? (
-                      <button type="button" className="link" disabled={busy} onClick={() => setEditing(e.id)} data-testid="change-format" aria-label={`Read ${e.path} as another format`}>
+                      <button type="button" className="link" disabled={busy} onClick={() => setEditing(e.id)} data-testid="change-format" aria-label={`change: read ${e.path} as another format`}>
                         change
                       </button>
                     ) : null}
