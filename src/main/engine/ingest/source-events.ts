@@ -6,15 +6,16 @@ import { canonicalIp, type CoreMapping } from './format-support';
 
 export interface SourceEventsRequest {
   conn: DuckDBConnection;
-  /** The source's field table (quoted), with its rid column filled. */
+  /** The source's rows (a quoted table, or a parenthesised query over a shared one), rid filled with the event ids. */
   table: string;
   columns: readonly SourceColumn[];
   mapping: CoreMapping;
   ctx: CompileContext;
   zone: TimeZoneSql;
   evidenceId: number;
-  idBase: number;
-  /** SQL for events.pos from the table's rid column (`rid + 1` for a record index). */
+  /** The field table's id (events.source_id). */
+  sourceId: number;
+  /** SQL for events.pos from the table's rid column (the event id): `rid - <id base> + 1` for a record index. */
   posSql: string;
   /** What ingest_errors.pos of a time warning is: a record index or a line. */
   posKind: 'record' | 'line';
@@ -40,9 +41,9 @@ export async function insertSourceEvents(req: SourceEventsRequest): Promise<numb
   const joins = ipMap ? ` LEFT JOIN ${ipMap} m1 ON m1.raw = b.${core.text.src_ip} LEFT JOIN ${ipMap} m2 ON m2.raw = b.${core.text.dst_ip}` : '';
   await conn.run(
     `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((c) => quoteIdent(c)).join(', ')}, raw)
-     SELECT $base + b.rid, $ev, $ev, b.rid, ${req.posSql.replaceAll('rid', 'b.rid')}, ${typed.join(', ')}, NULL
+     SELECT b.rid, $ev, $sid, b.rid, ${req.posSql.replaceAll('rid', 'b.rid')}, ${typed.join(', ')}, NULL
      FROM (${layered}) b${joins}`,
-    { base: req.idBase, ev: req.evidenceId },
+    { ev: req.evidenceId, sid: req.sourceId },
   );
   if (ipMap) await conn.run(`DROP TABLE ${ipMap}`);
   // A time that is there but does not parse is kept as NULL and reported.
