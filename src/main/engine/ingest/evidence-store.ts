@@ -162,10 +162,21 @@ export async function evidenceExists(conn: DuckDBConnection, id: number): Promis
   return Number((await queryValue<number>(conn, 'SELECT count(*) FROM evidence WHERE id = $id', { id })) ?? 0) > 0;
 }
 
-/** `kind:size` of every imported evidence: a new file is hashed before loading only when its size is among them. */
-export async function importedSizes(conn: DuckDBConnection): Promise<Set<string>> {
-  const rows = await queryRows(conn, `SELECT DISTINCT kind, size FROM evidence WHERE status = 'imported' AND size IS NOT NULL`);
-  return new Set(rows.map((r) => `${String(r.kind)}:${String(r.size)}`));
+/**
+ * `kind:size` and `kind:sha256` of every imported evidence: a new file is
+ * hashed before loading only when its size is among them, and looked up as a
+ * duplicate only when its hash is (a query per small file cost more than
+ * loading it).
+ */
+export async function importedKeys(conn: DuckDBConnection): Promise<{ sizes: Set<string>; hashes: Set<string> }> {
+  const rows = await queryRows(conn, `SELECT DISTINCT kind, size, sha256 FROM evidence WHERE status = 'imported'`);
+  const sizes = new Set<string>();
+  const hashes = new Set<string>();
+  for (const r of rows) {
+    if (r.size !== null && r.size !== undefined) sizes.add(`${String(r.kind)}:${String(r.size)}`);
+    if (typeof r.sha256 === 'string') hashes.add(`${String(r.kind)}:${r.sha256}`);
+  }
+  return { sizes, hashes };
 }
 
 /** Time range of an evidence's events, written once it is complete. */

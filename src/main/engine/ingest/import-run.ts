@@ -19,7 +19,7 @@ import {
   findDuplicate,
   finishImport,
   getEvidence,
-  importedSizes,
+  importedKeys,
   insertEvidence,
   insertIngestError,
   nextEventId,
@@ -126,9 +126,13 @@ export class ImportRun {
   private tmpDir: string;
   private tmpCounter = 0;
   private readonly imported: number[] = [];
+  /** The files (not archives) this run read, checked against the case at its end (reconcileFiles). */
+  private readonly leaves = new Map<number, EvidenceRow>();
   private tables!: SourceTables;
   /** `kind:size` of imported evidence: a file hashes before loading only when one of its size exists. */
   private importedSizes = new Set<string>();
+  /** `kind:sha256` of imported evidence: only a hash among them is looked up as a duplicate. */
+  private importedHashes = new Set<string>();
   private threads: number | 'default' = 'default';
   /** Why a Zeek file left DuckDB's reader, added to its format reason by the JS path. */
   private readonly zeekFallbackReason = new Map<number, string>();
@@ -168,7 +172,7 @@ export class ImportRun {
       this.firstEventId = this.ids.next;
       this.nextEvidence = await nextEvidenceId(this.conn);
       this.tables = await SourceTables.load(this.conn, { shareMaxBytes: this.settings.shareMaxBytes, sharedMaxColumns: this.settings.sharedMaxColumns });
-      this.importedSizes = await importedSizes(this.conn);
+      ({ sizes: this.importedSizes, hashes: this.importedHashes } = await importedKeys(this.conn));
       if (this.req.reimport) await this.runReimport(this.req.reimport);
       else await this.runPaths();
       this.state = this.signal.aborted ? 'cancelled' : 'finished';
@@ -179,6 +183,11 @@ export class ImportRun {
         this.message = e instanceof Error ? e.message : String(e);
       }
     } finally {
+      try {
+        if (!this.kase.isClosed) await this.reconcileFiles();
+      } catch {
+        // only the case closing under us gets here (reconcileFiles catches the rest)
+      }
       try {
         if (!this.kase.isClosed) await finishImport(this.conn, this.req.importId, this.state);
       } catch {
@@ -398,9 +407,11 @@ export class ImportRun {
     const settle = (status: EvidenceStatus, patch: EvidencePatch): void => {
       const counts = { seen: patch.seen ?? fp.seen, stored: patch.stored ?? fp.stored, rejected: patch.rejected ?? fp.rejected, warnings: patch.warnings ?? fp.warnings };
       Object.assign(fp, counts, { status, seconds: patch.seconds ?? (performance.now() - t0) / 1000, message: patch.message ?? fp.message });
-      if (kind === 'file' && (status === 'imported' || status === 'incomplete')) {
-        this.imported.push(id);
-        if (status === 'imported') this.importedSizes.add(`${kind}:${node.size}`);
+      if (kind === 'file' && (status === 'imported' || status === 'incomplete')) this.imported.push(id);
+      if (status === 'imported') {
+        this.importedSizes.add(`${kind}:${node.size}`);
+        const hash = patch.sha256 ?? sha;
+        if (hash) this.importedHashes.add(`${kind}:${hash}`);
       }
       this.emitSoon(true);
     };
@@ -425,7 +436,7 @@ export class ImportRun {
       const mayBeDuplicate = !this.req.force && !reuse && (sha !== null || this.importedSizes.has(`${kind}:${node.size}`));
       if (sha === null && mayBeDuplicate) sha = await sha256File(node.file, this.signal);
       else if (sha === null) hashing = sha256File(node.file, this.signal);
-      if (mayBeDuplicate && sha !== null) {
+      if (mayBeDuplicate && sha !== null && this.importedHashes.has(`${kind}:${sha}`)) {
         const dup = await findDuplicate(this.conn, sha, kind);
         if (dup && dup.id !== id) {
           await finish('skipped-duplicate', { message: `same content (SHA-256) as evidence #${dup.id}, ${dup.path}, imported before: skipped (import with force to read it again)` });
@@ -462,32 +473,38 @@ export class ImportRun {
         if (this.kase.isClosed) throw e2;
       }
     }
-    if (kind === 'file' && !this.kase.isClosed) await this.verifyFile(ev, fp);
+    if (kind === 'file') this.leaves.set(id, ev);
   }
 
   /**
-   * The file's outcome checked against what the case holds (reconcile.ts):
+   * Every file of the run checked against what the case holds (reconcile.ts):
    * rows counted in the tables, not taken from the loaders' counters. A file
    * whose rows did not all land is never reported imported: its rows are
    * deleted and it is marked failed with the reason, or, when the case
    * refuses even that, marked as what it holds (incomplete, for the analyst
-   * to reimport or remove).
+   * to reimport or remove). The summary's counts are the case's.
    */
-  private async verifyFile(ev: EvidenceRow, fp: ImportFileProgress): Promise<void> {
-    const id = ev.id;
-    let held: HeldCounts | null = null;
-    let why: string | null;
+  private async reconcileFiles(): Promise<void> {
+    const ids = [...this.leaves.keys()];
+    let held: Map<number, HeldCounts> | null = null;
+    let unreadable: string | null = null;
     try {
-      held = await heldCounts(this.conn, id);
-      why = mismatch(held);
+      held = await heldCounts(this.conn, ids);
     } catch (e) {
-      why = `its rows could not be counted: ${errorText(e)}`;
+      unreadable = `its rows could not be counted: ${errorText(e)}`;
     }
-    if (why === null && held) {
-      // The case is the truth the summary reports.
-      Object.assign(fp, { status: held.status, seen: held.seen, stored: held.stored, rejected: held.rejected });
-      return;
+    for (const [id, ev] of this.leaves) {
+      const fp = this.files.get(id);
+      if (!fp) continue;
+      const h = held?.get(id) ?? null;
+      const why = h ? mismatch(h) : unreadable;
+      if (why === null && h) Object.assign(fp, { status: h.status, seen: h.seen, stored: h.stored, rejected: h.rejected });
+      else await this.failUnreconciled(ev, fp, h, why ?? 'not counted');
     }
+  }
+
+  private async failUnreconciled(ev: EvidenceRow, fp: ImportFileProgress, held: HeldCounts | null, why: string): Promise<void> {
+    const id = ev.id;
     const failedBefore = fp.status === 'failed' && typeof fp.message === 'string' ? `${fp.message}; ` : '';
     const dropImported = (): void => {
       const at = this.imported.indexOf(id);

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EvidenceStatus } from '@shared/contract';
-import { queryOne, queryRows, quoteIdent } from '../db/sql';
+import { queryRows, quoteIdent } from '../db/sql';
 
 /**
  * A file's outcome as the case holds it, counted in its tables rather than
@@ -24,33 +24,54 @@ export interface HeldCounts {
   rejectedRows: number;
 }
 
-export async function heldCounts(conn: DuckDBConnection, evidenceId: number): Promise<HeldCounts> {
-  const ev = await queryOne(
-    conn,
-    `SELECT status, seen, stored, rejected,
-            (SELECT count(*) FROM events WHERE evidence_id = $id) AS events,
-            (SELECT count(*) FROM ingest_errors WHERE evidence_id = $id AND kind = 'rejected') AS rejected_rows
-       FROM (SELECT 1) LEFT JOIN evidence ON id = $id`,
-    { id: evidenceId },
-  );
-  // Each field table the file has rows in, counted by its evidence_id column (not sources.rows).
-  const tables = await queryRows(conn, 'SELECT DISTINCT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id WHERE se.evidence_id = $id', { id: evidenceId });
-  let fieldRows = 0;
-  for (const t of tables) {
-    const r = await queryOne(conn, `SELECT count(*) AS n FROM ${quoteIdent(String(t.table_name))} WHERE evidence_id = $id`, { id: evidenceId });
-    fieldRows += Number(r?.n ?? 0);
+/**
+ * What the case holds of each of these files, in a few grouped queries (a
+ * run checks its files together: per file, the counting cost more than
+ * importing a small file).
+ */
+export async function heldCounts(conn: DuckDBConnection, ids: readonly number[]): Promise<Map<number, HeldCounts>> {
+  const out = new Map<number, HeldCounts>();
+  if (ids.length === 0) return out;
+  const want = new Set(ids);
+  // A run's evidence ids are mostly one range: bound the scans by it, then keep the ids asked for.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const id of ids) {
+    lo = Math.min(lo, id);
+    hi = Math.max(hi, id);
   }
-  const exists = ev?.status !== null && ev?.status !== undefined;
-  return {
-    exists,
-    status: exists ? (String(ev?.status) as EvidenceStatus) : null,
-    seen: Number(ev?.seen ?? 0),
-    stored: Number(ev?.stored ?? 0),
-    rejected: Number(ev?.rejected ?? 0),
-    events: Number(ev?.events ?? 0),
-    fieldRows,
-    rejectedRows: Number(ev?.rejected_rows ?? 0),
-  };
+  const range = { lo, hi };
+  for (const id of ids) out.set(id, { exists: false, status: null, seen: 0, stored: 0, rejected: 0, events: 0, fieldRows: 0, rejectedRows: 0 });
+  const at = (v: unknown): HeldCounts | undefined => (want.has(Number(v)) ? out.get(Number(v)) : undefined);
+  for (const r of await queryRows(conn, 'SELECT id, status, seen, stored, rejected FROM evidence WHERE id BETWEEN $lo AND $hi', range)) {
+    const h = at(r.id);
+    if (!h) continue;
+    Object.assign(h, { exists: true, status: String(r.status) as EvidenceStatus, seen: Number(r.seen ?? 0), stored: Number(r.stored ?? 0), rejected: Number(r.rejected ?? 0) });
+  }
+  for (const r of await queryRows(conn, 'SELECT evidence_id AS id, count(*) AS n FROM events WHERE evidence_id BETWEEN $lo AND $hi GROUP BY ALL', range)) {
+    const h = at(r.id);
+    if (h) h.events = Number(r.n);
+  }
+  for (const r of await queryRows(conn, "SELECT evidence_id AS id, count(*) AS n FROM ingest_errors WHERE evidence_id BETWEEN $lo AND $hi AND kind = 'rejected' GROUP BY ALL", range)) {
+    const h = at(r.id);
+    if (h) h.rejectedRows = Number(r.n);
+  }
+  // Each field table these files have rows in, counted by its evidence_id column (not sources.rows).
+  // (Tables of cases older than shared tables have no evidence_id; rows of these files never go there.)
+  const tables = await queryRows(
+    conn,
+    `SELECT DISTINCT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id
+       JOIN duckdb_columns() c ON c.table_name = s.table_name AND c.schema_name = 'main' AND c.column_name = 'evidence_id'
+      WHERE se.evidence_id BETWEEN $lo AND $hi`,
+    range,
+  );
+  for (const t of tables) {
+    for (const r of await queryRows(conn, `SELECT evidence_id AS id, count(*) AS n FROM ${quoteIdent(String(t.table_name))} WHERE evidence_id BETWEEN $lo AND $hi GROUP BY ALL`, range)) {
+      const h = at(r.id);
+      if (h) h.fieldRows += Number(r.n);
+    }
+  }
+  return out;
 }
 
 /**
