@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
+import { findingsOperations, findingsPushEvents } from './findings-contract';
 import { queryOperations } from './query-contract';
+
+export * from './alerts-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -234,6 +238,8 @@ export const operations = {
     output: z.object({ paths: z.array(z.string()) }),
   },
   ...queryOperations,
+  ...alertOperations,
+  ...findingsOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -252,6 +258,8 @@ export const pushEvents = {
   importFinished: ImportSummary,
   /** Desktop menu commands the UI carries out (new case, open case, import). */
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
+  ...alertPushEvents,
+  ...findingsPushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLogsource } from '../../../src/main/engine/detect';
+import { resolveLogsource, WEB_ACCESS_FIELDS } from '../../../src/main/engine/detect';
 import { proc, rule, run } from './helpers';
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
@@ -67,19 +67,29 @@ describe('logsource mapping', () => {
     expect(res.rows()).toEqual([0, 2]);
   });
 
-  it('webserver rules use W3C names, mapped to the access-log parser fields', async () => {
-    const det = `    sel:\n        cs-method: POST\n        cs-uri-query|contains: '/manager/html/upload'\n        sc-status: 200\n    condition: sel`;
+  it('webserver rules use the W3C names our access-log parser writes, and IIS spellings', async () => {
+    const det = `    sel:\n        cs-method: POST\n        cs-uri-query|contains: 'cmd='\n        sc-status: 200\n        cs-referrer|contains: evil\n    condition: sel`;
     const res = await run(rule(det, 'category: webserver'), [
       {
         dataset: 'web.access',
         rows: [
-          { method: 'POST', url: '/manager/html/upload?org.apache.catalina.filters.CSRF_NONCE=1', status: 200, client_ip: '10.0.0.5' },
-          { method: 'GET', url: '/manager/html/upload', status: 200, client_ip: '10.0.0.5' },
+          // The Apache/nginx parser's fields (docs/ingest-formats.md): referer with one r.
+          { 'c-ip': '10.0.0.5', 'cs-method': 'POST', 'cs-uri': '/shell.jsp?cmd=id', 'cs-uri-stem': '/shell.jsp', 'cs-uri-query': 'cmd=id', 'sc-status': 200, 'cs-referer': 'http://evil.example/' },
+          { 'c-ip': '10.0.0.5', 'cs-method': 'GET', 'cs-uri': '/shell.jsp?cmd=id', 'cs-uri-stem': '/shell.jsp', 'cs-uri-query': 'cmd=id', 'sc-status': 200, 'cs-referer': 'http://evil.example/' },
         ],
       },
-      { dataset: 'web.access', rows: [{ 'cs-method': 'POST', 'cs-uri-query': '/manager/html/upload', 'sc-status': '200' }] },
+      // IIS W3C keeps its #Fields: names.
+      { dataset: 'web.access', rows: [{ 'cs-method': 'POST', 'cs-uri-query': 'cmd=whoami', 'sc-status': 200, 'cs(Referer)': 'http://evil.example/' }] },
+      // Names no parser of ours writes do not stand in for the W3C ones.
+      { dataset: 'web.access', rows: [{ method: 'POST', url: '/x?cmd=id', status: 200, referrer: 'http://evil.example/' }] },
     ]);
     expect(res.rows()).toEqual([0, 2]);
+  });
+
+  it('maps Sigma webserver names to the columns the parsers write', () => {
+    expect(WEB_ACCESS_FIELDS['cs-referrer']).toEqual(['cs-referrer', 'cs-referer', 'cs(Referer)']);
+    expect(WEB_ACCESS_FIELDS['c-uri']).toContain('cs-uri');
+    for (const list of Object.values(WEB_ACCESS_FIELDS)) for (const name of list) expect(name).not.toMatch(/^(method|url|status|client_ip|user_agent|referrer)$/);
   });
 
   it('suricata alerts by dataset with dotted field names', async () => {

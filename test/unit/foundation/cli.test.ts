@@ -43,8 +43,10 @@ describe('loupe CLI conventions', () => {
     const r = await runCli(['case', 'frobnicate', '--json'], env);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'USAGE' } });
+    // Caught by the command itself (not by commander): still a usage error.
     const r2 = await runCli(['serve', '--port', 'abc', '--json'], env);
-    expect(r2.code).toBe(1);
+    expect(r2.code).toBe(2);
+    expect(JSON.parse(r2.stdout)).toMatchObject({ error: { code: 'USAGE' } });
   });
 
   it('--help works', async () => {

@@ -1,4 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createAlertTables } from '../alerts/alerts-schema';
+import { createFindingsTables } from '../report/findings-schema';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -76,7 +78,17 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   {
-    // 7: main has 4 (alerts); the findings and live branches take 5 and 6.
+    version: 4,
+    why: 'detections: rule packs, rule statuses and settings, alerts and their events, suppressions, runs',
+    up: createAlertTables,
+  },
+  {
+    version: 5,
+    why: 'findings: case notes and what they are attached to, the log of exports and reports, SIEM destinations and the forward log',
+    up: createFindingsTables,
+  },
+  {
+    // 7: the live branch takes 6.
     version: 7,
     why: 'small sources share field tables: sources lists tables, source_evidence says which evidence has rows in which',
     // A table per file cost every case a block per column and catalog memory per table:

@@ -15,6 +15,9 @@ export interface ColumnInfo {
   name: string;
   type: string;
   kind: ColumnKind;
+  /** Not a column of the field table but an expression over events (`e`) and the IP enrichment (`ies`, `ied`): Loupe's own fields (loupe-fields.ts). */
+  expr?: string;
+  needs?: 'events' | 'intel';
 }
 
 export interface SourceInfo {
@@ -33,11 +36,15 @@ export interface SourceInfo {
   newEvents: number;
   /** Windows field tables (a Channel column): lower(Channel) -> EventID (null when not numeric) -> rows. */
   windows?: Map<string, Map<number | null, number>>;
+  /** Whether the case has an IP enrichment table (the `loupe.*ipsum*` fields resolve). */
+  intel: boolean;
 }
 
 export interface Catalog {
   sources: SourceInfo[];
   watermark?: bigint;
+  /** The case has ip_enrichment (docs/intel.md). */
+  intel: boolean;
 }
 
 export function squash(name: string): string {
@@ -79,6 +86,7 @@ export async function readCatalog(conn: DuckDBConnection, opts: CatalogOptions =
     )
   ).getRowObjects();
   const colsByTable = new Map<string, ColumnInfo[]>();
+  const intel = cols.some((c) => String(c.table_name) === 'ip_enrichment');
   for (const c of cols) {
     const t = String(c.table_name);
     const info: ColumnInfo = { name: String(c.column_name), type: String(c.data_type), kind: kindOf(String(c.data_type)) };
@@ -108,6 +116,7 @@ export async function readCatalog(conn: DuckDBConnection, opts: CatalogOptions =
       datasets: new Map(),
       events: 0,
       newEvents: 0,
+      intel,
     };
     for (const c of columns) {
       if (!info.byLower.has(c.name.toLowerCase())) info.byLower.set(c.name.toLowerCase(), c);
@@ -138,7 +147,7 @@ export async function readCatalog(conn: DuckDBConnection, opts: CatalogOptions =
     }
     sources.push(info);
   }
-  const cat: Catalog = { sources };
+  const cat: Catalog = { sources, intel };
   if (wm !== undefined) cat.watermark = wm;
   return cat;
 }

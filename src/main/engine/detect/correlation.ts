@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { CORE_COLUMNS } from '@shared/events';
 import { quoteIdent, type Catalog } from './catalog';
+import { INTEL_JOINS } from './loupe-fields';
 import type { Plan } from './planner';
 import type { CompiledCorrelation, RuleSet } from './rule-loader';
 import type { CountCondition } from './sigma-schema';
@@ -135,18 +136,24 @@ async function runOne(
       if (!g.rules.some((r) => r.index === ruleIdx)) continue;
       for (const m of g.members) {
         if (!m.bound.has(ruleIdx)) continue;
+        let intel = false;
         const colExpr = (field: string | undefined): string => {
           if (field === undefined) return 'NULL';
           const c = resolveColumn(field, g.variant, m.source);
+          if (c?.expr !== undefined) {
+            if (c.needs === 'intel') intel = true;
+            return `CAST(${c.expr} AS VARCHAR)`;
+          }
           if (c) return `CAST(s.${quoteIdent(c.name)} AS VARCHAR)`;
           const core = (CORE_COLUMNS as readonly string[]).find((k) => k === field.toLowerCase());
           return core ? `CAST(e.${quoteIdent(core)} AS VARCHAR)` : 'NULL';
         };
         const cols = groupBy.map((f) => colExpr(fieldFor(f)));
+        const val = colExpr(valueField ? fieldFor(valueField) : undefined);
         await conn.run(
-          `INSERT INTO ${EV} SELECT $ref, e.id, e.ts${cols.map((c) => `, ${c}`).join('')}, ${colExpr(valueField ? fieldFor(valueField) : undefined)}
+          `INSERT INTO ${EV} SELECT $ref, e.id, e.ts${cols.map((c) => `, ${c}`).join('')}, ${val}
            FROM loupe_detect_hits h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid
-           JOIN ${quoteIdent(m.source.table)} s ON s.rid = h.rid
+           JOIN ${quoteIdent(m.source.table)} s ON s.rid = h.rid${intel ? INTEL_JOINS : ''}
            WHERE h.rule_idx = $rule AND h.group_idx = $grp AND h.source_id = $sid AND e.ts IS NOT NULL`,
           { ref: ri, rule: ruleIdx, grp: g.index, sid: m.source.id },
         );

@@ -34,6 +34,8 @@ export interface LogsourceVariant {
    * source carries every field the rule tests.
    */
   byFields?: boolean;
+  /** Every event of every source (Loupe's `product: loupe` rules, which test `loupe.` fields). */
+  allEvents?: boolean;
 }
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
@@ -101,6 +103,19 @@ export const WINDOWS_SERVICES: Record<string, string[]> = {
   'user-device-registration': ['Microsoft-Windows-User Device Registration/Admin'],
   'ntfs': ['Microsoft-Windows-Ntfs/Operational'],
 };
+
+/**
+ * Names every Windows variant accepts. The EVTX import writes the record's
+ * provider as `Provider` (the `loupe evtx dump` shape, docs/evtx.md), where
+ * Sigma rules and other exports say `Provider_Name`.
+ */
+export const WINDOWS_COMMON_FIELDS: Record<string, string[]> = {
+  Provider_Name: ['Provider_Name', 'Provider'],
+};
+
+function withCommonFields(v: LogsourceVariant): LogsourceVariant {
+  return { ...v, fields: { ...WINDOWS_COMMON_FIELDS, ...v.fields } };
+}
 
 /** Security 4688 carries process creation under other names. */
 const SECURITY_4688_FIELDS: Record<string, string[]> = {
@@ -188,31 +203,26 @@ export const WINDOWS_CATEGORIES: Record<string, LogsourceVariant[]> = {
 };
 
 /**
- * Web server access logs. Sigma's webserver taxonomy uses W3C names; IIS W3C
- * logs keep those names as columns, while the combined/common access-log
- * parser names its fields `method`, `url`, `status` ... Each list gives the
- * W3C name first, then the parser's.
+ * Web server access logs. Sigma's webserver taxonomy uses W3C names, and so
+ * do our parsers: the Apache/nginx access-log parser writes c-ip, cs-method,
+ * cs-uri, cs-uri-stem, cs-uri-query, sc-status, sc-bytes, cs-referer,
+ * cs-user-agent, cs-username (docs/ingest-formats.md); IIS keeps its
+ * `#Fields:` names (`cs(User-Agent)`, `cs(Referer)`). Only the names that
+ * differ between Sigma and a parser are listed; the others resolve to the
+ * column of the same name. Each list is tried in order, the first column a
+ * source has wins.
  */
 export const WEB_ACCESS_FIELDS: Record<string, string[]> = {
-  'cs-method': ['cs-method', 'method'],
-  'cs-uri-query': ['cs-uri-query', 'url'],
-  'cs-uri-stem': ['cs-uri-stem', 'path', 'url'],
-  'c-uri': ['c-uri', 'url'],
-  'c-uri-query': ['c-uri-query', 'url'],
-  'c-uri-stem': ['c-uri-stem', 'path', 'url'],
-  'c-uri-extension': ['c-uri-extension', 'extension'],
-  'sc-status': ['sc-status', 'status'],
-  'c-ip': ['c-ip', 'client_ip'],
-  'cs-user-agent': ['cs-user-agent', 'cs(User-Agent)', 'user_agent'],
-  'c-useragent': ['c-useragent', 'cs(User-Agent)', 'user_agent'],
-  'cs-referrer': ['cs-referrer', 'cs(Referer)', 'referrer'],
-  'cs-username': ['cs-username', 'user'],
-  'cs-host': ['cs-host', 'cs(Host)', 'host'],
-  'sc-bytes': ['sc-bytes', 'bytes'],
-  'cs-bytes': ['cs-bytes', 'bytes'],
-  'cs-version': ['cs-version', 'protocol'],
-  's-ip': ['s-ip', 'server_ip'],
-  'cs-cookie': ['cs-cookie', 'cs(Cookie)', 'cookie'],
+  'c-uri': ['c-uri', 'cs-uri'],
+  'c-uri-query': ['c-uri-query', 'cs-uri-query'],
+  'c-uri-stem': ['c-uri-stem', 'cs-uri-stem'],
+  'cs-user-agent': ['cs-user-agent', 'cs(User-Agent)'],
+  'c-useragent': ['c-useragent', 'cs-user-agent', 'cs(User-Agent)'],
+  // Sigma spells it referrer; Apache's combined format and the W3C spec write referer.
+  'cs-referrer': ['cs-referrer', 'cs-referer', 'cs(Referer)'],
+  'cs-referer': ['cs-referer', 'cs-referrer', 'cs(Referer)'],
+  'cs-host': ['cs-host', 'cs(Host)'],
+  'cs-cookie': ['cs-cookie', 'cs(Cookie)'],
 };
 
 /** Linux `service` -> datasets and syslog programs (events.event_code). */
@@ -220,7 +230,8 @@ const LINUX_SERVICES: Record<string, LogsourceVariant> = {
   auth: { label: 'dataset linux.auth', datasets: ['linux.auth'] },
   syslog: { label: 'dataset linux.syslog', datasets: ['linux.syslog', 'linux.auth'] },
   sudo: { label: 'sudo in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sudo'] },
-  sshd: { label: 'sshd in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sshd'] },
+  // OpenSSH 9.8+ logs its per-connection process as sshd-session.
+  sshd: { label: 'sshd in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['sshd', 'sshd-session'] },
   su: { label: 'su in linux.auth', datasets: ['linux.auth', 'linux.syslog'], eventCodes: ['su'] },
   cron: { label: 'cron in linux.syslog', datasets: ['linux.syslog', 'linux.auth'], eventCodes: ['cron', 'crond'] },
   vsftpd: { label: 'vsftpd in linux.syslog', datasets: ['linux.syslog', 'linux.auth'], eventCodes: ['vsftpd'] },
@@ -251,15 +262,15 @@ export function resolveLogsource(ls: SigmaLogsource | undefined): LogsourceResol
       if (!variants) return { unsupported: `logsource ${describe}: no Windows event carries category ${category}` };
       if (svcChannels) {
         const keep = variants.filter((v) => v.channels?.some((c) => svcChannels.includes(c)));
-        if (keep.length > 0) return { variants: keep };
+        if (keep.length > 0) return { variants: keep.map(withCommonFields) };
       }
-      return { variants };
+      return { variants: variants.map(withCommonFields) };
     }
     if (service) {
       if (!svcChannels) return { unsupported: `logsource ${describe}: unknown Windows channel for service ${service}` };
-      return { variants: [{ label: `channel ${svcChannels.join(' | ')}`, channels: svcChannels }] };
+      return { variants: [withCommonFields({ label: `channel ${svcChannels.join(' | ')}`, channels: svcChannels })] };
     }
-    return { variants: [{ label: 'any Windows event', channels: [] }] };
+    return { variants: [withCommonFields({ label: 'any Windows event', channels: [] })] };
   }
 
   if (product === 'linux') {
@@ -273,6 +284,11 @@ export function resolveLogsource(ls: SigmaLogsource | undefined): LogsourceResol
       return { variants: [{ label: `linux ${category} by fields`, datasets: ['linux.auditd', 'sysmon', ...GENERIC_DATASETS], byFields: true }] };
     }
     return { variants: [{ label: 'any Linux log', datasets: ['linux.auth', 'linux.syslog', 'linux.auditd'] }] };
+  }
+
+  if (product === 'loupe') {
+    // Our own rule pack's cross-format rules: every event, tested through `loupe.` fields (loupe-fields.ts).
+    return { variants: [{ label: 'any event', allEvents: true }] };
   }
 
   if (product === 'zeek') {

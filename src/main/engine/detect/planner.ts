@@ -1,6 +1,7 @@
 import type { Catalog, SourceInfo } from './catalog';
-import { hasKeywords, type Expr } from './ir';
+import { fieldsOf, hasKeywords, type Expr } from './ir';
 import type { LogsourceVariant } from './logsource-map';
+import { isLoupeField } from './loupe-fields';
 import type { CompiledDetection, RuleSet } from './rule-loader';
 import { bindExpr, resolveColumn } from './sql-compiler';
 
@@ -59,7 +60,7 @@ export interface Plan {
 }
 
 function variantKey(v: LogsourceVariant): string {
-  return JSON.stringify([v.channels ?? null, v.eventIds ?? null, v.datasets ?? null, v.eventCodes ?? null, v.fields ?? null, v.byFields ?? false]);
+  return JSON.stringify([v.channels ?? null, v.eventIds ?? null, v.datasets ?? null, v.eventCodes ?? null, v.fields ?? null, v.byFields ?? false, v.allEvents ?? false]);
 }
 
 /** Rows of a Windows source the variant selects (0: the source has none of these events). */
@@ -99,7 +100,8 @@ export function planRun(catalog: Catalog, rules: RuleSet): Plan {
       for (const variant of det.variants) {
         const isWindows = variant.channels !== undefined;
         let coverage: { rows: number; all: boolean };
-        if (isWindows) coverage = windowsRows(source, variant);
+        if (variant.allEvents) coverage = { rows: source.events, all: true };
+        else if (isWindows) coverage = windowsRows(source, variant);
         else if (source.windows && variant.byFields) coverage = { rows: 0, all: false };
         else coverage = datasetRows(source, variant);
         if (coverage.rows === 0) continue;
@@ -131,7 +133,8 @@ export function planRun(catalog: Catalog, rules: RuleSet): Plan {
           g.members.push(m);
           g.rows += coverage.rows;
         }
-        if (hasKeywords(bound)) m.joinEvents = true;
+        // Keywords read events.message/raw, Loupe's own fields events and the IP enrichment.
+        if (hasKeywords(bound) || [...fieldsOf(bound)].some(isLoupeField)) m.joinEvents = true;
         m.bound.set(index, bound);
         const rkey = `${vkey}|${index}`;
         let pr = ruleInGroup.get(rkey);

@@ -3,6 +3,7 @@ import { readCatalog, quoteIdent, type Catalog } from './catalog';
 import { runCorrelations, type CorrelationHit } from './correlation';
 import type { ColumnInfo } from './catalog';
 import type { Expr } from './ir';
+import { INTEL_JOINS } from './loupe-fields';
 import { planRun, type NotApplicable, type Plan, type PlanGroup, type PlanMember } from './planner';
 import type { RuleSet } from './rule-loader';
 import { bindExpr, DETECT_MACROS, GroupSql, LARGE_GROUP_ROWS, MIN_ALTERNATION_LARGE, WorkingColumns, type ColSlot } from './sql-compiler';
@@ -112,7 +113,7 @@ function checkCancel(signal: AbortSignal | undefined): void {
 }
 
 /** Filter of a member's rows: the WHERE clause over the source (alias s) and events (alias e). */
-function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record<string, DuckDBValue>): { join: string; where: string[] } {
+export function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record<string, DuckDBValue>, intel = false): { join: string; where: string[] } {
   const where: string[] = [];
   let join = '';
   const v = g.variant;
@@ -136,7 +137,7 @@ function rowFilter(g: PlanGroup, m: PlanMember, catalog: Catalog, params: Record
   }
   if (m.joinEvents) {
     params.sid = m.source.id;
-    join = ` JOIN events e ON e.source_id = $sid AND e.rid = s.rid`;
+    join = ` JOIN events e ON e.source_id = $sid AND e.rid = s.rid${intel ? INTEL_JOINS : ''}`;
     if (v.datasets && !m.allDatasets) {
       const ds = v.datasets.map((d, i) => {
         params[`ds${i}`] = d;
@@ -258,7 +259,7 @@ async function fillWorkTable(conn: DuckDBConnection, catalog: Catalog, g: PlanGr
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (sid INTEGER, rid BIGINT${cols.map((c) => `, ${c}`).join('')})`);
   for (const m of members) {
     const params: Record<string, DuckDBValue> = {};
-    const { join, where } = rowFilter(g, m, catalog, params);
+    const { join, where } = rowFilter(g, m, catalog, params, work.needs().intel);
     const proj = [`${Math.trunc(m.source.id)} AS sid`, 's.rid AS rid', ...work.projection(m.source.id, 's', m.joinEvents ? 'e' : null)];
     const inner = `SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
     await conn.run(`INSERT INTO ${table} ${inner}`, params);
@@ -558,7 +559,7 @@ async function runGroupPerRule(
       const work = new WorkingColumns([{ source: m.source, variant: g.variant }]);
       const [st] = buildStatements([{ index, ruleId: det.record.id, expr, sources: null }], 1, work);
       if (!st) continue;
-      const { join, where } = rowFilter(g, m, catalog, st.sql.params);
+      const { join, where } = rowFilter(g, m, catalog, st.sql.params, work.needs().intel);
       const proj = [`${Math.trunc(m.source.id)} AS sid`, 's.rid AS rid', ...work.projection(m.source.id, 's', m.joinEvents ? 'e' : null)];
       const from = `(SELECT ${proj.join(', ')} FROM ${quoteIdent(m.source.table)} s${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`;
       const r0 = performance.now();

@@ -2,6 +2,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent, squash, type ColumnInfo, type SourceInfo } from './catalog';
 import { fold, FALSE, TRUE, type Atom, type Expr } from './ir';
 import type { LogsourceVariant } from './logsource-map';
+import { isLoupeField, loupeColumn } from './loupe-fields';
 
 /**
  * Binding a rule to one source and one logsource variant, and turning the
@@ -30,6 +31,7 @@ function lookup(source: SourceInfo, name: string): ColumnInfo | undefined {
 
 /** The column a Sigma field means in this source under this variant, or null when the source lacks it. */
 export function resolveColumn(field: string, variant: LogsourceVariant, source: SourceInfo): Resolved {
+  if (isLoupeField(field)) return loupeColumn(field, source.intel);
   const map = variant.fields;
   if (map) {
     const key = field in map ? field : Object.keys(map).find((k) => k.toLowerCase() === field.toLowerCase());
@@ -239,6 +241,19 @@ export class WorkingColumns {
     return out;
   }
 
+  /** Whether filling the table needs events joined (a `loupe.` field) and the IP enrichment too. */
+  needs(): { events: boolean; intel: boolean } {
+    let events = this.needsKeywords;
+    let intel = false;
+    for (const s of this.slots.values()) {
+      for (const c of s.cols.values()) {
+        if (c?.needs === 'events') events = true;
+        if (c?.needs === 'intel') events = intel = true;
+      }
+    }
+    return { events, intel };
+  }
+
   /** Names of the working table's value columns. */
   columnNames(): string[] {
     return this.columns().map((c) => c.split(' ')[0] as string);
@@ -249,7 +264,9 @@ export class WorkingColumns {
     const out: string[] = [];
     for (const s of this.slots.values()) {
       const col = s.cols.get(sourceId) ?? null;
-      const ref = col ? `${srcAlias}.${quoteIdent(col.name)}` : null;
+      // Loupe's own fields are expressions over the joined events (alias e); a member filled
+      // without that join has no rule that tests them, so NULL is what they would read.
+      const ref = col ? (col.expr !== undefined ? (eventsAlias === 'e' ? col.expr : null) : `${srcAlias}.${quoteIdent(col.name)}`) : null;
       if (s.raw) out.push(ref === null ? `NULL::${s.type} AS c${s.idx}` : col?.type === s.type ? `${ref} AS c${s.idx}` : `TRY_CAST(${ref} AS ${s.type}) AS c${s.idx}`);
       if (s.low) out.push(ref === null ? `NULL::VARCHAR AS l${s.idx}` : `lower(CAST(${ref} AS VARCHAR)) AS l${s.idx}`);
       if (s.text) out.push(ref === null ? `NULL::VARCHAR AS t${s.idx}` : `CAST(${ref} AS VARCHAR) AS t${s.idx}`);

@@ -5,13 +5,16 @@ import { LoupeError } from '@shared/errors';
 import { APP_VERSION, Case } from '../case/case';
 import { listRecentCases, rememberCase } from '../case/recent';
 import { appDataDir, defaultCaseDir } from '../paths';
+import { AlertService, type AlertServiceOptions } from '../alerts/alert-service';
 import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
 import type { IngestSettings } from '../ingest/settings';
+import { alertHandlers } from './alert-handlers';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
+import { findingsHandlers, type FindingsOptions } from './findings-handlers';
 
 export interface EngineOptions {
   host: AppInfo['host'];
@@ -20,6 +23,10 @@ export interface EngineOptions {
   overrides?: Partial<Handlers>;
   /** Import pipeline knobs (tests shrink archive limits and chunk sizes). */
   ingest?: Partial<IngestSettings>;
+  /** Detection knobs (tests turn the intel refresh off). */
+  alerts?: AlertServiceOptions;
+  /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
+  findings?: FindingsOptions;
 }
 
 /**
@@ -30,18 +37,26 @@ export class Engine {
   readonly push = new PushBus();
   readonly handlers: Handlers;
   readonly imports: ImportService;
+  readonly alerts: AlertService;
   private current: Case | null = null;
   /** Runs searches on their own connections; drained before a case closes. */
   private readonly queries = new QueryRunner();
 
   constructor(private readonly options: EngineOptions) {
     this.imports = new ImportService(() => this.case, this.push, options.ingest);
+    this.alerts = new AlertService(() => this.case, this.push, options.alerts);
+    // Sigma rules over each import's new events (issue 6); a hook for a case closed meanwhile does nothing.
+    this.onImported(async (e) => {
+      if (e.case === this.current && !e.case.isClosed) await this.alerts.afterImport();
+    });
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
       ...this.caseHandlers(),
       ...queryHandlers(this, this.queries),
       ...importHandlers(this),
+      ...alertHandlers(this),
+      ...findingsHandlers(this, this.queries, options.findings),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
@@ -70,6 +85,7 @@ export class Engine {
     await recoverInterruptedImports(next);
     const previous = this.current;
     this.current = next;
+    if (previous) this.alerts.cancel();
     if (previous) await this.queries.drain(previous);
     previous?.close();
     const info = await next.info();
@@ -97,8 +113,9 @@ export class Engine {
 
   closeCase(): boolean {
     if (!this.current) return false;
-    // A running import writes through its own connection; stop it before the database closes.
+    // A running import or rule run writes through its own connection; stop it before the database closes.
     this.imports.cancel();
+    this.alerts.cancel();
     this.current.close();
     this.current = null;
     this.push.emit('caseChanged', { case: null });

@@ -31,6 +31,7 @@ export function importHandlers(engine: Engine) {
         await conn.run('ROLLBACK');
         throw e;
       }
+      await engine.alerts.afterEvidenceRemoved();
       engine.push.emit('caseChanged', { case: await engine.case.info() });
       return { removed: ids.length };
     },

@@ -17,8 +17,10 @@ export function action<O extends { json?: boolean }>(
     try {
       await run(io, opts, positional, cmd);
     } catch (e) {
-      printError(io.json, errorBody(e));
-      process.exitCode = 1;
+      const body = errorBody(e);
+      printError(io.json, body);
+      // A command line that does not make sense is a usage error (2), whichever layer noticed it.
+      process.exitCode = body.code === 'USAGE' ? 2 : 1;
     }
   };
 }

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
 import { Engine } from '../../engine/service/engine';
+import { assertCaseFile } from '../../engine/service/findings-handlers';
 import { registerIpc } from './ipc';
 import { buildMenu } from './menu';
+import { ElectronPdfRenderer } from './pdf';
 
 /**
  * The desktop shell: one secure window over the same engine the web host and
@@ -71,7 +73,12 @@ async function start(): Promise<void> {
         const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
         return { paths: result.canceled ? [] : result.filePaths };
       },
+      revealPath: async ({ path }) => {
+        shell.showItemInFolder(assertCaseFile(engine.case, path));
+        return { revealed: true };
+      },
     },
+    findings: { pdfRenderer: new ElectronPdfRenderer() },
   });
   try {
     await engine.openStartupCase();

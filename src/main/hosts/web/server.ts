@@ -85,6 +85,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       if (!tokenMatches(String(given), token)) return sendJson(res, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'Missing or wrong token' } });
       if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(req, res);
       if (url.pathname === '/api/upload' && req.method === 'POST') return receiveUpload(req, res, url);
+      if (url.pathname === '/api/file' && req.method === 'GET') return sendCaseFile(res, url);
       const m = /^\/api\/op\/([A-Za-z]+)$/.exec(url.pathname);
       if (m && req.method === 'POST') {
         const name = m[1] ?? '';
@@ -133,6 +134,27 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const target = join(dir, `${randomUUID()}-${name}`);
     await pipeline(req, createWriteStream(target, { flags: 'wx' }));
     sendJson(res, 200, { ok: true, value: { path: target, bytes: statSync(target).size } });
+  }
+
+  /**
+   * A report or an export of the open case, as a download. Only files under
+   * the case's reports/ and exports/ folders; always an attachment, and
+   * sandboxed should a browser render it anyway (a report is HTML).
+   */
+  function sendCaseFile(res: ServerResponse, url: URL): void {
+    const c = opts.engine.case;
+    const file = resolve(url.searchParams.get('path') ?? '');
+    const allowed = [join(c.dir, 'reports'), join(c.dir, 'exports')].some((d) => file.startsWith(d + sep));
+    if (!allowed) return sendJson(res, 403, denied('Only reports and exports of the open case can be downloaded'));
+    if (!existsSync(file) || !statSync(file).isFile()) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'No such file' } });
+    const name = basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
+    res.writeHead(200, {
+      'Content-Type': extname(file) === '.pdf' ? 'application/pdf' : 'application/octet-stream',
+      'Content-Length': statSync(file).size,
+      'Content-Disposition': `attachment; filename="${name}"`,
+      'Content-Security-Policy': "sandbox; default-src 'none'",
+    });
+    createReadStream(file).pipe(res);
   }
 
   function serveStatic(res: ServerResponse, pathname: string): void {

@@ -10,6 +10,8 @@ export interface Connection {
   upload?(file: File, onProgress?: (fraction: number) => void): Promise<string>;
   /** Electron: the dropped file's real path. */
   pathForFile?(file: File): string;
+  /** Web mode: a URL that downloads a report or export of the open case. */
+  fileUrl?(path: string): string;
   /** Web mode: whether the event stream is currently connected. */
   onStatus(listener: (status: ConnectionStatus) => void): () => void;
 }
@@ -79,6 +81,7 @@ function connectWeb(): Connection {
       return () => set.delete(l);
     },
     upload: (file, onProgress) => uploadFile(token, file, onProgress),
+    fileUrl: (path) => `/api/file?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
     onStatus(listener) {
       statusListeners.add(listener);
       listener(status);

@@ -20,11 +20,14 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [tagText, setTagText] = useState('');
   const [fieldFilter, setFieldFilter] = useState('');
+  /** The bookmark comment being typed; null: show the stored one. */
+  const [comment, setComment] = useState<string | null>(null);
 
   useEffect(() => {
     let stale = false;
     setDetail(null);
     setError(null);
+    setComment(null);
     api.eventDetail({ id }).then(
       (d) => !stale && setDetail(d),
       (e: Error) => !stale && setError(e.message),
@@ -54,6 +57,18 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
       setDetail({ ...detail, tags: r.tags });
       setTagText('');
       onChanged(id, { tags: r.tags });
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  // The comment is the report's word on this piece of evidence; saved when the field loses focus.
+  const saveComment = async () => {
+    if (!detail || comment === null || comment === (detail.note ?? '')) return;
+    try {
+      await api.setStar({ id, starred: true, note: comment });
+      setDetail({ ...detail, note: comment || null });
+      setComment(null);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -133,6 +148,20 @@ export function EventDrawer({ id, onClose, onFilter, onChanged }: Props) {
               </form>
             </div>
           </section>
+          {detail.starred ? (
+            <section className="drawer-comment">
+              <h4>Comment</h4>
+              <textarea
+                rows={2}
+                value={comment ?? detail.note ?? ''}
+                onChange={(e) => setComment(e.target.value)}
+                onBlur={() => void saveComment()}
+                placeholder="What this event shows (printed beside it in the report)"
+                aria-label="Bookmark comment"
+                data-testid="drawer-comment"
+              />
+            </section>
+          ) : null}
           <section>
             <h4>
               Fields <span className="muted">({detail.fields.length})</span>

@@ -150,6 +150,9 @@ export class Forwarder {
     }
     this.recordLatency(performance.now() - t0);
     const acked: ForwardItem[] = [];
+    // One jittered delay per attempt count and batch: items that failed together retry together,
+    // so a batch is not scattered into many small ones by per-item jitter.
+    const delays = new Map<number, number>();
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
       const o = outcomes[i] ?? { status: 'retry' as const, reason: 'no outcome reported for this item' };
@@ -164,7 +167,12 @@ export class Forwarder {
         await this.o.onFailed?.(p.item, p.attempts >= this.o.maxAttempts && o.status === 'retry' ? `gave up after ${p.attempts} attempts: ${o.reason}` : o.reason);
       } else {
         this.counters.retried++;
-        p.notBefore = Date.now() + Math.max(this.backoff(p.attempts), retryAfter ?? 0);
+        let delay = delays.get(p.attempts);
+        if (delay === undefined) {
+          delay = Math.max(this.backoff(p.attempts), retryAfter ?? 0);
+          delays.set(p.attempts, delay);
+        }
+        p.notBefore = Date.now() + delay;
         this.queue.push(p);
       }
     }

@@ -128,14 +128,15 @@ function safeJson(text: string): unknown {
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((done) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        done();
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(t);
+      done();
+    };
+    // The listener goes when the sleep ends either way: a long run sleeps thousands of times on one signal.
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      done();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LoupeError } from '@shared/errors';
 import { loadRules, type RuleRecord } from '../../../engine/detect';
+import { caseOptions, withCase } from '../case-option';
 import { action, type RegisterCommand } from '../command';
 
 /**
@@ -46,7 +47,7 @@ function human(rules: RuleRecord[], counts: { active: number; unsupported: numbe
 }
 
 export const registerRules: RegisterCommand = (program: Command) => {
-  const rules = program.command('rules').description('Sigma rules: check what Loupe can run');
+  const rules = program.command('rules').description('Sigma rules: check what Loupe can run, import packs into a case, list a case\'s rules');
   rules
     .command('check')
     .description('Load Sigma rules from folders, files or zips and report each rule\'s status')
@@ -62,6 +63,33 @@ export const registerRules: RegisterCommand = (program: Command) => {
           counts: set.counts,
         };
         io.result(doc, () => human(set.rules, set.counts, Boolean(opts.onlyProblems)));
+      }),
+    );
+
+  caseOptions(rules.command('import').description('copy a rule folder, .yml file or .zip pack into the case; later runs use it').argument('<path>', 'folder, .yml or .zip')).action(
+    action<{ json?: boolean; case?: string }>(async (io, opts, args) => {
+      const res = await withCase({ case: opts.case }, (engine) => engine.alerts.importRules(args[0] ?? ''));
+      io.result(res, () => {
+        const c = res.counts;
+        return `imported ${res.pack.name} as pack ${res.pack.id}: ${res.pack.rules} rules (${c.active} active, ${c.unsupported} unsupported, ${c.error} error)`;
+      });
+    }),
+  );
+
+  caseOptions(rules.command('list').description("the case's rules (built-in pack and imported packs) with status, level and alert count"))
+    .option('--problems', 'only unsupported and error rules')
+    .action(
+      action<{ json?: boolean; case?: string; problems?: boolean }>(async (io, opts) => {
+        const res = await withCase({ case: opts.case }, async (engine) => ({
+          packs: await engine.alerts.packs(),
+          ...(await engine.alerts.listRules({ offset: 0, limit: 100_000, ...(opts.problems ? { statuses: ['unsupported', 'error'] as const } : {}) })),
+        }));
+        io.result(res, () => {
+          const lines = res.packs.map((p) => `pack ${p.id} ${p.name} (${p.kind}): ${p.counts.active} active, ${p.counts.unsupported} unsupported, ${p.counts.error} error`);
+          lines.push('');
+          for (const r of res.rules) lines.push(`${r.status.padEnd(11)} ${(r.level ?? '-').padEnd(13)} ${String(r.alerts).padStart(5)}  ${r.enabled ? '' : '[disabled] '}${r.title || r.id}${r.reason ? ` - ${r.reason}` : ''}`);
+          return lines.join('\n');
+        });
       }),
     );
 };

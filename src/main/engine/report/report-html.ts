@@ -1,0 +1,351 @@
+import { REPORT_SECTION_LABELS, type BookmarkRow, type ReportSection } from '@shared/findings-contract';
+import { escapeHtml, markdownToHtml } from '@shared/markdown';
+import { LEVEL_COLORS, type ReportChart } from './report-charts';
+import { REPORT_LIMITS, type ReportData } from './report-data';
+
+/**
+ * The incident report as one self-contained HTML document: inline CSS,
+ * inline SVG charts, no script, no external reference, and a CSP that would
+ * block any that slipped in. Every value from the case goes through esc():
+ * log lines are hostile input, and a `<script>` in one must print as text.
+ */
+
+/** No scripts, no network, no frames, no forms: only our inline styles and data: images. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
+
+export interface ReportHtmlInput {
+  data: ReportData;
+  charts: ReportChart[];
+  title: string;
+  author?: string | undefined;
+  summary?: string | undefined;
+  warnings: string[];
+}
+
+const MESSAGE_MAX = 600;
+
+/**
+ * Escape, and make invisible trickery visible: control characters and the
+ * Unicode bidi overrides a hostile log line can use to make text read
+ * differently than it is stored become ⟨U+XXXX⟩.
+ */
+export function esc(value: unknown): string {
+  const s = value === null || value === undefined ? '' : String(value);
+  // eslint-disable-next-line no-control-regex
+  const shown = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
+  return escapeHtml(shown);
+}
+
+function cut(s: string | null, n: number): string | null {
+  if (s === null) return null;
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+const n0 = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toLocaleString('en-US'));
+
+function bytes(v: number | null): string {
+  if (v === null) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let x = v;
+  let u = 0;
+  while (x >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${x.toFixed(x >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
+/** ISO time to "2024-03-11 06:00:01" (UTC, as the whole report). */
+function t(v: string | null | undefined, withMs = false): string {
+  if (!v) return '–';
+  const s = v.replace('T', ' ').replace(/Z$/, '');
+  return withMs ? s.slice(0, 23) : s.slice(0, 19);
+}
+
+function levelBadge(level: string | null): string {
+  const l = level ?? 'unknown';
+  return `<span class="level" style="background:${LEVEL_COLORS[l] ?? LEVEL_COLORS.unknown}">${esc(l)}</span>`;
+}
+
+function more(shown: number, total: number, what: string): string {
+  return total > shown ? `<p class="note-more">Showing ${n0(shown)} of ${n0(total)} ${esc(what)}; the rest are in the case (export them for the full list).</p>` : '';
+}
+
+export function renderReportHtml(input: ReportHtmlInput): string {
+  const { data } = input;
+  const sections: Array<[ReportSection, string]> = [];
+  for (const s of data.sections) {
+    const body = sectionHtml(s, input);
+    if (body !== null) sections.push([s, body]);
+  }
+  const toc = sections.map(([s], i) => `<li><a href="#s-${s}">${i + 1}. ${esc(REPORT_SECTION_LABELS[s])}</a></li>`).join('');
+  const warnings = input.warnings.length ? `<div class="warnings">${input.warnings.map((w) => `<p>${esc(w)}</p>`).join('')}</div>` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="generator" content="Loupe ${esc(data.loupeVersion)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(input.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="cover">
+  <p class="kicker">Incident report · Loupe</p>
+  <h1>${esc(input.title)}</h1>
+  <dl class="facts">
+    <div><dt>Case</dt><dd>${esc(data.case.name)}</dd></div>
+    <div><dt>Case id</dt><dd class="mono">${esc(data.case.id)}</dd></div>
+    ${input.author ? `<div><dt>Prepared by</dt><dd>${esc(input.author)}</dd></div>` : ''}
+    <div><dt>Generated</dt><dd>${esc(t(data.generatedAt))} UTC</dd></div>
+    <div><dt>Events covered</dt><dd>${esc(t(data.summary.first))} – ${esc(t(data.summary.last))} UTC</dd></div>
+  </dl>
+  ${warnings}
+  ${input.summary && input.summary.trim() ? `<section class="exec"><h2>Executive summary</h2>${markdownToHtml(input.summary, { links: 'text', headingOffset: 2 })}</section>` : ''}
+  <nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>${toc}</ol></nav>
+</header>
+<main>
+${sections.map(([s, body], i) => `<section id="s-${s}" class="section" data-section="${s}"><h2>${i + 1}. ${esc(REPORT_SECTION_LABELS[s])}</h2>${body}</section>`).join('\n')}
+</main>
+<footer><p>Generated by Loupe ${esc(data.loupeVersion)} on ${esc(t(data.generatedAt))} UTC from case ${esc(data.case.id)}. All times are UTC. Event content is shown as recorded in the evidence (escaped; control and bidi characters shown as ⟨U+XXXX⟩).</p></footer>
+</body>
+</html>
+`;
+}
+
+function sectionHtml(s: ReportSection, input: ReportHtmlInput): string | null {
+  const d = input.data;
+  switch (s) {
+    case 'summary':
+      return summaryHtml(d);
+    case 'evidence':
+      return d.evidence ? evidenceHtml(d.evidence) : null;
+    case 'timeline':
+      return d.timeline ? timelineHtml(d.timeline.rows, d.timeline.total) : null;
+    case 'alerts':
+      return d.alerts ? alertsHtml(d.alerts) : null;
+    case 'charts':
+      return input.charts.length ? input.charts.map((c) => `<figure class="chart" data-chart="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${c.svg}</figure>`).join('') : '<p class="empty">No data to chart.</p>';
+    case 'intel':
+      return d.intel ? intelHtml(d.intel) : null;
+    case 'notes':
+      return d.notes ? notesHtml(d.notes) : null;
+    case 'versions':
+      return d.versions ? versionsHtml(d) : null;
+  }
+}
+
+function summaryHtml(d: ReportData): string {
+  const s = d.summary;
+  const tiles = [
+    ['Events', n0(s.events)],
+    ['Evidence files', n0(s.evidence)],
+    ['Hosts', n0(s.hosts)],
+    ['Datasets', n0(s.datasets.length)],
+    ['Alerts', s.alerts === null ? 'not run' : n0(s.alerts)],
+    ['Bookmarked events', n0(s.bookmarks)],
+    ['Notes', n0(s.notes)],
+  ];
+  const rows = s.datasets
+    .slice(0, 40)
+    .map((x) => `<tr><td class="mono">${esc(x.dataset)}</td><td class="num">${n0(x.events)}</td><td class="mono">${esc(t(x.first))}</td><td class="mono">${esc(t(x.last))}</td></tr>`)
+    .join('');
+  return `<div class="tiles">${tiles.map(([k, v]) => `<div class="tile"><span>${esc(k)}</span><strong>${esc(v)}</strong></div>`).join('')}</div>
+<p>Case <strong>${esc(d.case.name)}</strong>, created ${esc(t(d.case.createdAt))} UTC. Events span ${esc(t(s.first))} to ${esc(t(s.last))} UTC${s.noTime ? `; ${n0(s.noTime)} events carry no usable time` : ''}.</p>
+${rows ? `<table><thead><tr><th>Dataset</th><th class="num">Events</th><th>First (UTC)</th><th>Last (UTC)</th></tr></thead><tbody>${rows}</tbody></table>${more(Math.min(40, s.datasets.length), s.datasets.length, 'datasets')}` : '<p class="empty">The case holds no events.</p>'}`;
+}
+
+function evidenceHtml(e: NonNullable<ReportData['evidence']>): string {
+  if (e.total === 0) return '<p class="empty">No evidence was imported into this case.</p>';
+  const rows = e.rows
+    .map(
+      (r) => `<tr>
+<td><div class="path">${esc(r.path)}</div><div class="hash">SHA-256 ${esc(r.sha256 ?? 'not recorded')}</div></td><td>${esc(r.format ?? '–')}</td><td class="num">${esc(bytes(r.size))}</td>
+<td class="mono nowrap">${esc(t(r.first))}<br>${esc(t(r.last))}</td>
+<td class="num">${n0(r.events)}${r.rejected ? `<br><span class="warn">${n0(r.rejected)} rejected</span>` : ''}</td><td class="nowrap">${esc(r.status)}</td></tr>`,
+    )
+    .join('');
+  return `<p>${n0(e.total)} files, ${esc(bytes(e.totalBytes))} in all. SHA-256 as computed when each file was imported; time range and event count from the stored events.</p>
+<table class="evidence"><thead><tr><th>File and SHA-256</th><th>Format</th><th class="num">Size</th><th>First / last event (UTC)</th><th class="num">Events</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>
+${more(e.rows.length, e.total, 'files')}`;
+}
+
+function who(r: BookmarkRow): string {
+  const parts: string[] = [];
+  if (r.user) parts.push(`user ${esc(r.user)}`);
+  if (r.srcIp) parts.push(`from <span class="mono ip">${esc(r.srcIp)}</span>`);
+  if (r.dstIp) parts.push(`to <span class="mono ip">${esc(r.dstIp)}</span>`);
+  return parts.join('<br>');
+}
+
+function timelineHtml(rows: BookmarkRow[], total: number): string {
+  if (total === 0) return '<p class="empty">No events were bookmarked. Star events in Search or Timeline to make them the report\'s evidence.</p>';
+  const body = rows
+    .map(
+      (r) => `<tr data-event="${r.id}">
+<td class="mono">${esc(t(r.ts, true))}</td>
+<td>${esc(r.host ?? '–')}<br><span class="muted">${esc(r.dataset)}${r.eventCode ? ` · ${esc(r.eventCode)}` : ''}</span></td>
+<td>${who(r)}</td>
+<td class="msg">${esc(cut(r.message, MESSAGE_MAX) ?? '')}<div class="src">#${r.id}${r.evidence ? ` · ${esc(r.evidence)}${r.pos !== null ? `:${r.pos}` : ''}` : ''}</div></td>
+<td>${r.tags.map((tag) => `<span class="tag">${esc(tag)}</span>`).join(' ')}${r.note ? `<div class="comment">${esc(r.note)}</div>` : ''}</td>
+</tr>`,
+    )
+    .join('');
+  return `<p>${n0(total)} bookmarked events in time order, with the analyst's tags and comments.</p>
+<table class="timeline"><colgroup><col style="width:13%"><col style="width:15%"><col style="width:17%"><col style="width:35%"><col style="width:20%"></colgroup><thead><tr><th>Time (UTC)</th><th>Host / source</th><th>Who / where</th><th>Event</th><th>Tags and comment</th></tr></thead><tbody>${body}</tbody></table>
+${more(rows.length, total, 'bookmarked events')}`;
+}
+
+function alertsHtml(a: NonNullable<ReportData['alerts']>): string {
+  if (!a.available) return '<p class="empty">Detection rules have not been run on this case: there are no alerts.</p>';
+  if (a.total === 0) return '<p class="empty">The detection rules raised no alert in this case.</p>';
+  const levels = a.byLevel.map((l) => `<tr><td>${levelBadge(l.level)}</td><td class="num">${n0(l.alerts)}</td><td class="num">${n0(l.events)}</td></tr>`).join('');
+  const statuses = a.byStatus.length ? `<p>By triage status: ${a.byStatus.map((s) => `${esc(s.status)} ${n0(s.alerts)}`).join(' · ')}.</p>` : '';
+  const rules = a.rules
+    .map(
+      (r) => `<tr><td>${levelBadge(r.level)}</td><td>${esc(r.title)}<div class="src mono">${esc(r.ruleId)}</div></td><td class="num">${n0(r.alerts)}</td><td class="num">${n0(r.events)}</td><td class="num">${n0(r.hosts)}</td><td class="mono nowrap">${esc(t(r.first))}<br>${esc(t(r.last))}</td></tr>`,
+    )
+    .join('');
+  return `<p>${n0(a.total)} alerts from ${n0(a.ruleCount)} rules.</p>
+<table class="narrow"><thead><tr><th>Level</th><th class="num">Alerts</th><th class="num">Events</th></tr></thead><tbody>${levels}</tbody></table>
+${statuses}
+<h3>Rules that fired</h3>
+<table><thead><tr><th>Level</th><th>Rule</th><th class="num">Alerts</th><th class="num">Events</th><th class="num">Hosts</th><th>First / last (UTC)</th></tr></thead><tbody>${rules}</tbody></table>
+${more(a.rules.length, a.ruleCount, 'rules')}`;
+}
+
+function intelHtml(i: NonNullable<ReportData['intel']>): string {
+  if (i.total === 0) return '<p class="empty">No IP address appears in the bookmarked events or the alerts.</p>';
+  const rows = i.rows
+    .map((r) => {
+      const geo = [r.city, r.country].filter(Boolean).join(', ');
+      const as = r.asn !== null ? `AS${r.asn}${r.asOrg ? ` ${r.asOrg}` : ''}` : (r.asOrg ?? '');
+      const verdict = r.malicious ? '<span class="bad">malicious</span>' : i.enriched ? 'not listed' : '–';
+      return `<tr${r.malicious ? ' class="row-bad"' : ''}><td class="mono ip">${esc(r.ip)}</td><td class="nowrap">${esc(r.scope)}</td><td>${esc(geo || '–')}</td><td>${esc(as || '–')}</td>
+<td class="num">${r.ipsum === null ? '–' : n0(r.ipsum)}</td><td>${r.iocLists.length ? r.iocLists.map((l) => `<span class="tag">${esc(l)}</span>`).join(' ') : '–'}</td><td>${verdict}</td>
+<td class="num">${n0(r.events)}</td><td class="mono nowrap">${esc(t(r.firstSeen))}<br>${esc(t(r.lastSeen))}</td><td>${esc(r.why.join(', '))}</td></tr>`;
+    })
+    .join('');
+  const state = i.enriched
+    ? `<p>Enrichment from the offline intel${i.enrichedAt ? ` as of ${esc(t(i.enrichedAt))} UTC` : ''}: GeoIP, AS, IPsum score (number of blocklists) and the analyst's IOC lists.</p>`
+    : '<p class="warn">No IP intel was applied to this case (see the warnings at the top); scope and counts only.</p>';
+  return `${state}
+<table><thead><tr><th>IP</th><th>Scope</th><th>Location</th><th>AS</th><th class="num">IPsum</th><th>IOC lists</th><th>Verdict</th><th class="num">Events</th><th>First / last seen (UTC)</th><th>Why listed</th></tr></thead><tbody>${rows}</tbody></table>
+${more(i.rows.length, i.total, 'IP addresses')}`;
+}
+
+function notesHtml(n: NonNullable<ReportData['notes']>): string {
+  if (n.total === 0) return '<p class="empty">No notes were written for this case.</p>';
+  return (
+    n.rows
+      .map((note) => {
+        const links = [
+          ...note.events.map((e) => `event #${e.id}${e.ts ? ` (${t(e.ts)}${e.host ? `, ${e.host}` : ''})` : ''}${e.exists ? '' : ' (no longer in the case)'}`),
+          ...note.alerts.map((a) => `alert #${a.id}${a.title ? ` ${a.title}` : ''}${a.exists ? '' : ' (no longer in the case)'}`),
+        ];
+        return `<article class="note" data-note="${note.id}"><h3>${esc(note.title)}</h3>
+<p class="muted">Written ${esc(t(note.createdAt))} UTC${note.updatedAt !== note.createdAt ? `, edited ${esc(t(note.updatedAt))} UTC` : ''}${links.length ? ` · about ${links.map(esc).join(', ')}` : ''}</p>
+<div class="md">${markdownToHtml(note.body, { links: 'text', headingOffset: 2 })}</div></article>`;
+      })
+      .join('') + more(n.rows.length, n.total, 'notes')
+  );
+}
+
+function versionsHtml(d: ReportData): string {
+  const v = d.versions;
+  if (!v) return '';
+  const intelRows = (v.intel.current?.sources ?? [])
+    .map((s) => `<tr><td>${esc(s.name)}</td><td class="nowrap">${esc(s.state)}</td><td class="mono nowrap">${esc(s.version ? s.version.slice(0, 10) : '–')}</td><td class="num">${n0(s.entries)}</td><td>${esc(s.detail ?? '')}</td></tr>`)
+    .join('');
+  const stale = v.intel.stale === true ? '<p class="warn">The intel changed after this case was enriched: refresh the case\'s enrichment before relying on the verdicts above.</p>' : '';
+  const r = v.rules;
+  const packs = r.packs.length ? `<p>Rule packs imported into the case: ${r.packs.map((p) => `${esc(p.name)} (${esc(p.kind)}, ${n0(p.files)} files, ${esc(t(p.importedAt))})`).join('; ')}. The built-in pack ships with Loupe ${esc(d.loupeVersion)}.</p>` : '';
+  const rules = r.available
+    ? `<p>Rule set: ${n0(r.total)} rules (${r.byStatus.map((s) => `${esc(s.status)} ${n0(s.rules)}`).join(', ')}), fingerprint <span class="mono">${esc(r.fingerprint ?? '–')}</span>.${r.lastRun ? ` Last detection run finished ${esc(t(r.lastRun.finishedAt))} UTC (${esc(r.lastRun.status)}, ${n0(r.lastRun.rules)} rules, ${n0(r.lastRun.hits)} hits).` : ''}</p>${packs}`
+    : '<p>No detection rules have been run on this case.</p>';
+  return `<table class="narrow"><tbody>
+<tr><th>Loupe</th><td>${esc(d.loupeVersion)}</td></tr>
+<tr><th>Case schema</th><td>${n0(v.caseSchema)}</td></tr>
+<tr><th>Case enrichment</th><td>${v.intel.caseStamp ? `stamp <span class="mono">${esc(v.intel.caseStamp)}</span>, ${esc(t(v.intel.enrichedAt))} UTC` : 'not enriched'}</td></tr>
+<tr><th>Current intel</th><td>${v.intel.current?.stamp ? `stamp <span class="mono">${esc(v.intel.current.stamp)}</span>` : 'not available'}</td></tr>
+</tbody></table>
+${stale}
+${intelRows ? `<h3>Intel sources</h3><table><thead><tr><th>Source</th><th>State</th><th>Version</th><th class="num">Entries</th><th>Detail</th></tr></thead><tbody>${intelRows}</tbody></table>` : ''}
+<h3>Detection rules</h3>${rules}
+<p class="muted">Limits: at most ${n0(REPORT_LIMITS.evidence)} evidence files, ${n0(REPORT_LIMITS.timeline)} bookmarked events, ${n0(REPORT_LIMITS.rules)} rules, ${n0(REPORT_LIMITS.ips)} IP addresses and ${n0(REPORT_LIMITS.notes)} notes are printed; counts above are complete.</p>`;
+}
+
+const STYLE = `
+:root { color-scheme: light; --ink: #111827; --muted: #6b7280; --line: #e5e7eb; --soft: #f8fafc; --accent: #1d4ed8; --bad: #b91c1c; }
+* { box-sizing: border-box; }
+html { font: 10.5pt/1.45 Helvetica, Arial, "Liberation Sans", sans-serif; color: var(--ink); background: #fff; }
+body { margin: 0 auto; max-width: 1100px; padding: 28px 32px; }
+h1 { font-size: 24pt; margin: 4px 0 12px; line-height: 1.15; }
+h2 { font-size: 15pt; margin: 0 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink); }
+h3 { font-size: 11.5pt; margin: 16px 0 6px; }
+.kicker { text-transform: uppercase; letter-spacing: .12em; color: var(--accent); font-size: 8.5pt; font-weight: 700; margin: 0; }
+.cover { margin-bottom: 24px; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 6px 18px; margin: 0 0 14px; }
+.facts div { border-left: 3px solid var(--line); padding-left: 8px; }
+.facts dt { font-size: 8pt; color: var(--muted); text-transform: uppercase; letter-spacing: .06em; }
+.facts dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+.exec { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
+.exec h2 { border: 0; font-size: 12pt; margin-bottom: 4px; }
+.toc ol { columns: 2; margin: 0; padding-left: 0; list-style: none; }
+.toc h2 { font-size: 12pt; border: 0; margin: 10px 0 4px; }
+.toc a { color: var(--ink); text-decoration: none; }
+.section { margin: 26px 0; }
+table { width: 100%; border-collapse: collapse; margin: 6px 0 10px; font-size: 9pt; }
+table.narrow { width: auto; min-width: 320px; }
+th, td { text-align: left; vertical-align: top; padding: 4px 6px; border-bottom: 1px solid var(--line); }
+thead th { background: var(--soft); font-size: 8pt; text-transform: uppercase; letter-spacing: .04em; color: #374151; border-bottom: 1px solid #cbd5e1; }
+tbody th { width: 160px; color: #374151; }
+/* break-word (not anywhere): long values wrap, but columns keep the width of their words. */
+td { overflow-wrap: break-word; }
+td.msg, td.path, td .src { overflow-wrap: anywhere; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.mono, .hash, .path, code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; }
+.hash { font-size: 7.5pt; word-break: break-all; color: #4b5563; margin-top: 2px; }
+.path { word-break: break-all; min-width: 180px; }
+.ip { white-space: nowrap; }
+.nowrap { white-space: nowrap; }
+.muted, .src { color: var(--muted); font-size: 8pt; }
+.src { margin-top: 3px; word-break: break-all; }
+.msg { min-width: 240px; }
+.tag { display: inline-block; border: 1px solid #c7d2fe; background: #eef2ff; color: #3730a3; border-radius: 9px; padding: 0 6px; font-size: 8pt; margin: 1px 0; }
+.comment { margin-top: 4px; padding: 3px 6px; background: #fffbeb; border-left: 3px solid #f59e0b; font-size: 8.5pt; white-space: pre-wrap; }
+.level { display: inline-block; color: #fff; border-radius: 3px; padding: 0 6px; font-size: 8pt; font-weight: 700; text-transform: uppercase; }
+.bad { color: var(--bad); font-weight: 700; }
+.row-bad td { background: #fef2f2; }
+.warn { color: #92400e; }
+.warnings { border: 1px solid #f59e0b; background: #fffbeb; padding: 6px 10px; border-radius: 6px; }
+.warnings p { margin: 2px 0; }
+.empty { color: var(--muted); font-style: italic; }
+.note-more { color: var(--muted); font-size: 8.5pt; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 8px; margin-bottom: 10px; }
+.tile { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; background: var(--soft); }
+.tile span { display: block; font-size: 8pt; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
+.tile strong { font-size: 15pt; }
+.chart { margin: 8px 0 18px; break-inside: avoid; }
+.chart figcaption { font-weight: 700; font-size: 10pt; margin-bottom: 4px; }
+.chart svg { max-width: 100%; height: auto; }
+.note { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 10px 0; break-inside: avoid-page; }
+.note h3 { margin-top: 2px; }
+.md pre { background: var(--soft); padding: 6px 8px; border-radius: 4px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.md code { background: var(--soft); padding: 0 3px; border-radius: 3px; }
+.md blockquote { margin: 6px 0; padding-left: 10px; border-left: 3px solid var(--line); color: #374151; }
+.md .url { color: var(--accent); word-break: break-all; }
+footer { margin-top: 30px; border-top: 1px solid var(--line); color: var(--muted); font-size: 8pt; }
+@page { size: A4; margin: 16mm 12mm 16mm 12mm; @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt Helvetica, Arial, sans-serif; color: #6b7280; } }
+@media print {
+  html { font-size: 9.5pt; }
+  body { padding: 0; max-width: none; }
+  .section { margin-top: 18px; }
+  h2, h3, figcaption { break-after: avoid; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+`;
