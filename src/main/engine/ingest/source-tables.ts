@@ -40,9 +40,11 @@ export interface SharingPolicy {
 }
 
 /**
- * Measured on this machine (docs/data-model.md): a source of a few MB into a
- * shared table of 256 columns costs tens of milliseconds more than into a
- * table of its own, far less than what a table per file costs the case.
+ * The insert cost grows with the target's width (docs/data-model.md: 1M rows
+ * took 1.3 s into 11 columns, 24 s into 500), so only small sources share,
+ * into tables kept at most 256 columns wide: a source of a few MB pays a few
+ * tens of milliseconds for the width, far less than a table of its own costs
+ * the case.
  */
 export const DEFAULT_SHARING: SharingPolicy = { shareMaxBytes: 4 << 20, sharedMaxColumns: 256 };
 
@@ -299,6 +301,14 @@ export async function deleteSourceRows(conn: DuckDBConnection, evidenceId: numbe
     }
   }
   await conn.run(`DELETE FROM source_evidence WHERE evidence_id = $ev`, { ev: evidenceId });
+  // A table of this evidence alone that source_evidence does not list (written by hand or by
+  // an older writer that knew only sources.evidence_id) goes with it too.
+  const lone = await queryRows(conn, 'SELECT id, table_name FROM sources WHERE evidence_id = $ev AND NOT coalesce(shared, false)', { ev: evidenceId });
+  for (const t of lone) {
+    await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(String(t.table_name))}`);
+    await conn.run(`DELETE FROM sources WHERE id = $id`, { id: Number(t.id) });
+    dropped.push(String(t.table_name));
+  }
   return dropped;
 }
 
