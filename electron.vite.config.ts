@@ -13,6 +13,7 @@ const mainEntries: Record<string, string> = Object.fromEntries(
     cli: 'src/main/hosts/cli/main.ts',
     'parse-worker': 'src/main/engine/ingest/parse-worker.ts',
     'evtx-worker': 'src/main/engine/evtx/evtx-worker.ts',
+    'live-worker': 'src/main/engine/live/live-worker.ts',
   })
     .map(([name, file]) => [name, resolve(__dirname, file)] as const)
     .filter(([, file]) => existsSync(file)),

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { alertOperations, alertPushEvents } from './alerts-contract';
 import type { ErrorBody } from './errors';
 import { findingsOperations, findingsPushEvents } from './findings-contract';
+import { liveOperations, livePushEvents } from './live-contract';
 import { queryOperations } from './query-contract';
 
 export * from './alerts-contract';
+export * from './live-contract';
 
 /**
  * The contract: every call between a UI (or the CLI, or a test) and the engine.
@@ -240,6 +242,7 @@ export const operations = {
   ...queryOperations,
   ...alertOperations,
   ...findingsOperations,
+  ...liveOperations,
 } as const;
 
 export type Operations = typeof operations;
@@ -260,6 +263,7 @@ export const pushEvents = {
   menuCommand: z.object({ command: z.enum(['newCase', 'openCase', 'importFiles']) }),
   ...alertPushEvents,
   ...findingsPushEvents,
+  ...livePushEvents,
 } as const;
 
 export type PushEvents = typeof pushEvents;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CORE_COLUMNS } from './events';
 
 /**
  * The hunt's operations: search, histogram, field statistics, event detail,
@@ -7,27 +8,7 @@ import { z } from 'zod';
  */
 
 /** The columns of `events` a result can be sorted by and the table shows. */
-export const EVENT_TABLE_COLUMNS = [
-  'ts',
-  'dataset',
-  'host',
-  'event_code',
-  'severity',
-  'message',
-  'src_ip',
-  'src_port',
-  'dst_ip',
-  'dst_port',
-  'protocol',
-  'user',
-  'process',
-  'action',
-  'outcome',
-  'id',
-  'evidence_id',
-  'source_id',
-  'pos',
-] as const;
+export const EVENT_TABLE_COLUMNS = [...CORE_COLUMNS, 'id', 'evidence_id', 'source_id', 'pos'] as const;
 export const SortColumn = z.enum(EVENT_TABLE_COLUMNS);
 export type SortColumn = z.infer<typeof SortColumn>;
 

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo, CaseInfo } from '@shared/contract';
 import { useApi, usePushEvent } from './api/context';
 
@@ -7,7 +7,13 @@ interface AppState {
   caseInfo: CaseInfo | null;
   loadError: string | null;
   refresh: () => Promise<void>;
+  /** Following live sources: the case's event count tracks them, so views keyed on it refresh. */
+  follow: boolean;
+  setFollow: (on: boolean) => void;
 }
+
+/** At most one live refresh of the views this often (ms): each one reruns their queries. */
+const FOLLOW_EVERY_MS = 1500;
 
 const AppStateContext = createContext<AppState | null>(null);
 
@@ -34,7 +40,20 @@ export function AppStateProvider({ children }: { children: ReactNode }) {
   }, [refresh]);
   usePushEvent('caseChanged', (p) => setCaseInfo(p.case));
 
-  return <AppStateContext.Provider value={{ info, caseInfo, loadError, refresh }}>{children}</AppStateContext.Provider>;
+  // Live sources push the case's event count about once a second; with Follow on it becomes
+  // caseInfo.events, which Search, Dashboard and Alerts already reload on.
+  const [follow, setFollow] = useState(false);
+  const lastFollow = useRef(0);
+  usePushEvent('liveStats', (p) => {
+    if (!follow || Date.now() - lastFollow.current < FOLLOW_EVERY_MS) return;
+    setCaseInfo((c) => {
+      if (!c || c.events === p.events) return c;
+      lastFollow.current = Date.now();
+      return { ...c, events: p.events };
+    });
+  });
+
+  return <AppStateContext.Provider value={{ info, caseInfo, loadError, refresh, follow, setFollow }}>{children}</AppStateContext.Provider>;
 }
 
 export function useAppState(): AppState {

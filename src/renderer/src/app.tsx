@@ -15,7 +15,7 @@ function currentRoute(): string {
 
 export function App() {
   const connection = useConnection();
-  const { info, caseInfo, loadError, refresh } = useAppState();
+  const { info, caseInfo, loadError, refresh, follow, setFollow } = useAppState();
   const [route, setRoute] = useState(currentRoute);
   const [theme, setTheme] = useTheme();
   const [switcherOpen, setSwitcherOpen] = useState(false);
@@ -86,6 +86,12 @@ export function App() {
             {caseInfo ? <span className="muted case-counts">{caseInfo.events.toLocaleString()} events · {caseInfo.evidence} files</span> : null}
             <span aria-hidden="true">▾</span>
           </button>
+          {caseInfo ? (
+            <button type="button" className="secondary follow-toggle" aria-pressed={follow} onClick={() => setFollow(!follow)} data-testid="follow-toggle" title="Refresh Search, Dashboard and Alerts as live sources store new events">
+              <span className="dot" aria-hidden="true" />
+              {follow ? 'Following live' : 'Follow live'}
+            </button>
+          ) : null}
         </header>
         {status === 'disconnected' ? (
           <div className="banner banner-error" role="alert">

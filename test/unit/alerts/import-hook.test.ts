@@ -86,4 +86,17 @@ describe('rules after each import', () => {
     await call(engine.handlers, 'removeEvidence', { evidenceIds: [first?.id as number] });
     expect((await call(engine.handlers, 'listAlerts', {})).total).toBe(0);
   });
+
+  it('a correlation whose events straddle two imports still fires', async () => {
+    // Six failures in one file, six more five minutes later in the next: neither
+    // import alone reaches the rule's ten within ten minutes; together they do.
+    const fail = (min: number, i: number) => authLine(min, i * 3, `Failed password for admin from 198.51.100.77 port ${5000 + min * 10 + i} ssh2`);
+    await importFile('split-a.log', Array.from({ length: 6 }, (_, i) => fail(30, i)));
+    const brute = async () => (await call(engine.handlers, 'listAlerts', { text: 'SSH brute force' })).alerts.filter((a) => JSON.stringify(a).includes('198.51.100.77'));
+    expect(await brute()).toHaveLength(0);
+    await importFile('split-b.log', Array.from({ length: 6 }, (_, i) => fail(35, i)));
+    const found = await brute();
+    expect(found).toHaveLength(1);
+    expect(found[0]?.count).toBe(12);
+  });
 });

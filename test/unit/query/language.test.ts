@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { quoteFieldName, tokenize } from '../../../src/shared/query-lexer';
 import { likePattern } from '../../../src/main/engine/query/compile';
-import { canonicalIPv6, cidrContains, parseCidr, parseIPv4, parseIPv6 } from '../../../src/main/engine/query/ip';
+import { parseIp } from '../../../src/main/engine/net/ip-address';
+import { cidrHolds, parseCidrFilter } from '../../../src/main/engine/query/ip';
 import { parseQuery, QuerySyntaxError } from '../../../src/main/engine/query/parse';
 import { parseTimeValue } from '../../../src/main/engine/query/time';
 import { editDistance } from '../../../src/main/engine/query/fields';
@@ -87,31 +88,30 @@ describe('values', () => {
     expect(likePattern('a?c', [1], true)).toBe('%a_c%');
   });
 
-  it('parses IPv4, IPv6 and CIDR blocks', () => {
-    expect(parseIPv4('10.1.2.3')).toBe(0x0a010203n);
-    expect(parseIPv4('256.1.1.1')).toBeUndefined();
-    expect(parseIPv6('::1')).toBe(1n);
-    expect(parseIPv6('2001:db8::ffff:1.2.3.4')).toBe(parseIPv6('2001:db8::ffff:102:304'));
-    expect(parseIPv6('1:2:3:4:5:6:7:8:9')).toBeUndefined();
-    const c = parseCidr('172.16.0.0/12');
-    expect(c).toMatchObject({ version: 4, prefix: 12 });
-    expect(cidrContains(c as NonNullable<typeof c>, '172.31.255.1')).toBe(true);
-    expect(cidrContains(c as NonNullable<typeof c>, '172.32.0.1')).toBe(false);
-    const v6 = parseCidr('2001:db8:bad::/48');
-    expect(cidrContains(v6 as NonNullable<typeof v6>, '2001:0db8:0bad:0000::7')).toBe(true);
-    expect(cidrContains(v6 as NonNullable<typeof v6>, '2001:db8:bae::7')).toBe(false);
-    expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+  it('parses CIDR filters over IPv4 and IPv6', () => {
+    expect(parseCidrFilter('10.1.2.3')).toBeNull(); // a bare address is an equality, not a block
+    const c = parseCidrFilter('172.16.0.0/12');
+    expect(c).toMatchObject({ family: 4, prefix: 12 });
+    expect(cidrHolds(c as NonNullable<typeof c>, '172.31.255.1')).toBe(true);
+    expect(cidrHolds(c as NonNullable<typeof c>, '172.32.0.1')).toBe(false);
+    expect(cidrHolds(c as NonNullable<typeof c>, 'not an ip')).toBe(false);
+    const v6 = parseCidrFilter('2001:db8:bad::/48');
+    expect(cidrHolds(v6 as NonNullable<typeof v6>, '2001:0db8:0bad:0000::7')).toBe(true);
+    expect(cidrHolds(v6 as NonNullable<typeof v6>, '2001:db8:bae::7')).toBe(false);
+    expect(parseCidrFilter('10.0.0.0/33')).toBeNull();
+    expect(parseCidrFilter('1:2:3:4:5:6:7:8:9/64')).toBeNull();
   });
 
-  it('writes IPv6 in its RFC 5952 canonical form', () => {
-    const c = (s: string) => canonicalIPv6(parseIPv6(s) as bigint);
+  it('writes IPv6 in its RFC 5952 canonical form, and mapped IPv4 as the IPv4 host', () => {
+    const c = (s: string) => parseIp(s)?.canonical;
     expect(c('2001:0DB8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
     expect(c('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
     expect(c('2001:db8:0:1:1:1:1:1')).toBe('2001:db8:0:1:1:1:1:1');
+    expect(c('2001:db8::ffff:1.2.3.4')).toBe(c('2001:db8::ffff:102:304'));
     expect(c('::')).toBe('::');
     expect(c('::1')).toBe('::1');
     expect(c('fe80::')).toBe('fe80::');
-    expect(c('::ffff:0a01:0203')).toBe('::ffff:10.1.2.3');
+    expect(c('::ffff:0a01:0203')).toBe('10.1.2.3');
   });
 
   it('reads times at the precision typed', () => {

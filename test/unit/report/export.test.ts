@@ -211,7 +211,7 @@ describe('large exports: progress and cancel', () => {
   let big: FindingsCase;
   beforeAll(async () => {
     big = await findingsCase({ events: 400_000, alerts: false });
-  });
+  }, 240_000);
   afterAll(async () => big.cleanup());
 
   it('pushes progress while it runs and ends with done', async () => {
@@ -226,7 +226,8 @@ describe('large exports: progress and cancel', () => {
     expect(seen[seen.length - 1]).toMatchObject({ state: 'done', percent: 100 });
     const percents = seen.filter((s) => s.state === 'running').map((s) => s.percent ?? 0);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
-  });
+    // Large on purpose (progress needs many pages); a busy 2-core machine needs more than the default minute.
+  }, 240_000);
 
   it('cancels on request: no file, a cancelled record and a cancelled event', async () => {
     const seen: string[] = [];

@@ -4,7 +4,7 @@ import { SEVERITIES, type Severity } from '@shared/events';
 import { LoupeError } from '@shared/errors';
 import type { Case } from '../case/case';
 import { queryRows, queryValue } from '../db/sql';
-import { explainRule, runRules, type RuleRecord, type RuleSet, type RunResult } from '../detect';
+import { explainRule, runRules, timespanSeconds, type RuleRecord, type RuleSet, type RunResult } from '../detect';
 import { intelStore, refreshCaseIntel } from '../intel';
 import type { PushBus } from '../service/push';
 import { mergeHits, pruneAlerts, recomputeAlerts } from './alert-merge';
@@ -35,6 +35,8 @@ export interface RunRequest {
 }
 
 const WATERMARK_KEY = 'detect_watermark';
+/** How far before the new events a correlation looks back at most (events), see correlateAcrossRuns. */
+const LOOKBACK_MAX_EVENTS = 500_000;
 const MAX_FAILURES_SHOWN = 100;
 
 interface Cached {
@@ -106,6 +108,42 @@ export class AlertService {
   invalidate(): void {
     this.cache = null;
     this.loading = null;
+  }
+
+  /**
+   * An incremental run only sees the new events, so a correlation whose events
+   * straddle two imports (or two live batches: five failed logons in one, five in
+   * the next) would never fire. Correlations and the rules they count therefore
+   * run again from the oldest event that can share a time window with the new
+   * ones: events are ordered by id only within a file, so the look-back starts at
+   * the lowest id whose time falls in the window, which may take in more events
+   * than needed but never fewer. Alerts merge on (rule, group), so a window found
+   * again updates its alert instead of making a second one. At most
+   * LOOKBACK_MAX_EVENTS events before the new ones are looked at again.
+   */
+  private async correlateAcrossRuns<T>(
+    conn: DuckDBConnection,
+    subset: RuleSet,
+    after: number,
+    signal: AbortSignal,
+    merge: (corr: RunResult['correlations']) => Promise<T>,
+  ): Promise<T | null> {
+    if (subset.correlations.length === 0) return null;
+    let spanSeconds = 0;
+    for (const c of subset.correlations) spanSeconds = Math.max(spanSeconds, timespanSeconds(c.section.timespan));
+    const from = await queryValue<number>(
+      conn,
+      `SELECT min(id) FROM events WHERE id <= $after AND ts >= (SELECT min(ts) FROM events WHERE id > $after) - to_seconds($span::DOUBLE)`,
+      { after, span: spanSeconds },
+    );
+    if (from === undefined || from === null) return null; // no older event shares a window with the new ones
+    // Bounded: live sources run this every second, and an hour-long window over a
+    // busy listener must not rescan millions of events each time.
+    const start = Math.max(Number(from), after + 1 - LOOKBACK_MAX_EVENTS);
+    if (start > after) return null;
+    const correlated = ruleSubset(subset, new Set(subset.correlations.map((c) => c.record.id)));
+    const res = await runRules(conn, correlated, { watermark: start - 1, signal });
+    return res.correlations.length > 0 ? merge(res.correlations) : null;
   }
 
   private async enabledMap(conn: DuckDBConnection): Promise<Map<string, boolean>> {
@@ -248,6 +286,27 @@ export class AlertService {
         summary.suppressed = merged.suppressed;
         summary.alertsNew = merged.alertsNew;
         summary.alertsUpdated = merged.alertsUpdated;
+        if (after !== null) {
+          const late = await this.correlateAcrossRuns(conn, subset, after, controller.signal, (corr) =>
+            mergeHits(conn, {
+              hits: [],
+              correlations: corr,
+              alerting: (id) => roots.has(id) && !supp.rules.has(id),
+              meta: (id) => {
+                const r = byId.get(id);
+                return { title: r?.title || id, level: r ? levelOf(r) : null, tags: r?.tags ?? [] };
+              },
+              suppressions: supp.values,
+              runId,
+            }),
+          );
+          if (late) {
+            summary.hits += late.links;
+            summary.suppressed += late.suppressed;
+            summary.alertsNew += late.alertsNew;
+            summary.alertsUpdated += late.alertsUpdated;
+          }
+        }
       }
       // Single-rule runs leave the watermark: the other rules have not seen those events.
       if (req.scope !== 'rule' && through !== null && (watermark === null || through > watermark)) {

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createAlertTables } from '../alerts/alerts-schema';
 import { createFindingsTables } from '../report/findings-schema';
+import { createLiveTables } from '../live/live-store';
 
 /**
  * Schema migrations, oldest first. A case records the version it is at; opening
@@ -88,7 +89,11 @@ export const MIGRATIONS: Migration[] = [
     up: createFindingsTables,
   },
   {
-    // 7: the live branch takes 6.
+    version: 6,
+    why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',
+    up: createLiveTables,
+  },
+  {
     version: 7,
     why: 'small sources share field tables: sources lists tables, source_evidence says which evidence has rows in which',
     // A table per file cost every case a block per column and catalog memory per table:

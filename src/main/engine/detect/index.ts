@@ -11,6 +11,7 @@ export { runRules, ensureDetectTables, type RunOptions, type RunResult, type Rul
 export { planRun, type Plan, type PlanGroup, type NotApplicable } from './planner';
 export { readCatalog, type Catalog, type SourceInfo, type ColumnInfo } from './catalog';
 export type { CorrelationHit } from './correlation';
+export { timespanSeconds } from './correlation';
 export { resolveLogsource, WINDOWS_SERVICES, WINDOWS_CATEGORIES, WEB_ACCESS_FIELDS, type LogsourceVariant } from './logsource-map';
 export type { RuleRecord, RuleStatus, RuleCounts, LoadOptions, Placeholders, SigmaLogsource, RuleOrigin } from './types';
 export { explainRule, type RuleExplanation, type ExplainedStatement, type ExplainParam } from './explain';

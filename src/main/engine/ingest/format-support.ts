@@ -31,6 +31,7 @@ export {
   COLUMN_CONVERSIONS,
   flattenRecord,
   mapFlatRecord,
+  detectJsonFamily,
   looseName,
   canonicalIp,
   zeekHeaderFromLines,

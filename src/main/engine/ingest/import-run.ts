@@ -22,12 +22,11 @@ import {
   importedKeys,
   insertEvidence,
   insertIngestError,
-  nextEventId,
-  nextEvidenceId,
   updateEvidence,
   withDescendants,
   type EvidencePatch,
 } from './evidence-store';
+import { eventWrites, type EventWrites } from './event-writes';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonShape } from './json-loader';
@@ -110,9 +109,10 @@ const JSON_SHAPES: Partial<Record<FormatName, JsonShape>> = {
  */
 export class ImportRun {
   private conn!: DuckDBConnection;
-  private readonly ids = { next: 0 };
-  private firstEventId = 0;
-  private nextEvidence = 0;
+  /** Shared with every writer of the case (live sources too): see event-writes.ts. */
+  private readonly writes: EventWrites;
+  private readonly ids: { next: number };
+  private firstEventId: number | null = null;
   private readonly files = new Map<number, ImportFileProgress>();
   private readonly order: number[] = [];
   private readonly started = performance.now();
@@ -147,6 +147,8 @@ export class ImportRun {
   ) {
     this.budget = new ByteBudget(settings.limits.maxTotalBytes);
     this.tmpDir = join(kase.tmpDir, `import-${req.importId}`);
+    this.writes = eventWrites(kase);
+    this.ids = this.writes.ids;
   }
 
   get importId(): number {
@@ -159,7 +161,19 @@ export class ImportRun {
   }
 
   get firstNewEventId(): number | null {
-    return this.ids.next > this.firstEventId ? this.firstEventId : null;
+    return this.firstEventId;
+  }
+
+  /** Append events while no other writer of the case does (ids stay in commit order). */
+  private writeEvents<T>(fn: () => Promise<T>): Promise<T> {
+    return this.writes.exclusive(async () => {
+      const before = this.ids.next;
+      try {
+        return await fn();
+      } finally {
+        if (this.firstEventId === null && this.ids.next > before) this.firstEventId = before;
+      }
+    });
   }
 
   async execute(): Promise<ImportSummary> {
@@ -168,9 +182,7 @@ export class ImportRun {
     try {
       await this.conn.run(`SET memory_limit = ${sqlString(this.settings.memoryLimit)}`);
       await this.conn.run(`UPDATE imports SET status = 'running' WHERE id = $id`, { id: this.req.importId });
-      this.ids.next = await nextEventId(this.conn);
-      this.firstEventId = this.ids.next;
-      this.nextEvidence = await nextEvidenceId(this.conn);
+      await this.writes.init(this.conn);
       this.tables = await SourceTables.load(this.conn, { shareMaxBytes: this.settings.shareMaxBytes, sharedMaxColumns: this.settings.sharedMaxColumns });
       ({ sizes: this.importedSizes, hashes: this.importedHashes } = await importedKeys(this.conn));
       if (this.req.reimport) await this.runReimport(this.req.reimport);
@@ -322,7 +334,7 @@ export class ImportRun {
 
   private async processNode(node: Node): Promise<void> {
     if (this.signal.aborted) throw abortError();
-    const id = node.reuseId ?? this.nextEvidence++;
+    const id = node.reuseId ?? this.writes.takeEvidenceId();
     const t0 = performance.now();
     // Sniffed before the manifest row is written, so the row is written once with its format.
     let sniff: SniffResult | null = null;
@@ -661,29 +673,30 @@ export class ImportRun {
       }, 250);
       let result;
       try {
-        result = await loadJsonWithDuckDB({
-          conn: this.conn,
-          file,
-          shape,
-          family,
-          zeekPath,
-          tz: node.tz ?? null,
-          evidenceId: id,
-          idBase: this.ids.next,
-          maxColumns: this.settings.maxColumns,
-          tables: this.tables,
-          bytes: node.size,
-          prelude: ev.start,
-          finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+        result = await this.writeEvents(async () => {
+          const r = await loadJsonWithDuckDB({
+            conn: this.conn,
+            file,
+            shape,
+            family,
+            zeekPath,
+            tz: node.tz ?? null,
+            evidenceId: id,
+            idBase: this.ids.next,
+            maxColumns: this.settings.maxColumns,
+            tables: this.tables,
+            bytes: node.size,
+            prelude: ev.start,
+            finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+          });
+          if (r.ok) this.ids.next += r.rows;
+          return r;
         });
       } finally {
         clearInterval(poll);
         this.signal.removeEventListener('abort', onAbort);
       }
-      if (result.ok) {
-        this.ids.next += result.rows;
-        return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
-      }
+      if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the file: read it in JS, record by record, so each bad one is reported.
       const why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
@@ -747,27 +760,30 @@ export class ImportRun {
     try {
       let issueWarnings = 0;
       await this.setThreads('default');
-      const result = await loadJsonWithDuckDB({
-        conn: this.conn,
-        file: staging,
-        shape: 'ndjson',
-        family: 'windows',
-        zeekPath: null,
-        tz: null,
-        evidenceId: id,
-        idBase: this.ids.next,
-        maxColumns: this.settings.maxColumns,
-        hoist: 'EventData',
-        tables: this.tables,
-        bytes: node.size,
-        prelude: ev.start,
-        finalize: async ({ rows, warnings }) => {
-          issueWarnings = await writeIssues();
-          await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
-        },
+      const result = await this.writeEvents(async () => {
+        const r = await loadJsonWithDuckDB({
+          conn: this.conn,
+          file: staging,
+          shape: 'ndjson',
+          family: 'windows',
+          zeekPath: null,
+          tz: null,
+          evidenceId: id,
+          idBase: this.ids.next,
+          maxColumns: this.settings.maxColumns,
+          hoist: 'EventData',
+          tables: this.tables,
+          bytes: node.size,
+          prelude: ev.start,
+          finalize: async ({ rows, warnings }) => {
+            issueWarnings = await writeIssues();
+            await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
+          },
+        });
+        if (r.ok) this.ids.next += r.rows;
+        return r;
       });
       if (result.ok) {
-        this.ids.next += result.rows;
         return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings, bytes: node.size };
       }
       if (result.interrupted || this.signal.aborted) throw abortError();
@@ -793,23 +809,26 @@ export class ImportRun {
     let result;
     try {
       await this.setThreads('default');
-      result = await loadZeekWithDuckDB({
-        conn: this.conn,
-        file: node.file,
-        evidenceId: id,
-        idBase: this.ids.next,
-        pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
-        tz: node.tz ?? null,
-        tables: this.tables,
-        bytes: node.size,
-        prelude: ev.start,
-        finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+      result = await this.writeEvents(async () => {
+        const r = await loadZeekWithDuckDB({
+          conn: this.conn,
+          file: node.file,
+          evidenceId: id,
+          idBase: this.ids.next,
+          pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
+          tz: node.tz ?? null,
+          tables: this.tables,
+          bytes: node.size,
+          prelude: ev.start,
+          finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+        });
+        if (r.ok) this.ids.next += r.rows;
+        return r;
       });
     } finally {
       this.signal.removeEventListener('abort', onAbort);
     }
     if (result.ok) {
-      this.ids.next += result.rows;
       fp.bytes = node.size;
       return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
     }
@@ -879,7 +898,7 @@ export class ImportRun {
             removeChunkFiles(c);
             return;
           }
-          await loader.load(c);
+          await this.writeEvents(() => loader.load(c));
           ev.inDb = true;
           Object.assign(fp, { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: c.bytes });
           if (node.depth === 0) this.currentTopBytes = c.bytes;
@@ -993,7 +1012,7 @@ export class ImportRun {
 
   /** An entry that is recorded (hash-less) but not read: symlink, zip slip, password, unreadable. */
   private async recordRefused(label: string, origin: string, member: string | null, parentId: number | null, reason: string, mtime: string | null, size: number): Promise<void> {
-    const id = this.nextEvidence++;
+    const id = this.writes.takeEvidenceId();
     await insertEvidence(this.conn, {
       id,
       parentId,

@@ -17,6 +17,8 @@ export interface ImportedEvent {
   evidenceIds: number[];
   /** The first events.id the import added: everything from it up is new. Null when none. */
   firstNewEventId: number | null;
+  /** Set when the new events come from live sources (importId is then 0), not from an import. */
+  live?: boolean;
 }
 
 /** Work that follows an import (Sigma alerts, the distinct-IP table); awaited before importFinished. */

@@ -141,6 +141,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     'json',
     leaves.map((l) => ({ name: l.name, type: l.type })),
     req.bytes !== undefined && tables.shares(req.bytes),
+    req.evidenceId,
   );
   const table = quoteIdent(placement.table);
   const ev = Math.trunc(req.evidenceId);
@@ -150,6 +151,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   try {
     await conn.run('BEGIN TRANSACTION');
   } catch (e) {
+    tables.rolledBack(placement);
     return failure(e);
   }
   try {

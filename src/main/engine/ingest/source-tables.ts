@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryRows, queryValue, quoteIdent } from '../db/sql';
+import { queryRows, quoteIdent } from '../db/sql';
 import { sqlString } from './core-sql';
 import { BOOKKEEPING_COLUMNS } from './worker-protocol';
 
@@ -46,6 +46,9 @@ export interface SharingPolicy {
  * tens of milliseconds for the width, far less than a table of its own costs
  * the case.
  */
+/** Ids of tables whose creator's evidence id was taken already start here (sources.id is an INTEGER). */
+const OVERFLOW_IDS = 1_000_000_000;
+
 export const DEFAULT_SHARING: SharingPolicy = { shareMaxBytes: 4 << 20, sharedMaxColumns: 256 };
 
 interface TableState {
@@ -83,19 +86,20 @@ export class SourceTables {
   private readonly pending = new Map<string, TableState>();
   /** Tables of one source created during this run (several chunks of one file widen them). */
   private readonly own = new Map<string, TableState>();
-  private nextId: number;
+  /** sources.id values in use (or being created). */
+  private readonly taken: Set<number>;
 
   private constructor(
     readonly policy: SharingPolicy,
-    firstId: number,
+    taken: Iterable<number>,
   ) {
-    this.nextId = firstId;
+    this.taken = new Set(taken);
   }
 
   /** The shared tables of a case, read once per import run. */
   static async load(conn: DuckDBConnection, policy: SharingPolicy): Promise<SourceTables> {
-    const first = Number((await queryValue<number>(conn, 'SELECT coalesce(max(id), 0) + 1 FROM sources')) ?? 1);
-    const t = new SourceTables(policy, first);
+    const ids = await queryRows(conn, 'SELECT id FROM sources');
+    const t = new SourceTables(policy, ids.map((r) => Number(r.id)));
     const rows = await queryRows(
       conn,
       `SELECT s.id, s.table_name, s.family, c.column_name, c.data_type
@@ -139,7 +143,7 @@ export class SourceTables {
    * the width cap; of those, the one it adds the fewest columns to. A source
    * too wide for any shared table gets its own.
    */
-  place(family: string, format: string, columns: readonly FieldColumn[], share: boolean): Placement {
+  place(family: string, format: string, columns: readonly FieldColumn[], share: boolean, evidenceId: number): Placement {
     const shared = share && columns.length <= this.policy.sharedMaxColumns;
     if (shared) {
       let best: { st: TableState; add: FieldColumn[]; target: Map<string, FieldColumn> } | null = null;
@@ -149,9 +153,27 @@ export class SourceTables {
       }
       if (best) return { sourceId: best.st.id, table: best.st.table, shared: true, family, format, create: false, add: best.add, target: best.target };
     }
-    const id = this.nextId++;
+    const id = this.newId(evidenceId);
     const target = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
     return { sourceId: id, table: `src_${id}`, shared, family, format, create: true, add: [...columns], target };
+  }
+
+  /**
+   * A new table takes the id of the evidence that creates it (`src_<evidence
+   * id>`, as when every file had its own table). Live sources name their
+   * tables after their own evidence ids, taken from the same counter as the
+   * import's, so the two never meet. Only when that id is taken already (the
+   * evidence is read again and its old table still holds other files' rows)
+   * does the table get one above 10^9, beyond any evidence id.
+   */
+  private newId(evidenceId: number): number {
+    let id = Math.trunc(evidenceId);
+    if (this.taken.has(id)) {
+      id = OVERFLOW_IDS + Math.trunc(evidenceId);
+      while (this.taken.has(id)) id++;
+    }
+    this.taken.add(id);
+    return id;
   }
 
   private fit(st: TableState, columns: readonly FieldColumn[]): { add: FieldColumn[]; target: Map<string, FieldColumn> } | null {
@@ -260,12 +282,16 @@ export class SourceTables {
   /** The caller's transaction rolled back: nothing of it happened (a table it created does not exist). */
   rolledBack(p: Placement): void {
     this.pending.delete(p.table);
+    // A table it was to create does not exist: its id is free again.
+    if (p.create && !this.own.has(p.table) && !this.listOf(p.family).some((st) => st.id === p.sourceId)) this.taken.delete(p.sourceId);
   }
 
   /** Tables dropped (their last evidence removed). */
   forget(tables: readonly string[]): void {
     for (const table of tables) {
       this.own.delete(table);
+      const id = Number(table.slice('src_'.length));
+      if (Number.isInteger(id)) this.taken.delete(id);
       for (const list of this.byFamily.values()) {
         const at = list.findIndex((s) => s.table === table);
         if (at >= 0) list.splice(at, 1);

@@ -79,7 +79,7 @@ export class StageLoader {
       if (c.srcFile && c.rows > 0) {
         const cols = c.columns.map((name) => ({ name, type: 'VARCHAR' }));
         if (!placement) {
-          placement = tables.place(this.options.family ?? this.format, this.format, cols, this.options.share === true);
+          placement = tables.place(this.options.family ?? this.format, this.format, cols, this.options.share === true, ev);
           placedNow = true;
           await tables.prepare(conn, placement, placement.add, ev);
         } else {
@@ -98,16 +98,9 @@ export class StageLoader {
       }
       if (c.eventsFile && placement) {
         const spec = EVENTS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'rid' || n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
-        const core = CORE_COLUMNS.map((col) => {
-          const q = quoteIdent(col);
-          if (col === 'ts') return 'TRY_CAST(ts AS TIMESTAMP)';
-          if (col === 'src_port' || col === 'dst_port') return `TRY_CAST(${q} AS INTEGER)`;
-          if (col === 'dataset') return `COALESCE(dataset, 'text')`;
-          return q;
-        });
         await conn.run(
           `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((col) => quoteIdent(col)).join(', ')}, raw)
-           SELECT rid + $base, $ev, $sid, rid + $base, pos, ${core.join(', ')}, raw FROM ${readCsv(c.eventsFile, spec)}`,
+           SELECT rid + $base, $ev, $sid, rid + $base, pos, ${coreSelect().join(', ')}, raw FROM ${readCsv(c.eventsFile, spec)}`,
           { base: this.ids.next - c.firstRid, ev, sid: placement.sourceId },
         );
       }
@@ -167,7 +160,66 @@ export class StageLoader {
   }
 }
 
-export function removeChunkFiles(c: StagedChunk): void {
+/** Where a chunk goes: the field table (quoted), its evidence, the columns it has, and events.id = rid + idBase. */
+export interface ChunkTarget {
+  table: string;
+  evidenceId: number;
+  /** Columns the field table has; new ones are added (and recorded here) as a chunk brings them. */
+  known: Set<string>;
+  idBase: number;
+}
+
+/**
+ * The rows of one staged chunk into a field table of its own source (a live
+ * source's: `rid` the record ordinal, `source_id` the evidence id), events and
+ * ingest_errors, inside the caller's transaction (a live source commits a
+ * chunk with its journal position). Imports load through StageLoader, which
+ * places small sources in shared tables.
+ */
+export async function insertStagedChunk(
+  conn: DuckDBConnection,
+  t: ChunkTarget,
+  c: Pick<StagedChunk, 'srcFile' | 'eventsFile' | 'errorsFile' | 'columns' | 'padded'>,
+): Promise<void> {
+  if (c.srcFile) {
+    for (const name of c.columns) {
+      if (t.known.has(name)) continue;
+      await conn.run(`ALTER TABLE ${t.table} ADD COLUMN ${quoteIdent(name)} VARCHAR`);
+      t.known.add(name);
+    }
+    // read_csv gets positional names (c0, c1 ...): field names are hostile input.
+    const spec = [`'rid': 'BIGINT'`, ...c.columns.map((_, i) => `'c${i}': 'VARCHAR'`)].join(', ');
+    const target = ['rid', ...c.columns].map((n) => quoteIdent(n)).join(', ');
+    await conn.run(`INSERT INTO ${t.table} (${target}) SELECT * FROM ${readCsv(c.srcFile, spec, c.padded === true)}`);
+  }
+  if (c.eventsFile) {
+    const spec = EVENTS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'rid' || n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
+    await conn.run(
+      `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((col) => quoteIdent(col)).join(', ')}, raw)
+       SELECT rid + $base, $ev, $ev, rid, pos, ${coreSelect().join(', ')}, raw FROM ${readCsv(c.eventsFile, spec)}`,
+      { base: t.idBase, ev: t.evidenceId },
+    );
+  }
+  if (c.errorsFile) {
+    const spec = ERRORS_STAGING_COLUMNS.map((n) => `'${n}': '${n === 'pos' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
+    await conn.run(`INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt) SELECT $ev, pos, pos_kind, kind, reason, excerpt FROM ${readCsv(c.errorsFile, spec)}`, {
+      ev: t.evidenceId,
+    });
+  }
+}
+
+/** The events core from the staging columns (all text there). */
+function coreSelect(): string[] {
+  return CORE_COLUMNS.map((col) => {
+    const q = quoteIdent(col);
+    if (col === 'ts') return 'TRY_CAST(ts AS TIMESTAMP)';
+    if (col === 'src_port' || col === 'dst_port') return `TRY_CAST(${q} AS INTEGER)`;
+    if (col === 'dataset') return `COALESCE(dataset, 'text')`;
+    return q;
+  });
+}
+
+export function removeChunkFiles(c: Pick<StagedChunk, 'eventsFile' | 'srcFile' | 'errorsFile'>): void {
   for (const f of [c.eventsFile, c.srcFile, c.errorsFile]) if (f) rmSync(f, { force: true });
 }
 

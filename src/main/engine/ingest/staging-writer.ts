@@ -88,6 +88,27 @@ export class ColumnSet {
     return index;
   }
 
+  /**
+   * Take over the columns an existing field table already has, in order (a
+   * live source appending to its table after a restart). A `Name#2` column
+   * was made for a field `Name` whose lower case was taken: that field maps to it again.
+   */
+  restore(columns: readonly string[]): void {
+    for (const column of columns) {
+      if (this.lowerTaken.has(column.toLowerCase())) continue;
+      const index = this.names.length;
+      this.names.push(column);
+      this.lowerTaken.add(column.toLowerCase());
+      if (column === OVERFLOW_COLUMN) {
+        this.overflowIndex = index;
+        continue;
+      }
+      this.byName.set(column, index);
+      const base = /^(.*)#\d+$/.exec(column)?.[1];
+      if (base !== undefined && !this.byName.has(base)) this.byName.set(base, index);
+    }
+  }
+
   /** Our column index for each name of a tabular record's column list (cached per list, by identity). */
   mapFor(columns: readonly string[]): Int32Array {
     let m = this.maps.get(columns);

@@ -122,6 +122,7 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     'zeek-tsv',
     names.map((name) => ({ name, type: 'VARCHAR' })),
     req.bytes !== undefined && tables.shares(req.bytes),
+    req.evidenceId,
   );
   const table = quoteIdent(placement.table);
   const own = placement.create && !placement.shared;
@@ -138,6 +139,7 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     await conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
     await conn.run('BEGIN TRANSACTION');
   } catch (e) {
+    tables.rolledBack(placement);
     return failure(e);
   }
   try {

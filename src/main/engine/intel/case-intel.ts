@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LoupeError } from '@shared/errors';
 import { writeEnrichment } from './enrichment-writer';
-import { parseCidr } from './ip-address';
+import { parseCidr } from '../net/ip-address';
 import type { IntelStore } from './intel-store';
 
 /**

@@ -1,5 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { SCOPES, type IpScope } from './ip-address';
+import { SCOPES, type IpScope } from '../net/ip-address';
 import type { IntelStore } from './intel-store';
 
 /**

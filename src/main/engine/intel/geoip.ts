@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Reader, Response } from 'maxmind';
-import { parseIp, type ParsedIp } from './ip-address';
+import { parseIp, type ParsedIp } from '../net/ip-address';
 import { checkMmdb, findRecord, ipv4StartNode, MmdbError, type MmdbInfo, type ReaderCache, type Tree } from './mmdb-check';
 
 /**

@@ -21,7 +21,7 @@ export {
   type IpScope,
   type ParsedCidr,
   type ParsedIp,
-} from './ip-address';
+} from '../net/ip-address';
 export { IntervalSet, RangeTable } from './ip-ranges';
 export { MMDB_KINDS, MmdbError, MmdbSource, kindOfDatabaseType, type GeoFields, type MmdbKind, type MmdbSourceInfo } from './geoip';
 export { checkMmdb, type MmdbInfo } from './mmdb-check';

@@ -9,7 +9,7 @@ import { copyAtomic, readInputFile, sha256, writeAtomic, writeJson } from './int
 import { IntelFolder, type GeoManifestEntry, type IocManifestEntry, type IpsumManifest } from './intel-folder';
 import { geoStatus, iocStatus, ipsumStatus } from './intel-status';
 import type { IntelSettings, IntelSourceStatus, IntelStatus, IpEnrichment, IpIntel } from './intel-types';
-import { parseIp, scopeOfParsed, type ParsedIp } from './ip-address';
+import { parseIp, scopeOfParsed, type ParsedIp } from '../net/ip-address';
 import { IocIndex, parseIocList, type Indicator } from './ioc-lists';
 import { MAX_IPSUM_BYTES, ipsumProblem, parseIpsum } from './ipsum';
 

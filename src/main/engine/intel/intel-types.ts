@@ -1,5 +1,5 @@
 import type { MmdbKind } from './geoip';
-import type { IpScope } from './ip-address';
+import type { IpScope } from '../net/ip-address';
 import type { RejectedLine } from './ipsum';
 
 /** Public shapes of the intel store, shared by the store, its status builders and the hosts. */

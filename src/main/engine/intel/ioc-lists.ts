@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { parseCidr, parseIp, type ParsedIp } from './ip-address';
+import { parseCidr, parseIp, type ParsedIp } from '../net/ip-address';
 import { IntervalSet } from './ip-ranges';
 import { excerpt, type RejectedLine } from './ipsum';
 

@@ -1,4 +1,4 @@
-import type { ParsedIp } from './ip-address';
+import type { ParsedIp } from '../net/ip-address';
 
 /**
  * Sorted address ranges with binary search: IOC CIDR sets and the embedded

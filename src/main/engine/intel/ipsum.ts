@@ -1,4 +1,4 @@
-import { parseIp } from './ip-address';
+import { parseIp } from '../net/ip-address';
 
 /**
  * IPsum (github.com/stamparm/ipsum): a daily feed of IPs with the number of

@@ -1,5 +1,5 @@
 import { Reader, type Response } from 'maxmind';
-import { formatIpv4, formatIpv6 } from './ip-address';
+import { formatIpv4, formatIpv6 } from '../net/ip-address';
 
 /**
  * Structural check of a MaxMind DB (.mmdb) before Loupe trusts it.

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One message as received, before any parsing. */
@@ -52,8 +52,15 @@ export class Journal {
     mkdirSync(dir, { recursive: true });
     const segments = listSegments(dir);
     this.segment = segments.length > 0 ? (segments[segments.length - 1] as number) : 1;
-    this.fd = openSync(segmentPath(dir, this.segment), 'a');
-    this.offset = fstatSync(this.fd).size;
+    const file = segmentPath(dir, this.segment);
+    // Not O_APPEND: records are written at our own offset (see append), which a torn tail is cut back to.
+    this.fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
+    this.offset = cutTornTail(this.fd, fstatSync(this.fd).size);
+  }
+
+  /** The position after the last whole record: everything up to here has been received. */
+  get end(): number {
+    return this.segment * SEG_FACTOR + this.offset;
   }
 
   /** Append received messages; returns them with their journal positions. */
@@ -69,17 +76,29 @@ export class Journal {
       lines.push(line);
       withSeq.push({ ...m, seq: this.segment * SEG_FACTOR + offset });
     }
+    const bytes = Buffer.from(lines.join(''), 'utf8');
+    let written = 0;
     try {
-      writeSync(this.fd, lines.join(''));
+      // Positional writes at our own offset: a short write (disk full) is rolled back below, not left half-a-record.
+      while (written < bytes.length) {
+        const n = writeSync(this.fd, bytes, written, bytes.length - written, this.offset + written);
+        if (n <= 0) throw new Error('short write');
+        written += n;
+      }
     } catch {
       // Disk full or gone: these messages are lost, and that must show as dropped.
+      try {
+        if (written > 0) ftruncateSync(this.fd, this.offset);
+      } catch {
+        // the next append writes at this.offset anyway and overwrites the fragment
+      }
       this.dropped += batch.length;
       return;
     }
     this.offset = offset;
     this.received += batch.length;
     if (this.spillFrom === null && this.memory.length + withSeq.length <= this.maxInMemory) {
-      this.memory.push(...withSeq);
+      for (const m of withSeq) this.memory.push(m);
     } else if (this.spillFrom === null) {
       // A seq marks where a record ends; the spill starts where this batch began.
       this.spillFrom = batchStart;
@@ -135,9 +154,33 @@ export class Journal {
   private rotate(): void {
     closeSync(this.fd);
     this.segment++;
-    this.fd = openSync(segmentPath(this.dir, this.segment), 'a');
+    this.fd = openSync(segmentPath(this.dir, this.segment), 'w+');
     this.offset = 0;
   }
+}
+
+/**
+ * A record cut short by a crash (power loss, disk full) has no newline: cut
+ * it off, or the next record appended would be glued to it and lost with it.
+ * Such a record was never counted as received.
+ */
+function cutTornTail(fd: number, size: number): number {
+  if (size === 0) return 0;
+  const tail = Buffer.alloc(Math.min(size, READ_BYTES));
+  // Bounded: steps back through the file one window at a time.
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - tail.length);
+    const n = readSync(fd, tail, 0, end - start, start);
+    const nl = tail.lastIndexOf(0x0a, n - 1);
+    if (nl >= 0) {
+      const keep = start + nl + 1;
+      if (keep < size) ftruncateSync(fd, keep);
+      return keep;
+    }
+    end = start;
+  }
+  ftruncateSync(fd, 0);
+  return 0;
 }
 
 function segmentPath(dir: string, n: number): string {
@@ -174,10 +217,13 @@ function cursorAt(dir: string, seq: number): Cursor {
 /** A record is at most ~6x the 64 KiB message cap once JSON-escaped; 1 MiB reads always hold one. */
 const READ_BYTES = 1024 * 1024;
 
+/** A followed file's line may reach 1 MiB (6 MiB JSON-escaped); reads grow up to this for one record. */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
 function readRecords(dir: string, cur: Cursor, max: number, writerSegment: number): LiveMessage[] {
   const out: LiveMessage[] = [];
-  const chunk = Buffer.alloc(READ_BYTES);
-  // Bounded: each pass yields records, moves to the next segment, or returns.
+  let chunk = Buffer.alloc(READ_BYTES);
+  // Bounded: each pass yields records, grows the window (at most 5 times), moves to the next segment, or returns.
   while (out.length < max) {
     if (cur.fd === null) {
       const p = segmentPath(dir, cur.segment);
@@ -185,6 +231,11 @@ function readRecords(dir: string, cur: Cursor, max: number, writerSegment: numbe
       cur.fd = openSync(p, 'r');
     }
     const n = readSync(cur.fd, chunk, 0, chunk.length, cur.offset);
+    if (n === chunk.length && chunk.indexOf(0x0a) < 0 && chunk.length < MAX_RECORD_BYTES) {
+      // One record longer than the window: read it whole with a bigger one.
+      chunk = Buffer.alloc(chunk.length * 4);
+      continue;
+    }
     let start = 0;
     while (out.length < max) {
       const nl = chunk.indexOf(0x0a, start);
@@ -203,6 +254,11 @@ function readRecords(dir: string, cur: Cursor, max: number, writerSegment: numbe
     }
     if (out.length >= max) return out;
     if (start > 0) continue; // consumed whole lines; read on from the new offset
+    if (n === chunk.length) {
+      // A window full of bytes without a newline even at the largest size: not a record of ours; skip it.
+      cur.offset += n;
+      continue;
+    }
     // No complete line at the cursor: the writer's current segment just has no more yet;
     // an older segment ends here (a torn last record is skipped with it).
     if (cur.segment >= writerSegment) return out;
@@ -221,16 +277,46 @@ function readRecords(dir: string, cur: Cursor, max: number, writerSegment: numbe
  */
 export function positionsInJournal(dir: string): Map<string, { inode: number; offset: number }> {
   const out = new Map<string, { inode: number; offset: number }>();
+  for (const p of journalPositions(dir)) out.set(p.path, { inode: p.inode, offset: p.offset });
+  return out;
+}
+
+/** Every file position in the journal, in the order written (a later one supersedes an earlier one of its inode). */
+export function journalPositions(dir: string): FilePosition[] {
+  const out: FilePosition[] = [];
   const segments = listSegments(dir);
   if (segments.length === 0) return out;
   const cur: Cursor = { segment: segments[0] as number, offset: 0, fd: null };
   const last = segments[segments.length - 1] as number;
+  const lastOf = new Map<number, FilePosition>();
   // Bounded by the journal's size: each call consumes records or returns none at the end.
   for (;;) {
     const batch = readRecords(dir, cur, 50_000, last);
     if (batch.length === 0) break;
-    for (const m of batch) if (m.pos) out.set(m.pos.path, { inode: m.pos.inode, offset: m.pos.offset });
+    for (const m of batch) {
+      if (!m.pos) continue;
+      lastOf.delete(m.pos.inode);
+      lastOf.set(m.pos.inode, m.pos);
+    }
   }
   if (cur.fd !== null) closeSync(cur.fd);
+  out.push(...lastOf.values());
   return out;
+}
+
+/** How many whole records the journal holds after `seq` (the backlog a restart replays). */
+export function countRecordsAfter(dir: string, seq: number): number {
+  const segments = listSegments(dir);
+  if (segments.length === 0) return 0;
+  const cur = cursorAt(dir, seq);
+  const last = segments[segments.length - 1] as number;
+  let n = 0;
+  // Bounded by the journal's size, as positionsInJournal.
+  for (;;) {
+    const batch = readRecords(dir, cur, 50_000, last);
+    if (batch.length === 0) break;
+    n += batch.length;
+  }
+  if (cur.fd !== null) closeSync(cur.fd);
+  return n;
 }

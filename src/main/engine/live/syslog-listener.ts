@@ -1,8 +1,8 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { SyslogFramer } from './framing';
 import type { Journal, LiveMessage } from './journal';
+import { UdpReader } from './udp-reader';
 
 export interface ListenerOptions {
   /** Interface to bind; loopback unless the analyst names one explicitly. */
@@ -25,9 +25,15 @@ export interface ListenerPorts {
 export interface ListenerStats {
   received: number;
   truncated: number;
+  /** TCP/TLS connections accepted since start. */
   connections: number;
+  /** TCP/TLS connections open now. */
+  open: number;
   dropped: number;
 }
+
+/** More simultaneous TCP/TLS senders than this are refused (each costs a descriptor and a framer). */
+const MAX_CONNECTIONS = 1024;
 
 /**
  * Receives syslog over UDP, TCP and TLS and writes every message to the
@@ -35,11 +41,13 @@ export interface ListenerStats {
  * the consumer side, so a slow database never stalls the sockets.
  */
 export class SyslogListener {
-  private udp: UdpSocket | null = null;
+  private udp: UdpReader | null = null;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private truncated = 0;
   private connections = 0;
+  /** The last socket error after start (the listener keeps running). */
+  lastError: string | null = null;
 
   constructor(private readonly opts: ListenerOptions) {}
 
@@ -56,41 +64,42 @@ export class SyslogListener {
   }
 
   stats(): ListenerStats {
-    return { received: this.opts.journal.received, truncated: this.truncated, connections: this.connections, dropped: this.opts.journal.dropped };
+    return { received: this.opts.journal.received, truncated: this.truncated, connections: this.connections, open: this.sockets.size, dropped: this.opts.journal.dropped };
   }
 
   async stop(): Promise<void> {
-    this.udp?.close();
+    const udp = this.udp;
     this.udp = null;
+    await udp?.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((srv) => new Promise<void>((ok) => srv.close(() => ok()))));
     this.servers.length = 0;
   }
 
-  private startUdp(host: string, port: number): Promise<number> {
-    return new Promise((ok, fail) => {
-      // A large receive buffer absorbs bursts while the event loop is busy; UDP has no other backpressure.
-      const sock = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 16 * 1024 * 1024 });
-      sock.on('message', (msg, rinfo) => {
-        const max = this.opts.maxMessageBytes ?? 64 * 1024;
-        let text = msg.subarray(0, max).toString('utf8');
-        if (msg.length > max) this.truncated++;
-        text = text.replace(/[\r\n\0]+$/, '');
-        this.record([{ receivedAt: Date.now(), peer: `${rinfo.address}:${rinfo.port}`, transport: 'udp', message: text }]);
-      });
-      sock.once('error', fail);
-      sock.bind(port, host, () => {
-        this.udp = sock;
-        ok(sock.address().port);
-      });
+  private async startUdp(host: string, port: number): Promise<number> {
+    // Read on a thread of its own (udp-reader.ts); batches are journaled here as they arrive.
+    this.udp = await UdpReader.start({
+      host,
+      port,
+      ipv6: isIPv6(host),
+      maxBytes: this.opts.maxMessageBytes ?? 64 * 1024,
+      onBatch: (messages, truncated) => {
+        this.truncated += truncated;
+        this.record(messages);
+      },
+      onError: (message) => (this.lastError = message),
     });
+    return this.udp.port;
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
+    server.maxConnections = MAX_CONNECTIONS;
     return new Promise((ok, fail) => {
       server.once('error', fail);
       server.listen(port, host, () => {
         this.servers.push(server);
+        server.off('error', fail);
+        server.on('error', (e) => (this.lastError = e.message));
         ok((server.address() as AddressInfo).port);
       });
     });

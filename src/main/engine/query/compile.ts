@@ -1,7 +1,8 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { quoteIdent } from '../db/sql';
 import { closestField, resolveField, type CoreField, type FieldCatalog, type FieldKind, type OriginalField } from './fields';
-import { canonicalIPv6, cidrContains, ipv4CidrSql, parseCidr, parseIPv4, parseIPv6, type Cidr } from './ip';
+import { parseIp, type ParsedCidr } from '../net/ip-address';
+import { cidrHolds, ipv4CidrSql, parseCidrFilter } from './ip';
 import { parseQuery, QuerySyntaxError, type Match, type QueryNode } from './parse';
 import { parseTimeValue } from './time';
 
@@ -194,13 +195,14 @@ class Compiler {
     const text = kind === 'string' ? col : `CAST(${col} AS VARCHAR)`;
     if (m.kind === 'eq') {
       if (!m.phrase && m.wild.length === 0) {
-        const cidr = parseCidr(m.value);
+        const cidr = parseCidrFilter(m.value);
         if (cidr) return this.cidrPredicate(text, cidr, o.distinctFrom);
-        const v6 = parseIPv4(m.value) === undefined ? parseIPv6(m.value) : undefined;
-        if (v6 !== undefined) {
-          // One IPv6 address has many spellings: match the canonical one (what the
-          // data model stores) and the one typed (what a raw original field may hold).
-          const spellings = [...new Set([canonicalIPv6(v6), m.value.toLowerCase()])];
+        const v6 = m.value.includes(':') ? parseIp(m.value) : null;
+        if (v6 !== null) {
+          // One IPv6 address has many spellings (and ::ffff:a.b.c.d is the IPv4 host):
+          // match the canonical one (what the data model stores) and the one typed
+          // (what a raw original field may hold).
+          const spellings = [...new Set([v6.canonical, m.value.toLowerCase()])];
           const list = spellings.map((x) => this.param(x)).join(', ');
           return o.ip ? `(${text} IN (${list}))` : `(lower(${text}) IN (${list}))`;
         }
@@ -273,8 +275,8 @@ class Compiler {
     return parts.length === 0 ? `(${col} IS NOT NULL)` : `(${parts.join(' AND ')})`;
   }
 
-  private async cidrPredicate(col: string, cidr: Cidr, from: { table: string; column: string }): Promise<string> {
-    if (cidr.version === 4) return ipv4CidrSql(cidr, col, (v) => this.param(v));
+  private async cidrPredicate(col: string, cidr: ParsedCidr, from: { table: string; column: string }): Promise<string> {
+    if (cidr.family === 4) return ipv4CidrSql(cidr, col, (v) => this.param(v));
     // IPv6 text has many spellings of one address; compare parsed values in
     // JS over the column's distinct IPv6 values and bind the matches.
     const distinct = await this.conn.runAndReadAll(
@@ -283,7 +285,7 @@ class Compiler {
     const matches: string[] = [];
     for (const row of distinct.getRows()) {
       const v = row[0];
-      if (typeof v === 'string' && cidrContains(cidr, v)) matches.push(v);
+      if (typeof v === 'string' && cidrHolds(cidr, v)) matches.push(v);
       if (matches.length >= MAX_V6_MATCHES) break;
     }
     if (matches.length === 0) return 'FALSE';

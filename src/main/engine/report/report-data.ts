@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BookmarkRow, Note, ReportSection } from '@shared/findings-contract';
 import type { Histogram } from '@shared/query-contract';
 import { queryOne, queryRows, type Row } from '../db/sql';
-import { ipScope } from '../intel/ip-address';
+import { ipScope } from '../net/ip-address';
 import { histogram } from '../query/search';
 import { listBookmarks } from './bookmarks';
 import { columnsOf, detectionsRan, num, str, tableExists } from './case-tables';

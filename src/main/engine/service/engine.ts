@@ -8,10 +8,12 @@ import { appDataDir, defaultCaseDir } from '../paths';
 import { AlertService, type AlertServiceOptions } from '../alerts/alert-service';
 import { ImportService, recoverInterruptedImports, type ImportedHook } from '../ingest/import-service';
 import type { IngestSettings } from '../ingest/settings';
+import { LiveService, type LiveServiceOptions } from '../live/live-service';
 import { alertHandlers } from './alert-handlers';
 import type { Handlers } from './handlers';
 import { QueryRunner } from '../query/runner';
 import { importHandlers } from './import-handlers';
+import { liveHandlers } from './live-handlers';
 import { PushBus } from './push';
 import { queryHandlers } from './query-handlers';
 import { findingsHandlers, type FindingsOptions } from './findings-handlers';
@@ -27,6 +29,8 @@ export interface EngineOptions {
   alerts?: AlertServiceOptions;
   /** How reports are printed to PDF (the desktop host injects Electron's printer), test hooks for the hand-off. */
   findings?: FindingsOptions;
+  /** Live source knobs (tests shorten intervals; resumeOnOpen defaults to the desktop and web hosts). */
+  live?: Partial<Omit<LiveServiceOptions, 'push' | 'hooks'>>;
 }
 
 /**
@@ -38,6 +42,7 @@ export class Engine {
   readonly handlers: Handlers;
   readonly imports: ImportService;
   readonly alerts: AlertService;
+  readonly live: LiveService;
   private current: Case | null = null;
   /** Runs searches on their own connections; drained before a case closes. */
   private readonly queries = new QueryRunner();
@@ -49,6 +54,12 @@ export class Engine {
     this.onImported(async (e) => {
       if (e.case === this.current && !e.case.isClosed) await this.alerts.afterImport();
     });
+    this.live = new LiveService({
+      push: this.push,
+      hooks: () => this.imports.onImported,
+      resumeOnOpen: options.host === 'electron' || options.host === 'web',
+      ...options.live,
+    });
     // Each domain contributes the handlers of its operations; the Handlers type
     // makes this fail to compile when an operation of the contract has none.
     const handlers: Handlers = {
@@ -57,6 +68,7 @@ export class Engine {
       ...importHandlers(this),
       ...alertHandlers(this),
       ...findingsHandlers(this, this.queries, options.findings),
+      ...liveHandlers(this.live),
     };
     this.handlers = { ...handlers, ...options.overrides };
   }
@@ -84,10 +96,13 @@ export class Engine {
     const next = mode === 'create' ? await Case.create(abs, opts.name) : mode === 'open' ? await Case.open(abs) : await Case.openOrCreate(abs, opts.name);
     await recoverInterruptedImports(next);
     const previous = this.current;
+    // Live sources of the previous case stop (freeing their ports) before the next case's start.
+    await this.live.detach();
     this.current = next;
     if (previous) this.alerts.cancel();
     if (previous) await this.queries.drain(previous);
     previous?.close();
+    await this.live.attach(next);
     const info = await next.info();
     rememberCase(info.dir, info.name);
     this.push.emit('caseChanged', { case: info });
@@ -116,6 +131,7 @@ export class Engine {
     // A running import or rule run writes through its own connection; stop it before the database closes.
     this.imports.cancel();
     this.alerts.cancel();
+    this.live.abandon();
     this.current.close();
     this.current = null;
     this.push.emit('caseChanged', { case: null });
@@ -125,6 +141,7 @@ export class Engine {
   /** Stop imports and running queries, then close the case (hosts call this on exit). */
   async close(): Promise<void> {
     await this.imports.stopAll();
+    await this.live.close();
     await this.queries.drain();
     this.closeCase();
   }
@@ -143,6 +160,7 @@ export class Engine {
       openCase: async ({ dir }) => this.useCase(dir, { mode: 'open' }),
       closeCase: async () => {
         await this.imports.stopAll();
+        await this.live.detach();
         await this.queries.drain();
         return { closed: this.closeCase() };
       },

@@ -11,15 +11,19 @@ const READABLE_FORMATS = FORMAT_NAMES.filter((f) => !['zip', 'gzip', 'tar', 'bin
 export function importHandlers(engine: Engine) {
   return {
     importPaths: async (input) => ({ importId: await engine.imports.start(input) }),
-    reimportEvidence: async ({ evidenceIds, format, tz }) => ({
-      importId: await engine.imports.start({ reimport: evidenceIds, ...(format ? { format } : {}), ...(tz ? { tz } : {}) }),
-    }),
+    reimportEvidence: async ({ evidenceIds, format, tz }) => {
+      await refuseLive(engine, evidenceIds, 'read again from a file');
+      return {
+        importId: await engine.imports.start({ reimport: evidenceIds, ...(format ? { format } : {}), ...(tz ? { tz } : {}) }),
+      };
+    },
     cancelImport: async ({ importId }) => ({ cancelled: engine.imports.cancel(importId) }),
     getImport: async ({ importId }) => engine.imports.status(importId),
     listEvidence: async () => ({ evidence: await listEvidence(engine.case.conn) }),
     getIngestErrors: async ({ evidenceId, offset, limit, kind }) => getIngestErrors(engine.case.conn, evidenceId, offset, limit, kind),
     removeEvidence: async ({ evidenceIds }) => {
       if (engine.imports.busy) throw new LoupeError('REFUSED', 'An import is running: cancel it or let it finish before removing evidence');
+      await refuseLive(engine, evidenceIds, 'removed as evidence');
       const conn = engine.case.conn;
       const ids = await withDescendants(conn, evidenceIds);
       await conn.run('BEGIN TRANSACTION');
@@ -37,4 +41,10 @@ export function importHandlers(engine: Engine) {
     },
     listFormats: async () => ({ formats: READABLE_FORMATS.map((name) => ({ name, label: FORMATS[name] })) }),
   } satisfies Partial<Handlers>;
+}
+
+/** A live source's evidence is managed by the source (removeLiveSource), not re-read or removed as a file. */
+async function refuseLive(engine: Engine, ids: number[], what: string): Promise<void> {
+  const live = await engine.live.liveEvidence(ids);
+  if (live.length > 0) throw new LoupeError('REFUSED', `Evidence #${live.join(', #')} is a live source: it cannot be ${what}; remove it from the Live view instead`);
 }

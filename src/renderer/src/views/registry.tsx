@@ -3,6 +3,7 @@ import { AlertsView } from './alerts-view';
 import { DashboardView } from './dashboard-view';
 import { EntitiesView } from './entities-view';
 import { ImportView } from './import-view';
+import { LiveView } from './live-view';
 import { ReportsView } from './reports-view';
 import { RulesView } from './rules-view';
 import { SearchView } from './search-view';
@@ -21,6 +22,7 @@ export interface ViewDef {
 /** The views in navigation order; the hash route is #/<id>. */
 export const VIEWS: ViewDef[] = [
   { id: 'import', label: 'Import', key: '1', icon: 'M12 3v12m0 0-4-4m4 4 4-4M4 17v3h16v-3', component: ImportView },
+  { id: 'live', label: 'Live', key: '0', icon: 'M5 12a7 7 0 0 1 14 0M8.5 12a3.5 3.5 0 0 1 7 0M12 12v8', component: LiveView },
   { id: 'search', label: 'Search', key: '2', icon: 'M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14Zm9 16-4.3-4.3', component: SearchView },
   { id: 'timeline', label: 'Timeline', key: '3', icon: 'M4 6h10M4 12h16M4 18h7', component: TimelineView },
   { id: 'alerts', label: 'Alerts', key: '4', icon: 'M12 3 2 20h20L12 3Zm0 6v5m0 3v.5', component: AlertsView },

@@ -10,6 +10,8 @@
  * Brackets and a zone (`%eth0`) are dropped. Anything else is not an address: null.
  */
 
+import { parseIp } from '../../net/ip-address';
+
 const MAX_IP_TEXT = 64;
 
 export function canonicalIp(text: string | null | undefined): string | null {
@@ -21,9 +23,10 @@ export function canonicalIp(text: string | null | undefined): string | null {
     s = s.slice(1, -1);
   }
   if (s.indexOf(':') < 0) return canonicalIpv4(s);
+  // IPv6 is rare in logs next to IPv4: the shared parser's general path is fast enough.
   const pct = s.indexOf('%');
   if (pct >= 0) s = s.slice(0, pct);
-  return canonicalIpv6(s);
+  return parseIp(s)?.canonical ?? null;
 }
 
 /** Dotted quad, each part 0..255 decimal; leading zeros are read as decimal and dropped. */
@@ -55,79 +58,6 @@ export function canonicalIpv4(s: string): string | null {
     .split('.')
     .map((p) => String(Number(p)))
     .join('.');
-}
-
-function canonicalIpv6(s: string): string | null {
-  const groups: number[] = [];
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
-  const parseSide = (side: string, allowV4: boolean): number[] | null => {
-    if (side === '') return [];
-    const out: number[] = [];
-    const items = side.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as string;
-      if (allowV4 && i === items.length - 1 && it.indexOf('.') >= 0) {
-        const v4 = canonicalIpv4(it);
-        if (v4 === null) return null;
-        const o = v4.split('.').map(Number) as [number, number, number, number];
-        out.push((o[0] << 8) | o[1], (o[2] << 8) | o[3]);
-        continue;
-      }
-      if (it.length === 0 || it.length > 4) return null;
-      let v = 0;
-      for (let k = 0; k < it.length; k++) {
-        const c = it.charCodeAt(k);
-        let d: number;
-        if (c >= 48 && c <= 57) d = c - 48;
-        else if (c >= 97 && c <= 102) d = c - 87;
-        else if (c >= 65 && c <= 70) d = c - 55;
-        else return null;
-        v = v * 16 + d;
-      }
-      out.push(v);
-    }
-    return out;
-  };
-  if (dbl >= 0) {
-    const left = parseSide(s.slice(0, dbl), false);
-    const right = parseSide(s.slice(dbl + 2), true);
-    if (left === null || right === null) return null;
-    const fill = 8 - left.length - right.length;
-    if (fill < 1) return null;
-    groups.push(...left);
-    for (let i = 0; i < fill; i++) groups.push(0);
-    groups.push(...right);
-  } else {
-    const all = parseSide(s, true);
-    if (all === null || all.length !== 8) return null;
-    groups.push(...all);
-  }
-  // IPv4-mapped: the IPv4 host itself.
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    const a = groups[6] as number;
-    const b = groups[7] as number;
-    return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
-  }
-  // Longest run of zeros (length >= 2), first one on a tie (RFC 5952 4.2).
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 /** A TCP/UDP port 0..65535 from a number or decimal text; anything else null. */

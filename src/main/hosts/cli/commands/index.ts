@@ -8,9 +8,10 @@ import { registerForward } from './forward';
 import { registerHunt } from './hunt';
 import { registerImport } from './import';
 import { registerIntel } from './intel';
+import { registerLive } from './live';
 import { registerRules } from './rules';
 import { registerSearch } from './search';
 import { registerServe } from './serve';
 
 /** Every subcommand module, in the order `loupe --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];
+export const COMMANDS: RegisterCommand[] = [registerCase, registerImport, registerLive, registerEvidence, registerEvtx, registerSearch, registerHunt, registerIntel, registerRules, registerFindings, registerForward, registerDemo, registerServe];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, cidrContains, formatIpv6, ipScope, parseCidr, parseIp } from '../../../src/main/engine/intel';
+import { canonicalIp, cidrContains, formatIpv6, ipScope, parseCidr, parseIp } from '../../../src/main/engine/net/ip-address';
 
 describe('parseIp / canonicalIp', () => {
   it('accepts dotted quads and rejects shorthand, octal-looking and out-of-range forms', () => {

@@ -1,0 +1,67 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Case } from '../case/case';
+import { nextEventId, nextEvidenceId } from './evidence-store';
+
+/**
+ * The one writer of `events` at a time in a case, and the id counters every
+ * writer shares.
+ *
+ * Imports and live sources write events concurrently, each on its own
+ * connection. DuckDB would accept both appends, but two writers reading
+ * `max(id) + 1` would hand out the same ids, and the post-import work (Sigma
+ * alerts, the dashboard rollup) keeps a watermark on events.id: it assumes an
+ * id, once committed, is larger than every id committed before it. So a
+ * writer takes ids from `ids.next` only inside `exclusive`, advances it after
+ * its COMMIT, and commits before it lets go: ids are handed out, and become
+ * visible, in one increasing order.
+ *
+ * Evidence ids are shared the same way, since a live source creates its
+ * evidence row while an import may be numbering its files.
+ */
+export class EventWrites {
+  /** Next free events.id; valid once `init` ran. Writers advance it after they commit. */
+  readonly ids = { next: 0 };
+  private nextEvidence = 0;
+  private ready: Promise<void> | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Read the counters from the case the first time (later calls are free). */
+  init(conn: DuckDBConnection): Promise<void> {
+    this.ready ??= (async () => {
+      this.ids.next = Math.max(this.ids.next, await nextEventId(conn));
+      this.nextEvidence = Math.max(this.nextEvidence, await nextEvidenceId(conn));
+    })().catch((e: unknown) => {
+      this.ready = null;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  /** A fresh evidence id (after `init`). */
+  takeEvidenceId(): number {
+    if (this.nextEvidence === 0) throw new Error('EventWrites.init must run before evidence ids are taken');
+    return this.nextEvidence++;
+  }
+
+  /**
+   * Run `fn` (a transaction that appends events with ids from `ids.next` and
+   * advances it after COMMIT) while no other writer of this case runs.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+const perCase = new WeakMap<Case, EventWrites>();
+
+/** The writer lock and counters of an open case (one per Case object). */
+export function eventWrites(kase: Case): EventWrites {
+  let w = perCase.get(kase);
+  if (!w) {
+    w = new EventWrites();
+    perCase.set(kase, w);
+  }
+  return w;
+}
