@@ -22,6 +22,12 @@ describe('sniffFormat: magic numbers', () => {
     const rnd = Buffer.alloc(4096);
     for (let i = 0; i < rnd.length; i++) rnd[i] = (i * 7919 + 13) & 255;
     expect(sniffFormat(rnd).format).toBe('binary');
+    // Mostly NUL (an .mmdb's tree): the share told to the analyst is a real percentage.
+    const nul = Buffer.alloc(4096, 0);
+    nul.write('not quite empty', 100, 'latin1');
+    const told = /([\d.]+)% control bytes/.exec(sniffFormat(nul).reason ?? '');
+    expect(Number(told?.[1])).toBeGreaterThan(90);
+    expect(Number(told?.[1])).toBeLessThanOrEqual(100);
   });
 
   it('does not mistake text starting with "MZ" or "BZh" for binaries', () => {

@@ -145,17 +145,27 @@ export function decodeText(b: Buffer, encoding: TextEncodingName, bom: number): 
 }
 
 /** Share of characters that are controls other than tab/newline/CR/FF/ESC, or NUL. */
-function controlRatio(text: string): number {
+/**
+ * How binary a sample looks: `score` weighs a NUL four times (text formats
+ * almost never hold one), `share` is the plain fraction of control characters
+ * that the analyst is told.
+ */
+function controlRatio(text: string): { score: number; share: number } {
   const n = Math.min(text.length, 16384);
-  if (n === 0) return 0;
+  if (n === 0) return { score: 0, share: 0 };
   let bad = 0;
+  let chars = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0) bad += 4;
-    else if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) bad++;
-    else if (c === 0xfffd) bad++;
+    if (c === 0) {
+      bad += 4;
+      chars++;
+    } else if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) || c === 0xfffd) {
+      bad++;
+      chars++;
+    }
   }
-  return bad / n;
+  return { score: bad / n, share: chars / n };
 }
 
 // ------------------------------------------------------------------ JSON shapes
@@ -426,7 +436,7 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
     if (startsWith(buf, m.bytes, 0)) {
       // "MZ" and "BZh" also begin ordinary words: only trust them when the rest is not text.
       const weak = m.bytes.length <= 3;
-      if (!weak || controlRatio(buf.subarray(0, 4096).toString('latin1')) > 0.05) {
+      if (!weak || controlRatio(buf.subarray(0, 4096).toString('latin1')).score > 0.05) {
         return { format: 'binary', confidence: 0.95, reason: `binary: ${m.what}`, encoding: 'utf8', bom: 0 };
       }
     }
@@ -434,9 +444,9 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
   const enc = detectEncoding(buf, truncated);
   const text = decodeText(buf, enc.encoding, enc.bom);
   const base = { encoding: enc.encoding, bom: enc.bom };
-  const ctrl = controlRatio(text);
+  const { score: ctrl, share: ctrlShare } = controlRatio(text);
   if (ctrl > 0.02 || (enc.encoding === 'latin1' && ctrl > 0.005)) {
-    return { ...base, format: 'binary', confidence: Math.min(1, 0.6 + ctrl * 4), reason: `binary: ${(ctrl * 100).toFixed(1)}% control bytes in the sample`, encoding: 'utf8', bom: 0 };
+    return { ...base, format: 'binary', confidence: Math.min(1, 0.6 + ctrl * 4), reason: `binary: ${(ctrlShare * 100).toFixed(1)}% control bytes in the sample`, encoding: 'utf8', bom: 0 };
   }
   const enc8 = enc.encoding === 'utf8' ? '' : ` (${enc.note})`;
 
