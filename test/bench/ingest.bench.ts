@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,8 +20,8 @@ import { mbPerSecond, perSecond, seconds, speedRatio, timed, type Bench, type Be
  * reports its peak resident memory.
  */
 
-/** LOUPE_BENCH_PARTS=json,auth,zeek,eve,smb,memory runs some rows only. */
-const PARTS = new Set((process.env.LOUPE_BENCH_PARTS ?? 'json,auth,zeek,eve,smb,memory').split(','));
+/** LOUPE_BENCH_PARTS=json,auth,zeek,eve,smb,small,memory runs some rows only. */
+const PARTS = new Set((process.env.LOUPE_BENCH_PARTS ?? 'json,auth,zeek,eve,smb,small,memory').split(','));
 
 // Workers as the product runs them: the bundled entries when built (starting a
 // worker through tsx costs a second of transpiling, which is no part of importing).
@@ -40,11 +40,95 @@ async function loupeImport(dir: string, file: string): Promise<{ ms: number; eve
     const { value: s, ms } = await timed(async () => engine.imports.wait(await engine.imports.start({ paths: [file] })));
     const leaf = s.files.find((f) => f.kind === 'file');
     if (!leaf || leaf.status !== 'imported') throw new Error(`import did not succeed: ${JSON.stringify(leaf)}`);
-    const columns = Number((await queryValue<number>(engine.case.conn, `SELECT count(*) FROM information_schema.columns WHERE table_name = 'src_${leaf.evidenceId}'`)) ?? 0) - 1;
+    const table = await queryValue<string>(engine.case.conn, 'SELECT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id WHERE se.evidence_id = $id', { id: leaf.evidenceId });
+    // Less rid and evidence_id, the field table's bookkeeping.
+    const columns = Number((await queryValue<number>(engine.case.conn, `SELECT count(*) FROM information_schema.columns WHERE table_name = $t`, { t: String(table) })) ?? 0) - 2;
     return { ms, events: s.totals.stored, columns };
   } finally {
     engine.close();
     rmSync(caseDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A folder of small files of several formats, as a triage collection has
+ * them (and as the corpus's 4,000 Sigma rules and Zeek samples are): a few
+ * lines each, every file different (no duplicate skipping).
+ */
+function writeSmallFiles(folder: string, count: number): { bytes: number; records: number } {
+  mkdirSync(folder, { recursive: true });
+  let bytes = 0;
+  let records = 0;
+  for (let i = 0; i < count; i++) {
+    const kind = i % 10;
+    let name: string;
+    let text: string;
+    if (kind < 4) {
+      name = `host${i}-syslog.log`;
+      text = Array.from({ length: 10 }, (_, k) => `Mar  ${1 + (k % 9)} 12:0${k % 10}:1${k % 10} host${i} sshd[${100 + k}]: Failed password for user${k} from 10.0.${i % 250}.${k + 1} port ${40000 + k} ssh2\n`).join('');
+      records += 10;
+    } else if (kind < 7) {
+      name = `app${i}.json`;
+      text = Array.from({ length: 5 }, (_, k) => `${JSON.stringify({ ts: `2024-03-0${1 + (k % 9)}T12:00:0${k}Z`, host: `web${i}`, message: `request ${k} of file ${i}`, [`extra_${i % 30}`]: k, status: 200 + k })}\n`).join('');
+      records += 5;
+    } else if (kind < 9) {
+      name = `notes${i}.txt`;
+      text = Array.from({ length: 8 }, (_, k) => `free text line ${k} of note ${i}: nothing structured here\n`).join('');
+      records += 8;
+    } else {
+      name = `conn${i}.log`;
+      const head = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto', '#types\ttime\tstring\taddr\tport\taddr\tport\tenum'];
+      const rows = Array.from({ length: 6 }, (_, k) => `${1700000000 + i * 10 + k}.000000\tC${i}x${k}\t10.1.${i % 250}.${k}\t${50000 + k}\t192.168.0.${k + 1}\t443\ttcp`);
+      text = `${[...head, ...rows].join('\n')}\n`;
+      records += 6;
+    }
+    writeFileSync(join(folder, name), text);
+    bytes += Buffer.byteLength(text);
+  }
+  return { bytes, records };
+}
+
+/** Import a folder into a fresh case; ms, what was stored, and the case's size on disk once closed. */
+async function loupeImportFolder(dir: string, folder: string, ingest: { shareMaxBytes?: number } = {}): Promise<{ ms: number; files: number; imported: number; events: number; caseBytes: number; tables: number }> {
+  process.env.LOUPE_HOME = join(dir, 'home');
+  const engine = new Engine({ host: 'cli', ingest });
+  const caseDir = join(dir, `case-${Math.random().toString(36).slice(2)}`);
+  try {
+    await engine.useCase(caseDir, { mode: 'create' });
+    const { value: s, ms } = await timed(async () => engine.imports.wait(await engine.imports.start({ paths: [folder] })));
+    const tables = Number((await queryValue<number>(engine.case.conn, 'SELECT count(*) FROM sources')) ?? 0);
+    engine.close();
+    const caseBytes = statSync(join(caseDir, 'case.duckdb')).size + (existsSync(join(caseDir, 'case.duckdb.wal')) ? statSync(join(caseDir, 'case.duckdb.wal')).size : 0);
+    return { ms, files: s.files.length, imported: s.files.filter((f) => f.status === 'imported').length, events: s.totals.stored, caseBytes, tables };
+  } finally {
+    engine.close();
+    rmSync(caseDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The floor under a transaction per file: DuckDB alone loading each file's
+ * lines into one table, a BEGIN / INSERT ... read_csv / COMMIT per file.
+ */
+async function duckdbPerFile(dir: string, folder: string): Promise<{ ms: number }> {
+  const db = join(dir, `ref-${Math.random().toString(36).slice(2)}.duckdb`);
+  const inst = await DuckDBInstance.create(db);
+  const conn = await inst.connect();
+  try {
+    await conn.run('CREATE TABLE t (file INTEGER, line VARCHAR)');
+    const files = readdirSync(folder).sort();
+    return await timed(async () => {
+      for (let i = 0; i < files.length; i++) {
+        await conn.run('BEGIN TRANSACTION');
+        await conn.run(`INSERT INTO t SELECT ${i}, line FROM read_csv('${join(folder, files[i] as string)}', header=false, auto_detect=false, delim='\x01', quote='', escape='', columns={'line': 'VARCHAR'})`);
+        await conn.run('COMMIT');
+      }
+    });
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
   }
 }
 
@@ -250,7 +334,35 @@ const bench: Bench = {
       rmSync(zeek, { force: true });
       rmSync(eve, { force: true });
 
-      // 5. Peak memory importing a big syslog file, in a child process.
+      // 5. Per-file overhead: a folder of small files, with small sources sharing field
+      // tables (the default), against a table per file (the old layout), and against
+      // DuckDB alone committing each file's lines (the floor of a transaction per file).
+      if (PARTS.has('small')) {
+        const n = Number(process.env.LOUPE_BENCH_SMALL ?? 1000);
+        const folder = join(dir, 'small');
+        const w = writeSmallFiles(folder, n);
+        const ms = (x: number): string => `${(x / n).toFixed(1)} ms/file`;
+        const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+        const sr = await race(2, () => loupeImportFolder(dir, folder), () => loupeImportFolder(dir, folder, { shareMaxBytes: -1 }), log, `${n} small files`);
+        if (sr.loupe.imported !== n || sr.loupe.events !== w.records) throw new Error(`small files: ${sr.loupe.imported} of ${n} imported, ${sr.loupe.events} of ${w.records} events`);
+        rows.push({
+          capability: `import ${n.toLocaleString('en-US')} small files (${w.records.toLocaleString('en-US')} records, ${mb(w.bytes)}: syslog, NDJSON, text, Zeek TSV)`,
+          loupe: `${seconds(sr.loupe.ms)}, ${ms(sr.loupe.ms)}; case ${mb(sr.loupe.caseBytes)}, ${sr.loupe.tables} field tables`,
+          reference: `a field table per file (shareMaxBytes -1): ${seconds(sr.ref.ms)}, ${ms(sr.ref.ms)}; case ${mb(sr.ref.caseBytes)}, ${sr.ref.tables} field tables`,
+          ratio: `${speedRatio(sr.loupe.ms, sr.ref.ms)}, ${(sr.ref.caseBytes / sr.loupe.caseBytes).toFixed(1)}x smaller`,
+        });
+        const floor = await duckdbPerFile(dir, folder);
+        log(`${n} small files, DuckDB floor: ${seconds(floor.ms)}`);
+        rows.push({
+          capability: `per-file overhead of an import (${n.toLocaleString('en-US')} small files: sniff, hash, parse, field table, events, manifest, check)`,
+          loupe: ms(sr.loupe.ms),
+          reference: `DuckDB alone, BEGIN / INSERT ... read_csv / COMMIT per file: ${ms(floor.ms)}`,
+          ratio: speedRatio(sr.loupe.ms, floor.ms),
+        });
+        rmSync(folder, { recursive: true, force: true });
+      }
+
+      // 6. Peak memory importing a big syslog file, in a child process.
       if (PARTS.has('memory')) {
         const gb = Number(process.env.LOUPE_BENCH_BIG_GB ?? 2);
         const big = join(dir, 'big-syslog.log');

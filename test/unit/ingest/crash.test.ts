@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../../../src/main/engine/service/dispatch';
 import { Engine } from '../../../src/main/engine/service/engine';
 import { ROOT, tempDir } from '../../helpers';
-import { expectReconciled, sql } from './import-helpers';
+import { expectReconciled, fieldTable, sql } from './import-helpers';
 
 const LINES = 2_000_000;
 let tmp: ReturnType<typeof tempDir>;
@@ -61,7 +61,7 @@ describe('crash safety', () => {
       // What is there is consistent: committed chunks only, every event with its field row.
       const [n] = await sql(engine, 'SELECT count(*) AS n FROM events');
       expect(Number(n?.n)).toBe(ev?.stored);
-      const [orphans] = await sql(engine, `SELECT count(*) AS n FROM events e WHERE NOT EXISTS (SELECT 1 FROM src_${ev?.id} s WHERE s.rid = e.rid)`);
+      const [orphans] = await sql(engine, `SELECT count(*) AS n FROM events e WHERE NOT EXISTS (SELECT 1 FROM "${await fieldTable(engine, ev?.id as number)}" s WHERE s.rid = e.rid)`);
       expect(Number(orphans?.n)).toBe(0);
       const [run] = await sql(engine, 'SELECT status FROM imports');
       expect(run?.status).toBe('interrupted');

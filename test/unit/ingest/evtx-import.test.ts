@@ -6,7 +6,7 @@ import { call } from '../../../src/main/engine/service/dispatch';
 import type { Engine } from '../../../src/main/engine/service/engine';
 import { writeZip } from '../../fixtures/archives';
 import { corpusMissing, corpusPath } from '../../corpus';
-import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
+import { expectReconciled, fieldTable, freshEngine, importAndWait, sql } from './import-helpers';
 
 describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipeline', () => {
   let engine: Engine;
@@ -28,7 +28,7 @@ describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipelin
     const sec = summary.files.find((f) => f.path.endsWith('security.evtx'));
     expect(sec).toMatchObject({ format: 'evtx', status: 'imported', rejected: 0 });
     expect(sec?.stored).toBeGreaterThan(2000);
-    const cols = (await sql(engine, `SELECT column_name FROM information_schema.columns WHERE table_name = 'src_${sec?.evidenceId}'`)).map((r) => r.column_name);
+    const cols = (await sql(engine, `SELECT column_name FROM information_schema.columns WHERE table_name = '${await fieldTable(engine, sec?.evidenceId as number)}'`)).map((r) => r.column_name);
     expect(cols).toEqual(expect.arrayContaining(['EventRecordID', 'EventID', 'Channel', 'Computer', 'Provider_Guid', 'TargetUserName', 'SubjectUserName', 'LogonType', 'rid']));
     const [logon] = await sql(engine, `SELECT dataset, action, outcome, "user", host FROM events WHERE evidence_id = ${sec?.evidenceId} AND event_code = '4624' LIMIT 1`);
     expect(logon).toMatchObject({ dataset: 'windows.security', action: 'logon', outcome: 'success' });
@@ -55,7 +55,7 @@ describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipelin
       const id = s.files[0]?.evidenceId as number;
       const [ev] = await sql(e2, `SELECT format_reason FROM evidence WHERE id = ${id}`);
       expect(String(ev?.format_reason)).toMatch(/records loaded one by one/);
-      const cols = (await sql(e2, `SELECT column_name FROM information_schema.columns WHERE table_name = 'src_${id}'`)).map((r) => String(r.column_name));
+      const cols = (await sql(e2, `SELECT column_name FROM information_schema.columns WHERE table_name = '${await fieldTable(e2, id)}'`)).map((r) => String(r.column_name));
       const pid = cols.filter((c) => c.toLowerCase().startsWith('processid'));
       expect(pid.length).toBeGreaterThanOrEqual(2);
       expect(pid.some((c) => c.endsWith('#2'))).toBe(true);
@@ -68,7 +68,7 @@ describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipelin
   it('an EVTX inside an archive is read as EVTX, Sysmon fields included', async () => {
     const member = summary.files.find((f) => f.path.endsWith('triage.zip!C/Windows/System32/winevt/Logs/Sysmon.evtx'));
     expect(member).toMatchObject({ format: 'evtx', status: 'imported', rejected: 0 });
-    const [proc] = await sql(engine, `SELECT e.dataset, e.action, e.process, s."CommandLine" AS cmd FROM events e JOIN src_${member?.evidenceId} s ON s.rid = e.rid WHERE e.evidence_id = ${member?.evidenceId} AND e.event_code = '1' LIMIT 1`);
+    const [proc] = await sql(engine, `SELECT e.dataset, e.action, e.process, s."CommandLine" AS cmd FROM events e JOIN "${await fieldTable(engine, member?.evidenceId as number)}" s ON s.rid = e.rid WHERE e.evidence_id = ${member?.evidenceId} AND e.event_code = '1' LIMIT 1`);
     expect(proc).toMatchObject({ dataset: 'sysmon', action: 'process-start' });
     expect(String(proc?.cmd).length).toBeGreaterThan(0);
   });

@@ -43,13 +43,37 @@ export async function expectReconciled(engine: Engine, summary: ImportSummary): 
     expect(Number(ev?.n), `events of ${f.path}`).toBe(f.stored);
     const [rj] = await sql(engine, "SELECT count(*) AS n FROM ingest_errors WHERE evidence_id = $id AND kind = 'rejected'", { id: f.evidenceId });
     expect(Number(rj?.n), `rejections of ${f.path}`).toBe(f.rejected);
-    const [src] = await sql(engine, `SELECT count(*) AS n FROM "src_${f.evidenceId}"`);
-    expect(Number(src?.n), `field rows of ${f.path}`).toBe(f.stored);
+    expect(await fieldRows(engine, f.evidenceId), `field rows of ${f.path}`).toBe(f.stored);
+    const [se] = await sql(engine, 'SELECT coalesce(sum(rows), 0) AS n FROM source_evidence WHERE evidence_id = $id', { id: f.evidenceId });
+    expect(Number(se?.n), `source_evidence rows of ${f.path}`).toBe(f.stored);
   }
-  // No event without its field-table row.
-  const orphans = await sql(engine, 'SELECT table_name FROM sources');
-  for (const s of orphans) {
-    const [o] = await sql(engine, `SELECT count(*) AS n FROM events e WHERE e.source_id = (SELECT id FROM sources WHERE table_name = '${String(s.table_name)}') AND NOT EXISTS (SELECT 1 FROM "${String(s.table_name)}" x WHERE x.rid = e.rid)`);
-    expect(Number(o?.n), `orphan events of ${String(s.table_name)}`).toBe(0);
+  // No event without its field-table row, no field-table row without its event, and each table's count is right.
+  const tables = await sql(engine, 'SELECT id, table_name, rows FROM sources');
+  for (const s of tables) {
+    const t = String(s.table_name);
+    const [o] = await sql(engine, `SELECT count(*) AS n FROM events e WHERE e.source_id = ${Number(s.id)} AND NOT EXISTS (SELECT 1 FROM "${t}" x WHERE x.rid = e.rid)`);
+    expect(Number(o?.n), `orphan events of ${t}`).toBe(0);
+    const [r] = await sql(engine, `SELECT count(*) AS n FROM "${t}" x WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.source_id = ${Number(s.id)} AND e.rid = x.rid AND e.evidence_id = x.evidence_id)`);
+    expect(Number(r?.n), `field rows of ${t} without their event`).toBe(0);
+    const [n] = await sql(engine, `SELECT count(*) AS n FROM "${t}"`);
+    expect(Number(n?.n), `sources.rows of ${t}`).toBe(Number(s.rows));
   }
+}
+
+/** Rows an evidence has in the field tables (shared or its own). */
+export async function fieldRows(engine: Engine, evidenceId: number): Promise<number> {
+  const tables = await sql(engine, 'SELECT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id WHERE se.evidence_id = $id', { id: evidenceId });
+  let total = 0;
+  for (const t of tables) {
+    const [n] = await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}" WHERE evidence_id = $id`, { id: evidenceId });
+    total += Number(n?.n ?? 0);
+  }
+  return total;
+}
+
+/** The field table holding an evidence's rows (the only one: a file's rows go to one table). */
+export async function fieldTable(engine: Engine, evidenceId: number): Promise<string> {
+  const rows = await sql(engine, 'SELECT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id WHERE se.evidence_id = $id', { id: evidenceId });
+  expect(rows, `field tables of evidence ${evidenceId}`).toHaveLength(1);
+  return String(rows[0]?.table_name);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../../src/shared/contract';
 import { call } from '../../../src/main/engine/service/dispatch';
-import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
+import { expectReconciled, fieldTable, freshEngine, importAndWait, sql } from './import-helpers';
 
 let cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -38,12 +38,14 @@ describe('import pipeline', () => {
     await expectReconciled(engine, s);
     expect(s.files[0]).toMatchObject({ format: 'ndjson', status: 'imported', seen: 3, stored: 3, rejected: 0, warnings: 1 });
     const id = s.files[0]?.evidenceId as number;
-    const cols = (await sql(engine, `SELECT column_name FROM information_schema.columns WHERE table_name = 'src_${id}' ORDER BY ordinal_position`)).map((r) => r.column_name);
-    expect(cols).toEqual(expect.arrayContaining(['rid', 'ts', 'host', 'message', 'src_ip', 'http.status', 'http.headers.ua', 'tags', 'rare', 'guid']));
-    const src = await sql(engine, `SELECT rid, ts, guid, "http.headers.ua" AS ua, tags FROM src_${id} ORDER BY rid`);
-    expect(src[0]).toMatchObject({ rid: 0, ts: '2024-03-01T12:00:00.5Z', guid: 'ABCDEF01-2345-6789-ABCD-EF0123456789', ua: 'curl', tags: '["a","b"]' });
-    const ev = await sql(engine, `SELECT pos, rid, ts, host, message, src_ip, src_port, "user" FROM events WHERE evidence_id = ${id} ORDER BY pos`);
-    expect(ev[0]).toMatchObject({ pos: 1, rid: 0, ts: '2024-03-01T12:00:00.500Z', host: 'web1', message: 'hello', src_ip: '10.0.0.1', src_port: 443, user: 'alice' });
+    const table = await fieldTable(engine, id);
+    const cols = (await sql(engine, `SELECT column_name FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`)).map((r) => r.column_name);
+    expect(cols).toEqual(expect.arrayContaining(['rid', 'evidence_id', 'ts', 'host', 'message', 'src_ip', 'http.status', 'http.headers.ua', 'tags', 'rare', 'guid']));
+    const src = await sql(engine, `SELECT rid, evidence_id, ts, guid, "http.headers.ua" AS ua, tags FROM "${table}" WHERE evidence_id = ${id} ORDER BY rid`);
+    // rid is the event's id: events.source_id + events.rid find the row, in a shared table too.
+    const ev = await sql(engine, `SELECT id, pos, rid, ts, host, message, src_ip, src_port, "user" FROM events WHERE evidence_id = ${id} ORDER BY pos`);
+    expect(src[0]).toMatchObject({ rid: ev[0]?.id, evidence_id: id, ts: '2024-03-01T12:00:00.5Z', guid: 'ABCDEF01-2345-6789-ABCD-EF0123456789', ua: 'curl', tags: '["a","b"]' });
+    expect(ev[0]).toMatchObject({ pos: 1, rid: ev[0]?.id, ts: '2024-03-01T12:00:00.500Z', host: 'web1', message: 'hello', src_ip: '10.0.0.1', src_port: 443, user: 'alice' });
     expect(ev[1]).toMatchObject({ pos: 2, ts: '2024-03-01T13:00:00.000Z' });
     expect(ev[2]).toMatchObject({ pos: 3, ts: null });
     const warn = await call(engine.handlers, 'getIngestErrors', { evidenceId: id, kind: 'warning' });
@@ -55,7 +57,7 @@ describe('import pipeline', () => {
     const rows = Array.from({ length: 30_000 }, (_, i) => JSON.stringify(i === 29_999 ? { n: i, late_field: 'only here' } : { n: i }));
     const s = await importAndWait(engine, { paths: [write('late.json', rows.join('\n'))] });
     const id = s.files[0]?.evidenceId as number;
-    const r = await sql(engine, `SELECT late_field FROM src_${id} WHERE late_field IS NOT NULL`);
+    const r = await sql(engine, `SELECT late_field FROM "${await fieldTable(engine, id)}" WHERE late_field IS NOT NULL`);
     expect(r).toEqual([{ late_field: 'only here' }]);
   });
 
@@ -168,6 +170,7 @@ describe('import pipeline', () => {
     const file = write('data.txt', '{"message": "a"}\n{"message": "b"}\n');
     const s = await importAndWait(engine, { paths: [file], format: 'text' });
     const id = s.files[0]?.evidenceId as number;
+    const before = await fieldTable(engine, id);
     expect(s.files[0]).toMatchObject({ format: 'text', stored: 2 });
     const { importId } = await call(engine.handlers, 'reimportEvidence', { evidenceIds: [id], format: 'ndjson' });
     const r = await engine.imports.wait(importId);
@@ -179,8 +182,9 @@ describe('import pipeline', () => {
     const removed = await call(engine.handlers, 'removeEvidence', { evidenceIds: [id] });
     expect(removed.removed).toBe(1);
     expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
-    expect(await sql(engine, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'src_${id}'`)).toEqual([{ n: 0 }]);
-    expect(await sql(engine, 'SELECT count(*) AS n FROM sources')).toEqual([{ n: 0 }]);
+    expect(await sql(engine, `SELECT count(*) AS n FROM information_schema.tables WHERE starts_with(table_name, 'src_')`)).toEqual([{ n: 0 }]);
+    expect(await sql(engine, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '${before}'`)).toEqual([{ n: 0 }]);
+    expect(await sql(engine, 'SELECT (SELECT count(*) FROM sources) AS s, (SELECT count(*) FROM source_evidence) AS m')).toEqual([{ s: 0, m: 0 }]);
   });
 
   it('cancels a running import: the file being read is marked cancelled and nothing of it stays', async () => {
@@ -246,8 +250,8 @@ describe('import pipeline', () => {
     const s = await importAndWait(engine, { paths: [write('wide.json', `${JSON.stringify(rec)}\n`)] });
     await expectReconciled(engine, s);
     const id = s.files[0]?.evidenceId as number;
-    const [row] = await sql(engine, `SELECT * FROM src_${id}`);
-    expect(Object.keys(row ?? {})).toEqual(['rid', 'f0', 'f1', 'f2', 'f3', 'f4', '_overflow']);
+    const [row] = await sql(engine, `SELECT * FROM "${await fieldTable(engine, id)}"`);
+    expect(Object.keys(row ?? {})).toEqual(['rid', 'evidence_id', 'f0', 'f1', 'f2', 'f3', 'f4', '_overflow']);
     expect(JSON.parse(String(row?._overflow))).toEqual({ f5: 5, f6: 6, f7: 7 });
   });
 

@@ -93,6 +93,22 @@ export const MIGRATIONS: Migration[] = [
     why: 'live sources: syslog listeners and watched files, with the journal position committed with their events',
     up: createLiveTables,
   },
+  {
+    version: 7,
+    why: 'small sources share field tables: sources lists tables, source_evidence says which evidence has rows in which',
+    // A table per file cost every case a block per column and catalog memory per table:
+    // 4,800 small files made a 1.6 GB case that ran out of memory (docs/data-model.md).
+    // sources.evidence_id stays for a table of one evidence only; a shared table has NULL.
+    up: async (conn) => {
+      await conn.run(`
+        ALTER TABLE sources ALTER COLUMN evidence_id DROP NOT NULL;
+        ALTER TABLE sources ADD COLUMN shared BOOLEAN DEFAULT false;
+        ALTER TABLE sources ADD COLUMN family VARCHAR;
+        CREATE TABLE IF NOT EXISTS source_evidence (source_id INTEGER NOT NULL, evidence_id INTEGER NOT NULL, rows BIGINT NOT NULL DEFAULT 0);
+        INSERT INTO source_evidence SELECT id, evidence_id, rows FROM sources WHERE evidence_id IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,6 +1,7 @@
 import { listValue as duckList, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { EvidenceInfo, EvidenceStatus, IngestErrorRow } from '@shared/contract';
-import { queryRows, queryValue, quoteIdent, type Row } from '../db/sql';
+import { queryRows, queryValue, type Row } from '../db/sql';
+import { deleteSourceRows } from './source-tables';
 
 /**
  * The evidence manifest and its companions (sources, imports, ingest_errors)
@@ -8,6 +9,7 @@ import { queryRows, queryValue, quoteIdent, type Row } from '../db/sql';
  * table layout (docs/data-model.md) has one owner on the Node side.
  */
 
+/** The name of the field table with this id (sources.id; several evidence may share it). */
 export function sourceTable(sourceId: number): string {
   return `src_${sourceId}`;
 }
@@ -31,6 +33,8 @@ export interface NewEvidence {
   formatReason?: string | null;
   formatForced?: boolean;
   encoding?: string | null;
+  /** When the import of it began (default: now). */
+  startedAt?: string;
 }
 
 export interface EvidencePatch {
@@ -127,7 +131,7 @@ export async function insertEvidence(conn: DuckDBConnection, e: NewEvidence): Pr
       tz: e.tz,
       status: e.status,
       message: e.message ?? null,
-      started: new Date().toISOString(),
+      started: e.startedAt ?? new Date().toISOString(),
       format: e.format ?? null,
       conf: e.formatConfidence ?? null,
       reason: e.formatReason ?? null,
@@ -152,6 +156,27 @@ export async function updateEvidence(conn: DuckDBConnection, id: number, patch: 
   }
   if (sets.length === 0) return;
   await conn.run(`UPDATE evidence SET ${sets.join(', ')} WHERE id = $id`, params);
+}
+
+export async function evidenceExists(conn: DuckDBConnection, id: number): Promise<boolean> {
+  return Number((await queryValue<number>(conn, 'SELECT count(*) FROM evidence WHERE id = $id', { id })) ?? 0) > 0;
+}
+
+/**
+ * `kind:size` and `kind:sha256` of every imported evidence: a new file is
+ * hashed before loading only when its size is among them, and looked up as a
+ * duplicate only when its hash is (a query per small file cost more than
+ * loading it).
+ */
+export async function importedKeys(conn: DuckDBConnection): Promise<{ sizes: Set<string>; hashes: Set<string> }> {
+  const rows = await queryRows(conn, `SELECT DISTINCT kind, size, sha256 FROM evidence WHERE status = 'imported'`);
+  const sizes = new Set<string>();
+  const hashes = new Set<string>();
+  for (const r of rows) {
+    if (r.size !== null && r.size !== undefined) sizes.add(`${String(r.kind)}:${String(r.size)}`);
+    if (typeof r.sha256 === 'string') hashes.add(`${String(r.kind)}:${r.sha256}`);
+  }
+  return { sizes, hashes };
 }
 
 /** Time range of an evidence's events, written once it is complete. */
@@ -183,14 +208,15 @@ export async function withDescendants(conn: DuckDBConnection, ids: number[]): Pr
   return rows.map((r) => Number(r.id));
 }
 
-/** Delete what an evidence put in the case (events, its field table, its errors), keeping the manifest row. */
-export async function deleteEvidenceData(conn: DuckDBConnection, id: number): Promise<void> {
+/**
+ * Delete what an evidence put in the case (events, its rows in field tables,
+ * its errors), keeping the manifest row. A field table left without rows of
+ * any evidence is dropped; the names of dropped tables are returned.
+ */
+export async function deleteEvidenceData(conn: DuckDBConnection, id: number): Promise<string[]> {
   await conn.run('DELETE FROM events WHERE evidence_id = $id', { id });
   await conn.run('DELETE FROM ingest_errors WHERE evidence_id = $id', { id });
-  const tables = await queryRows(conn, 'SELECT table_name FROM sources WHERE evidence_id = $id', { id });
-  for (const t of tables) await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(String(t.table_name))}`);
-  await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(sourceTable(id))}`);
-  await conn.run('DELETE FROM sources WHERE evidence_id = $id', { id });
+  return deleteSourceRows(conn, id);
 }
 
 export async function deleteEvidenceRows(conn: DuckDBConnection, ids: number[]): Promise<void> {

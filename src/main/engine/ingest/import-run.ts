@@ -4,7 +4,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EvidenceStatus, ImportFileProgress, ImportProgress, ImportSummary } from '@shared/contract';
 import { LoupeError } from '@shared/errors';
 import type { Case } from '../case/case';
-import { queryValue } from '../db/sql';
 import { readTar } from './archive/tar';
 import { readZip } from './archive/zip';
 import { gunzipHead, gunzipStream, readGzipMember } from './archive/gzip';
@@ -16,20 +15,25 @@ import { sqlString } from './core-sql';
 import {
   deleteEvidenceData,
   deleteEvidenceRows,
+  evidenceExists,
   findDuplicate,
   finishImport,
   getEvidence,
+  importedKeys,
   insertEvidence,
   insertIngestError,
   updateEvidence,
   withDescendants,
+  type EvidencePatch,
 } from './evidence-store';
 import { eventWrites, type EventWrites } from './event-writes';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonShape } from './json-loader';
 import type { ParseWorkers } from './parse-workers';
+import { heldCounts, mismatch, reconciledState, type HeldCounts } from './reconcile';
 import { StageLoader, removeChunkFiles } from './stage-loader';
+import { SourceTables } from './source-tables';
 import type { IngestSettings } from './settings';
 import { walkFolder } from './walk';
 import { readEvtxNdjson, type EvtxIssue } from '../evtx';
@@ -65,6 +69,23 @@ interface Node {
   reuseId?: number;
   format?: FormatName;
   tz?: string | null;
+}
+
+/** Record counts of one file as a loader reports them. */
+interface Counts {
+  seen: number;
+  stored: number;
+  rejected: number;
+  warnings: number;
+  /** Input bytes read. */
+  bytes?: number;
+}
+
+/** A file's evidence row: `start` writes it as `importing` (inside a loader's transaction); `inDb` once that committed. */
+interface EvidenceRow {
+  id: number;
+  inDb: boolean;
+  start: () => Promise<void>;
 }
 
 /** Warnings kept per EVTX file beyond its rejected records (a shredded file reports thousands). */
@@ -105,6 +126,16 @@ export class ImportRun {
   private tmpDir: string;
   private tmpCounter = 0;
   private readonly imported: number[] = [];
+  /** The files (not archives) this run read, checked against the case at its end (reconcileFiles). */
+  private readonly leaves = new Map<number, EvidenceRow>();
+  private tables!: SourceTables;
+  /** `kind:size` of imported evidence: a file hashes before loading only when one of its size exists. */
+  private importedSizes = new Set<string>();
+  /** `kind:sha256` of imported evidence: only a hash among them is looked up as a duplicate. */
+  private importedHashes = new Set<string>();
+  private threads: number | 'default' = 'default';
+  /** Why a Zeek file left DuckDB's reader, added to its format reason by the JS path. */
+  private readonly zeekFallbackReason = new Map<number, string>();
 
   constructor(
     private readonly kase: Case,
@@ -152,6 +183,8 @@ export class ImportRun {
       await this.conn.run(`SET memory_limit = ${sqlString(this.settings.memoryLimit)}`);
       await this.conn.run(`UPDATE imports SET status = 'running' WHERE id = $id`, { id: this.req.importId });
       await this.writes.init(this.conn);
+      this.tables = await SourceTables.load(this.conn, { shareMaxBytes: this.settings.shareMaxBytes, sharedMaxColumns: this.settings.sharedMaxColumns });
+      ({ sizes: this.importedSizes, hashes: this.importedHashes } = await importedKeys(this.conn));
       if (this.req.reimport) await this.runReimport(this.req.reimport);
       else await this.runPaths();
       this.state = this.signal.aborted ? 'cancelled' : 'finished';
@@ -163,12 +196,24 @@ export class ImportRun {
       }
     } finally {
       try {
+        if (!this.kase.isClosed) await this.reconcileFiles();
+      } catch {
+        // only the case closing under us gets here (reconcileFiles catches the rest)
+      }
+      try {
         if (!this.kase.isClosed) await finishImport(this.conn, this.req.importId, this.state);
       } catch {
         // the case went away under us; its next open marks the run interrupted
       }
       if (!this.kase.isClosed) this.kase.release(this.conn);
       rmSync(this.tmpDir, { recursive: true, force: true });
+      // A file the run stopped in is not imported, whatever its counters say; the case
+      // marks it incomplete when it is next opened (committed chunks), or holds nothing of it.
+      for (const f of this.files.values()) {
+        if (f.status !== 'importing') continue;
+        const why = this.state === 'cancelled' ? 'cancelled by the analyst' : `the import stopped: ${this.message ?? 'unknown error'}`;
+        Object.assign(f, { status: f.stored > 0 ? 'incomplete' : 'failed', message: why });
+      }
     }
     this.emitNow();
     return this.summary();
@@ -229,8 +274,13 @@ export class ImportRun {
       const format = (this.req.format ?? (ev.formatForced ? (ev.format as FormatName | null) : null)) ?? undefined;
       // Start from nothing: the evidence's rows, and for an archive its members.
       const below = (await withDescendants(this.conn, [id])).filter((x) => x !== id);
-      for (const x of [id, ...below]) await deleteEvidenceData(this.conn, x);
-      await deleteEvidenceRows(this.conn, below);
+      const dropped = await this.inTransaction(async () => {
+        const tables: string[] = [];
+        for (const x of [id, ...below]) tables.push(...(await deleteEvidenceData(this.conn, x)));
+        await deleteEvidenceRows(this.conn, below);
+        return tables;
+      });
+      this.tables.forget(dropped);
       if (!origin || !existsFile(origin)) {
         await updateEvidence(this.conn, id, { status: 'failed', message: `The original file is no longer at ${origin ?? '(unknown)'}: it cannot be read again`, importId: this.req.importId });
         this.track(id, { path: ev.path, kind: ev.kind, parentId: ev.parentId, status: 'failed', message: 'original file missing' });
@@ -305,51 +355,87 @@ export class ImportRun {
       formatForced: forced,
       encoding: container || sniff === null ? null : sniff.encoding,
     };
-    if (node.reuseId === undefined) {
-      await insertEvidence(this.conn, {
-        id,
-        parentId: node.parentId,
-        importId: this.req.importId,
-        path: node.label,
-        origin: node.origin,
-        member: node.member,
-        kind,
-        sha256: node.sha256,
-        size: node.size,
-        mtime: node.mtime,
-        tz: node.tz ?? null,
-        status: 'importing',
-        ...formatFacts,
-      });
-    } else {
-      await updateEvidence(this.conn, id, {
-        status: 'importing',
-        importId: this.req.importId,
-        seen: 0,
-        stored: 0,
-        rejected: 0,
-        warnings: 0,
-        bytesRead: 0,
-        message: null,
-        tz: node.tz ?? null,
-        startedAt: new Date().toISOString(),
-        finishedAt: null,
-        size: node.size,
-        kind,
-        ...formatFacts,
-      });
-    }
+    const reuse = node.reuseId !== undefined;
+    let sha = node.sha256;
+    const startedAt = new Date().toISOString();
+    /**
+     * The evidence row as a file starts: written by the loader inside its
+     * first transaction, so a small file (one transaction) costs one commit
+     * and is in the case whole or not at all; a file of several chunks has
+     * its row `importing` from the first committed chunk on.
+     */
+    const ev: EvidenceRow = {
+      id,
+      inDb: reuse,
+      start: async () => {
+        if (reuse) {
+          await updateEvidence(this.conn, id, {
+            status: 'importing',
+            importId: this.req.importId,
+            seen: 0,
+            stored: 0,
+            rejected: 0,
+            warnings: 0,
+            bytesRead: 0,
+            message: null,
+            tz: node.tz ?? null,
+            startedAt,
+            finishedAt: null,
+            size: node.size,
+            kind,
+            ...formatFacts,
+            ...(sha ? { sha256: sha } : {}),
+          });
+        } else {
+          await insertEvidence(this.conn, {
+            id,
+            parentId: node.parentId,
+            importId: this.req.importId,
+            path: node.label,
+            origin: node.origin,
+            member: node.member,
+            kind,
+            sha256: sha,
+            size: node.size,
+            mtime: node.mtime,
+            tz: node.tz ?? null,
+            status: 'importing',
+            startedAt,
+            ...formatFacts,
+          });
+        }
+      },
+    };
     const fp = this.track(id, { path: node.label, kind, parentId: node.parentId, status: 'importing', totalBytes: node.size, format, confidence: formatFacts.formatConfidence, formatReason: formatFacts.formatReason });
     let hashing: Promise<string> | null = null;
-    /** The evidence's final state, in one statement: status, counts, hash, time range. */
-    const finish = async (status: EvidenceStatus, patch: Parameters<typeof updateEvidence>[2] = {}): Promise<void> => {
+    /** The evidence's final state as one patch: status, counts, hash, time range. */
+    const finalPatch = async (status: EvidenceStatus, patch: EvidencePatch = {}): Promise<EvidencePatch> => {
       const seconds = (performance.now() - t0) / 1000;
-      const sha = hashing ? await hashing.catch(() => null) : undefined;
+      const hashed = hashing ? await hashing.catch(() => null) : undefined;
       const withEvents = kind === 'file' && (status === 'imported' || status === 'incomplete');
-      await updateEvidence(this.conn, id, { ...patch, status, finishedAt: new Date().toISOString(), seconds, ...(sha ? { sha256: sha } : {}), ...(withEvents ? { timeRange: true } : {}) });
-      Object.assign(fp, { status, seconds, message: patch.message ?? fp.message });
-      if (withEvents) this.imported.push(id);
+      return { ...patch, status, finishedAt: new Date().toISOString(), seconds, ...(hashed ? { sha256: hashed } : {}), ...(withEvents ? { timeRange: true } : {}) };
+    };
+    /** The progress entry (and the summary) take the state the case now holds. */
+    const settle = (status: EvidenceStatus, patch: EvidencePatch): void => {
+      const counts = { seen: patch.seen ?? fp.seen, stored: patch.stored ?? fp.stored, rejected: patch.rejected ?? fp.rejected, warnings: patch.warnings ?? fp.warnings };
+      Object.assign(fp, counts, { status, seconds: patch.seconds ?? (performance.now() - t0) / 1000, message: patch.message ?? fp.message });
+      if (kind === 'file' && (status === 'imported' || status === 'incomplete')) this.imported.push(id);
+      if (status === 'imported') {
+        this.importedSizes.add(`${kind}:${node.size}`);
+        const hash = patch.sha256 ?? sha;
+        if (hash) this.importedHashes.add(`${kind}:${hash}`);
+      }
       this.emitSoon(true);
+    };
+    /** Final state outside any loader: the row is inserted first if no transaction of this file wrote it. */
+    const finish = async (status: EvidenceStatus, patch: EvidencePatch = {}): Promise<void> => {
+      const full = await finalPatch(status, patch);
+      await this.inTransaction(async () => {
+        if (!ev.inDb && !(await evidenceExists(this.conn, id))) await ev.start();
+        await updateEvidence(this.conn, id, full);
+      });
+      ev.inDb = true;
+      settle(status, full);
     };
 
     try {
@@ -359,123 +445,176 @@ export class ImportRun {
       }
       // Same content imported before? Hash first only when a file of the same size exists;
       // otherwise hash while loading.
-      let sha = node.sha256;
-      const mayBeDuplicate = !this.req.force && node.reuseId === undefined && (sha !== null || (await this.sameSizeExists(node.size, kind)));
-      if (sha === null && mayBeDuplicate) {
-        sha = await sha256File(node.file, this.signal);
-        await updateEvidence(this.conn, id, { sha256: sha });
-      } else if (sha === null) hashing = sha256File(node.file, this.signal);
-      if (mayBeDuplicate && sha !== null) {
+      const mayBeDuplicate = !this.req.force && !reuse && (sha !== null || this.importedSizes.has(`${kind}:${node.size}`));
+      if (sha === null && mayBeDuplicate) sha = await sha256File(node.file, this.signal);
+      else if (sha === null) hashing = sha256File(node.file, this.signal);
+      if (mayBeDuplicate && sha !== null && this.importedHashes.has(`${kind}:${sha}`)) {
         const dup = await findDuplicate(this.conn, sha, kind);
         if (dup && dup.id !== id) {
           await finish('skipped-duplicate', { message: `same content (SHA-256) as evidence #${dup.id}, ${dup.path}, imported before: skipped (import with force to read it again)` });
           return;
         }
       }
-      if (container) await this.processContainer(node, id, sniff, finish);
-      else await this.processLeaf(node, id, format, sniff, fp, finish);
+      if (container) {
+        // Members point at their archive: its row is there before them.
+        await this.inTransaction(() => ev.start());
+        ev.inDb = true;
+        await this.processContainer(node, id, sniff, finish);
+      } else {
+        const outcome = await this.processLeaf(node, id, format, sniff, fp, ev, finalPatch);
+        if (outcome.done) settle(outcome.status, outcome.patch);
+        else await finish(outcome.status, outcome.patch);
+      }
     } catch (e) {
       await hashing?.catch(() => null);
       if (isAbort(e) || this.signal.aborted) {
-        await this.cancelEvidence(id, (performance.now() - t0) / 1000);
+        await this.cancelEvidence(ev, (performance.now() - t0) / 1000);
         Object.assign(fp, { status: 'cancelled', seen: 0, stored: 0, rejected: 0, warnings: 0, seconds: (performance.now() - t0) / 1000, message: 'cancelled by the analyst: nothing of it was kept' });
         throw abortError();
       }
       if (this.kase.isClosed) throw e;
-      await deleteEvidenceData(this.conn, id);
-      await finish('failed', { message: `could not be imported: ${e instanceof Error ? e.message : String(e)}`, seen: 0, stored: 0, rejected: 0 });
+      // Nothing of a failed file stays, and its counts say so: seen = stored + rejected = 0.
+      const why = `could not be imported: ${errorText(e)}`;
+      try {
+        await this.deleteData(id);
+        await finish('failed', { message: why, seen: 0, stored: 0, rejected: 0, warnings: 0, bytesRead: 0 });
+      } catch (e2) {
+        // The case refused the clean-up too (DuckDB out of memory): the file is failed in the
+        // summary whatever the case says, and the check below reports what the case holds of it.
+        Object.assign(fp, { status: 'failed', seen: 0, stored: 0, rejected: 0, warnings: 0, message: `${why}; then: ${errorText(e2)}` });
+        if (this.kase.isClosed) throw e2;
+      }
+    }
+    if (kind === 'file') this.leaves.set(id, ev);
+  }
+
+  /**
+   * Every file of the run checked against what the case holds (reconcile.ts):
+   * rows counted in the tables, not taken from the loaders' counters. A file
+   * whose rows did not all land is never reported imported: its rows are
+   * deleted and it is marked failed with the reason, or, when the case
+   * refuses even that, marked as what it holds (incomplete, for the analyst
+   * to reimport or remove). The summary's counts are the case's.
+   */
+  private async reconcileFiles(): Promise<void> {
+    const ids = [...this.leaves.keys()];
+    let held: Map<number, HeldCounts> | null = null;
+    let unreadable: string | null = null;
+    try {
+      held = await heldCounts(this.conn, ids);
+    } catch (e) {
+      unreadable = `its rows could not be counted: ${errorText(e)}`;
+    }
+    for (const [id, ev] of this.leaves) {
+      const fp = this.files.get(id);
+      if (!fp) continue;
+      const h = held?.get(id) ?? null;
+      const why = h ? mismatch(h) : unreadable;
+      if (why === null && h) Object.assign(fp, { status: h.status, seen: h.seen, stored: h.stored, rejected: h.rejected });
+      else await this.failUnreconciled(ev, fp, h, why ?? 'not counted');
     }
   }
 
+  private async failUnreconciled(ev: EvidenceRow, fp: ImportFileProgress, held: HeldCounts | null, why: string): Promise<void> {
+    const id = ev.id;
+    const failedBefore = fp.status === 'failed' && typeof fp.message === 'string' ? `${fp.message}; ` : '';
+    const dropImported = (): void => {
+      const at = this.imported.indexOf(id);
+      if (at >= 0) this.imported.splice(at, 1);
+    };
+    try {
+      await this.deleteData(id);
+      const patch: EvidencePatch = { status: 'failed', seen: 0, stored: 0, rejected: 0, warnings: 0, message: `${failedBefore}could not be imported: ${why}`, finishedAt: new Date().toISOString() };
+      await this.inTransaction(async () => {
+        if (!(await evidenceExists(this.conn, id))) await ev.start();
+        await updateEvidence(this.conn, id, patch);
+      });
+      Object.assign(fp, { status: 'failed', seen: 0, stored: 0, rejected: 0, warnings: 0, message: patch.message });
+      dropImported();
+    } catch (e) {
+      const state = held ? reconciledState(held, `${why}; its rows could not be deleted: ${errorText(e)}`) : null;
+      if (state) {
+        await updateEvidence(this.conn, id, state).catch(() => undefined);
+        Object.assign(fp, state);
+        if (state.status === 'failed') dropImported();
+      } else {
+        Object.assign(fp, { status: 'failed', message: `${failedBefore}not verified: ${why}; ${errorText(e)}` });
+        dropImported();
+      }
+    }
+    this.emitSoon(true);
+  }
+
+  /** One transaction around `fn` (its statements commit together, with one WAL flush). */
+  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.conn.run('COMMIT');
+      return out;
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** What an evidence put in the case, deleted in one transaction; the table cache forgets dropped tables. */
+  private async deleteData(id: number): Promise<void> {
+    const dropped = await this.inTransaction(() => deleteEvidenceData(this.conn, id));
+    this.tables.forget(dropped);
+  }
+
+  /**
+   * Load one file. `done`: the loader wrote the evidence's final state in
+   * its last transaction (the usual case); otherwise the caller writes it.
+   */
   private async processLeaf(
     node: Node,
     id: number,
     format: FormatName,
     sniff: SniffResult,
     fp: ImportFileProgress,
-    finish: (status: EvidenceStatus, patch?: Parameters<typeof updateEvidence>[2]) => Promise<void>,
-  ): Promise<void> {
-    if (format === 'evtx') {
-      const counts = await this.loadEvtx(node, id, fp);
-      Object.assign(fp, counts, { bytes: node.size });
-      await finish(node.problem ? 'incomplete' : 'imported', { ...counts, bytesRead: node.size, ...(node.problem ? { message: node.problem } : {}) });
-      return;
-    }
-    if (format === 'binary') {
-      await finish('failed', { message: `not a log Loupe can read: ${sniff.reason}` });
-      return;
-    }
+    ev: EvidenceRow,
+    finalPatch: (status: EvidenceStatus, patch?: EvidencePatch) => Promise<EvidencePatch>,
+  ): Promise<{ done: boolean; status: EvidenceStatus; patch: EvidencePatch }> {
+    if (format === 'binary') return { done: false, status: 'failed', patch: { message: `not a log Loupe can read: ${sniff.reason}` } };
     const problem = node.problem;
+    const status: EvidenceStatus = problem ? 'incomplete' : 'imported';
+    let written: EvidencePatch | null = null;
+    /** The final state, written inside the loader's last transaction. */
+    const final = async (c: Counts): Promise<void> => {
+      let warnings = c.warnings;
+      if (problem) {
+        await insertIngestError(this.conn, { evidenceId: id, pos: null, posKind: null, kind: 'warning', reason: problem, excerpt: null });
+        warnings++;
+      }
+      const patch = await finalPatch(status, { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings, bytesRead: c.bytes ?? node.size, message: problem ?? null });
+      await updateEvidence(this.conn, id, patch);
+      written = patch;
+    };
+    const loaded = async (c: Counts): Promise<{ done: boolean; status: EvidenceStatus; patch: EvidencePatch }> => {
+      ev.inDb = true;
+      fp.bytes = node.size;
+      if (written) return { done: true, status, patch: written };
+      // The loader did not write the final state (it could not know its last chunk): write it now.
+      return { done: false, status, patch: { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings: c.warnings + (problem ? 1 : 0), bytesRead: c.bytes ?? node.size, message: problem ?? null } };
+    };
+
+    if (format === 'evtx') return loaded(await this.loadEvtx(node, id, fp, ev, final));
     const shape = JSON_SHAPES[format];
-    const bulkZeek = format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0 ? await this.loadZeekBulk(node, id, fp) : null;
-    let counts: { seen: number; stored: number; rejected: number; warnings: number; bytes?: number };
-    if (shape && !this.settings.duckdbReaders) {
+    if (shape) {
       const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
-      counts = await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file);
-    } else if (shape) {
-      const family: JsonFamily = format === 'suricata-eve' ? 'suricata' : format === 'zeek-json' ? 'zeek' : (sniff.jsonFamily ?? 'generic');
-      const zeekPath = sniff.zeekPath ?? null;
-      let file = node.file;
-      let transcoded: string | null = null;
-      if (sniff.encoding !== 'utf8' || sniff.bom > 0) {
-        transcoded = this.tmpFile('utf8');
-        await transcodeToUtf8(node.file, transcoded, sniff.encoding, sniff.bom);
-        file = transcoded;
+      if (!this.settings.duckdbReaders) {
+        return loaded(await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: sniff.zeekPath ?? null }, sniff, node.file, ev, final));
       }
-      try {
-        const onAbort = (): void => this.conn.interrupt();
-        this.signal.addEventListener('abort', onAbort, { once: true });
-        const poll = setInterval(() => {
-          const pct = safeProgress(this.conn);
-          if (pct !== null) {
-            fp.bytes = Math.round((node.size * pct) / 100);
-            if (node.depth === 0) this.currentTopBytes = fp.bytes;
-            this.emitSoon(false);
-          }
-        }, 250);
-        let result;
-        try {
-          result = await this.writeEvents(async () => {
-            const r = await loadJsonWithDuckDB({
-              conn: this.conn,
-              file,
-              shape,
-              family,
-              zeekPath,
-              tz: node.tz ?? null,
-              evidenceId: id,
-              idBase: this.ids.next,
-              maxColumns: this.settings.maxColumns,
-              finalize: async ({ rows, warnings }) => {
-                await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
-              },
-            });
-            if (r.ok) this.ids.next += r.rows;
-            return r;
-          });
-        } finally {
-          clearInterval(poll);
-          this.signal.removeEventListener('abort', onAbort);
-        }
-        if (result.ok) {
-          counts = { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings };
-        } else if (result.interrupted || this.signal.aborted) {
-          throw abortError();
-        } else {
-          // read_json refused the file: read it in JS, record by record, so each bad one is reported.
-          counts = await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file);
-          await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, {
-            id,
-            why: ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`,
-          });
-        }
-      } finally {
-        if (transcoded) rmSync(transcoded, { force: true });
-      }
-    } else if (bulkZeek) {
-      counts = bulkZeek;
-    } else if (isLineFormat(format)) {
-      counts = await this.loadWithWorker(
+      return loaded(await this.loadJson(node, id, format, shape, family, sniff, fp, ev, final));
+    }
+    if (format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0) {
+      const bulk = await this.loadZeekBulk(node, id, fp, ev, final);
+      if (bulk) return loaded(bulk);
+    }
+    if (isLineFormat(format)) {
+      const counts = await this.loadWithWorker(
         node,
         id,
         format,
@@ -492,19 +631,81 @@ export class ImportRun {
         },
         sniff,
         node.file,
+        ev,
+        final,
       );
-    } else {
-      await finish('failed', { message: `format ${format} (${FORMATS[format] ?? format}) cannot be read as records` });
-      return;
+      return loaded(counts);
     }
-    Object.assign(fp, { seen: counts.seen, stored: counts.stored, rejected: counts.rejected, warnings: counts.warnings, bytes: node.size });
-    const bytesRead = counts.bytes === undefined ? {} : { bytesRead: counts.bytes };
-    if (problem) {
-      await insertIngestError(this.conn, { evidenceId: id, pos: null, posKind: null, kind: 'warning', reason: problem, excerpt: null });
-      await finish('incomplete', { message: problem, warnings: counts.warnings + 1, ...bytesRead });
-      fp.warnings = counts.warnings + 1;
-    } else {
-      await finish('imported', bytesRead);
+    return { done: false, status: 'failed', patch: { message: `format ${format} (${FORMATS[format] ?? format}) cannot be read as records` } };
+  }
+
+  /** JSON through read_json; a file it refuses is read record by record by a worker. */
+  private async loadJson(
+    node: Node,
+    id: number,
+    format: FormatName,
+    shape: JsonShape,
+    family: JsonFamily,
+    sniff: SniffResult,
+    fp: ImportFileProgress,
+    ev: EvidenceRow,
+    final: (c: Counts) => Promise<void>,
+  ): Promise<Counts> {
+    const zeekPath = sniff.zeekPath ?? null;
+    let file = node.file;
+    let transcoded: string | null = null;
+    if (sniff.encoding !== 'utf8' || sniff.bom > 0) {
+      transcoded = this.tmpFile('utf8');
+      await transcodeToUtf8(node.file, transcoded, sniff.encoding, sniff.bom);
+      file = transcoded;
+    }
+    try {
+      await this.setThreads('default');
+      const onAbort = (): void => this.conn.interrupt();
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      const poll = setInterval(() => {
+        const pct = safeProgress(this.conn);
+        if (pct !== null) {
+          fp.bytes = Math.round((node.size * pct) / 100);
+          if (node.depth === 0) this.currentTopBytes = fp.bytes;
+          this.emitSoon(false);
+        }
+      }, 250);
+      let result;
+      try {
+        result = await this.writeEvents(async () => {
+          const r = await loadJsonWithDuckDB({
+            conn: this.conn,
+            file,
+            shape,
+            family,
+            zeekPath,
+            tz: node.tz ?? null,
+            evidenceId: id,
+            idBase: this.ids.next,
+            maxColumns: this.settings.maxColumns,
+            tables: this.tables,
+            bytes: node.size,
+            prelude: ev.start,
+            finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+          });
+          if (r.ok) this.ids.next += r.rows;
+          return r;
+        });
+      } finally {
+        clearInterval(poll);
+        this.signal.removeEventListener('abort', onAbort);
+      }
+      if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
+      if (result.interrupted || this.signal.aborted) throw abortError();
+      // read_json refused the file: read it in JS, record by record, so each bad one is reported.
+      const why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
+      return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => {
+        await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why });
+        await final(c);
+      });
+    } finally {
+      if (transcoded) rmSync(transcoded, { force: true });
     }
   }
 
@@ -515,7 +716,7 @@ export class ImportRun {
    * reader reports becomes ingest_errors rows: a record it could not read is
    * rejected (with its byte offset), anything else a warning.
    */
-  private async loadEvtx(node: Node, id: number, fp: ImportFileProgress): Promise<{ seen: number; stored: number; rejected: number; warnings: number }> {
+  private async loadEvtx(node: Node, id: number, fp: ImportFileProgress, ev: EvidenceRow, final: (c: Counts) => Promise<void>): Promise<Counts> {
     const staging = this.tmpFile('evtx.ndjson');
     const issues: EvtxIssue[] = [];
     const reader = readEvtxNdjson(node.file, {
@@ -558,6 +759,7 @@ export class ImportRun {
     };
     try {
       let issueWarnings = 0;
+      await this.setThreads('default');
       const result = await this.writeEvents(async () => {
         const r = await loadJsonWithDuckDB({
           conn: this.conn,
@@ -570,35 +772,43 @@ export class ImportRun {
           idBase: this.ids.next,
           maxColumns: this.settings.maxColumns,
           hoist: 'EventData',
+          tables: this.tables,
+          bytes: node.size,
+          prelude: ev.start,
           finalize: async ({ rows, warnings }) => {
             issueWarnings = await writeIssues();
-            await updateEvidence(this.conn, id, { seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings });
+            await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
           },
         });
         if (r.ok) this.ids.next += r.rows;
         return r;
       });
       if (result.ok) {
-        return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings };
+        return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings, bytes: node.size };
       }
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the records (EventData names differing only in case, which
       // DuckDB's structs cannot hold): load them record by record instead.
-      const js = await this.loadWithWorker(node, id, 'evtx', fp, { kind: 'json', shape: 'ndjson', family: 'windows', path: null, hoist: 'EventData' }, { encoding: 'utf8', bom: 0 }, staging);
-      issueWarnings = await writeIssues();
-      await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: ` (records loaded one by one: ${result.reason.slice(0, 200)})` });
-      return { seen: js.seen + summary.recordsRejected, stored: js.stored, rejected: js.rejected + summary.recordsRejected, warnings: js.warnings + issueWarnings };
+      const why = ` (records loaded one by one: ${result.reason.slice(0, 200)})`;
+      let js: Counts = { seen: 0, stored: 0, rejected: 0, warnings: 0 };
+      js = await this.loadWithWorker(node, id, 'evtx', fp, { kind: 'json', shape: 'ndjson', family: 'windows', path: null, hoist: 'EventData' }, { encoding: 'utf8', bom: 0 }, staging, ev, async (c) => {
+        issueWarnings = await writeIssues();
+        await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why });
+        await final({ seen: c.seen + summary.recordsRejected, stored: c.stored, rejected: c.rejected + summary.recordsRejected, warnings: c.warnings + issueWarnings, bytes: node.size });
+      });
+      return { seen: js.seen + summary.recordsRejected, stored: js.stored, rejected: js.rejected + summary.recordsRejected, warnings: js.warnings + issueWarnings, bytes: node.size };
     } finally {
       rmSync(staging, { force: true });
     }
   }
 
   /** Zeek TSV through read_csv; null when the file is not clean enough (the caller parses it in JS). */
-  private async loadZeekBulk(node: Node, id: number, fp: ImportFileProgress): Promise<{ seen: number; stored: number; rejected: number; warnings: number } | null> {
+  private async loadZeekBulk(node: Node, id: number, fp: ImportFileProgress, ev: EvidenceRow, final: (c: Counts) => Promise<void>): Promise<Counts | null> {
     const onAbort = (): void => this.conn.interrupt();
     this.signal.addEventListener('abort', onAbort, { once: true });
     let result;
     try {
+      await this.setThreads('default');
       result = await this.writeEvents(async () => {
         const r = await loadZeekWithDuckDB({
           conn: this.conn,
@@ -607,9 +817,10 @@ export class ImportRun {
           idBase: this.ids.next,
           pathHint: zeekPathFromFileName(basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label)),
           tz: node.tz ?? null,
-          finalize: async ({ rows, warnings }) => {
-            await updateEvidence(this.conn, id, { seen: rows, stored: rows, rejected: 0, warnings, bytesRead: node.size });
-          },
+          tables: this.tables,
+          bytes: node.size,
+          prelude: ev.start,
+          finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
         });
         if (r.ok) this.ids.next += r.rows;
         return r;
@@ -619,13 +830,10 @@ export class ImportRun {
     }
     if (result.ok) {
       fp.bytes = node.size;
-      return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings };
+      return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
     }
     if (result.interrupted || this.signal.aborted) throw abortError();
-    await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, {
-      id,
-      why: ` (rows parsed one by one: ${result.reason.slice(0, 300)})`,
-    });
+    this.zeekFallbackReason.set(id, ` (rows parsed one by one: ${result.reason.slice(0, 300)})`);
     return null;
   }
 
@@ -634,11 +842,14 @@ export class ImportRun {
    * other core, and a single-threaded insert costs DuckDB less CPU than a
    * parallel one that keeps insertion order (measured: 8.1 s against 10.7 s
    * of CPU for a 1M-line auth.log, and faster in wall time too). read_json and
-   * read_csv of whole files run with every thread.
+   * read_csv of whole files run with every thread. Set only when it changes:
+   * a folder of small files would otherwise pay two statements per file.
    */
   private async setThreads(n: number | 'default'): Promise<void> {
+    if (this.threads === n) return;
     if (n === 'default') await this.conn.run('RESET threads');
     else await this.conn.run(`SET threads = ${n}`);
+    this.threads = n;
   }
 
   private async loadWithWorker(
@@ -647,50 +858,59 @@ export class ImportRun {
     format: FormatName,
     fp: ImportFileProgress,
     mode: ParseMode,
-    enc: { encoding: SniffResult['encoding']; bom: number },
+    enc: { encoding: SniffResult['encoding']; bom: number; zeekPath?: string | null },
     file: string,
-  ): Promise<{ seen: number; stored: number; rejected: number; warnings: number; bytes: number }> {
-    const loader = new StageLoader(this.conn, id, format, this.ids);
-    await loader.begin();
+    ev: EvidenceRow,
+    final: (c: Counts) => Promise<void>,
+  ): Promise<Counts & { bytes: number }> {
+    const zeekWhy = this.zeekFallbackReason.get(id);
+    this.zeekFallbackReason.delete(id);
+    const family = mode.kind === 'json' ? `stage:json:${mode.family}${mode.path ? `:${mode.path}` : ''}` : format === 'zeek-tsv' ? `zeek-tsv:${enc.zeekPath ?? zeekPathFromFileName(basename(node.label)) ?? ''}` : `stage:${format}`;
+    const loader = new StageLoader(this.conn, id, format, this.ids, {
+      tables: this.tables,
+      family,
+      share: this.tables.shares(node.size),
+      prelude: ev.start,
+      finalize: async (l) => {
+        if (zeekWhy) await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: zeekWhy });
+        await final({ seen: l.seen, stored: l.stored, rejected: l.rejected, warnings: l.warnings, bytes: l.bytes });
+      },
+    });
     await this.setThreads(1);
     const staging = join(this.tmpDir, 'staging');
     mkdirSync(staging, { recursive: true });
-    let done;
-    try {
-      done = await this.workers.run(
-        {
-          file,
-          mode,
-          encoding: enc.encoding,
-          bom: enc.bom,
-          stagingDir: staging,
-          chunkRows: this.settings.chunkRows,
-          credit: 2,
-          maxLineChars: this.settings.maxLineChars,
-          maxRecordChars: this.settings.maxRecordChars,
-          maxColumns: this.settings.maxColumns,
+    const done = await this.workers.run(
+      {
+        file,
+        mode,
+        encoding: enc.encoding,
+        bom: enc.bom,
+        stagingDir: staging,
+        chunkRows: this.settings.chunkRows,
+        credit: 2,
+        maxLineChars: this.settings.maxLineChars,
+        maxRecordChars: this.settings.maxRecordChars,
+        maxColumns: this.settings.maxColumns,
+      },
+      {
+        onChunk: async (c) => {
+          if (this.signal.aborted) {
+            removeChunkFiles(c);
+            return;
+          }
+          await this.writeEvents(() => loader.load(c));
+          ev.inDb = true;
+          Object.assign(fp, { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: c.bytes });
+          if (node.depth === 0) this.currentTopBytes = c.bytes;
+          this.emitSoon(false);
         },
-        {
-          onChunk: async (c) => {
-            if (this.signal.aborted) {
-              removeChunkFiles(c);
-              return;
-            }
-            await this.writeEvents(() => loader.load(c));
-            Object.assign(fp, { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: c.bytes });
-            if (node.depth === 0) this.currentTopBytes = c.bytes;
-            this.emitSoon(false);
-          },
-        },
-        this.signal,
-      );
-    } finally {
-      await this.setThreads('default').catch(() => undefined);
-    }
+      },
+      this.signal,
+    );
     if (done.cancelled || this.signal.aborted) throw abortError();
     // The worker's totals and the loaded chunks must agree: the reconciliation the summary promises.
-    if (done.seen !== loader.seen || done.stored !== loader.stored || done.rejected !== loader.rejected) {
-      throw new Error(`internal count mismatch (parsed ${done.seen}/${done.stored}/${done.rejected}, loaded ${loader.seen}/${loader.stored}/${loader.rejected})`);
+    if (done.seen !== loader.seen || done.stored !== loader.stored || done.rejected !== loader.rejected || !loader.finished) {
+      throw new Error(`internal count mismatch (parsed ${done.seen}/${done.stored}/${done.rejected}, loaded ${loader.seen}/${loader.stored}/${loader.rejected}${loader.finished ? '' : ', no last chunk'})`);
     }
     return { seen: loader.seen, stored: loader.stored, rejected: loader.rejected, warnings: loader.warnings, bytes: done.bytes };
   }
@@ -812,15 +1032,14 @@ export class ImportRun {
     this.emitSoon(true);
   }
 
-  private async cancelEvidence(id: number, seconds: number): Promise<void> {
+  private async cancelEvidence(ev: EvidenceRow, seconds: number): Promise<void> {
     if (this.kase.isClosed) return;
-    await deleteEvidenceData(this.conn, id);
-    await updateEvidence(this.conn, id, { status: 'cancelled', message: 'cancelled by the analyst: nothing of it was kept', seen: 0, stored: 0, rejected: 0, warnings: 0, finishedAt: new Date().toISOString(), seconds });
-  }
-
-  private async sameSizeExists(size: number, kind: string): Promise<boolean> {
-    const n = await queryValue<number>(this.conn, `SELECT count(*) FROM evidence WHERE size = $s AND kind = $k AND status = 'imported'`, { s: size, k: kind });
-    return Number(n ?? 0) > 0;
+    const cancelled: EvidencePatch = { status: 'cancelled', message: 'cancelled by the analyst: nothing of it was kept', seen: 0, stored: 0, rejected: 0, warnings: 0, finishedAt: new Date().toISOString(), seconds };
+    await this.deleteData(ev.id);
+    await this.inTransaction(async () => {
+      if (!ev.inDb && !(await evidenceExists(this.conn, ev.id))) await ev.start();
+      await updateEvidence(this.conn, ev.id, cancelled);
+    });
   }
 
   private tmpFile(tag: string): string {
@@ -932,6 +1151,10 @@ export class ImportRun {
       message: this.message ?? (this.budget.used > 0 ? `${formatBytes(this.budget.used)} extracted from archives` : null),
     };
   }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function isAbort(e: unknown): boolean {

@@ -1,9 +1,9 @@
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBMapType, type DuckDBArrayType, type DuckDBStructType, type DuckDBType } from '@duckdb/node-api';
 import { queryValue, quoteIdent } from '../db/sql';
 import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
-import { sourceTable } from './evidence-store';
 import { JSON_CORE_MAPPINGS, type JsonFamily } from './format-support';
 import { insertSourceEvents } from './source-events';
+import { BOOKKEEPING_COLUMNS, DEFAULT_SHARING, SourceTables } from './source-tables';
 
 /**
  * JSON-family files (NDJSON, arrays, concatenated objects; Windows events as
@@ -13,9 +13,10 @@ import { insertSourceEvents } from './source-events';
  * 1. detect the schema over the WHOLE file (sample_size=-1: the default
  *    sample missed 27 of the 186 fields of OTRF LSASS_campaign_02), with date
  *    and UUID detection off so every original value keeps its exact text;
- * 2. load it once into the source's field table, nested objects flattened to
- *    dotted columns and arrays kept as JSON text; rid is the record ordinal
- *    (the rowid of a table written in file order: no window function);
+ * 2. load it once into its field table (source-tables.ts: a table of its
+ *    own for a big file, else a shared table of its family), nested objects
+ *    flattened to dotted columns and arrays kept as JSON text; rid is the
+ *    event id (the id base plus the record ordinal);
  * 3. fill the events core with one INSERT ... SELECT generated from the
  *    format layer's JSON core mapping (core-sql.ts).
  *
@@ -39,6 +40,12 @@ export interface JsonLoadRequest {
   evidenceId: number;
   idBase: number;
   maxColumns: number;
+  /** The case's field tables (where this file's rows go); read from the case when not given. */
+  tables?: SourceTables;
+  /** The file's size: small files share a table (default: a table of its own). */
+  bytes?: number;
+  /** Runs first inside the transaction (the evidence row, when the file is written in one transaction). */
+  prelude?: () => Promise<void>;
   /**
    * A top-level object whose fields become columns under their own names
    * (`EventData` of EVTX records: Sigma rules name `CommandLine`, not
@@ -57,6 +64,8 @@ interface Leaf {
   name: string;
   expr: string;
   kind: SourceColumn['kind'];
+  /** The DuckDB type of expr. */
+  type: string;
 }
 
 export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoadResult> {
@@ -81,7 +90,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   }
 
   const leaves: Leaf[] = [];
-  const taken = new Set<string>(['rid']);
+  const taken = new Set<string>(BOOKKEEPING_COLUMNS);
   const unique = (path: string): string => {
     let name = path.length === 0 ? '(empty)' : path;
     if (taken.has(name.toLowerCase())) {
@@ -120,48 +129,86 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   }
 
   const columnsSpec = names.map((n, i) => `${sqlString(n)}: ${sqlString(typeSql(types[i] as DuckDBType))}`).join(', ');
-  const table = quoteIdent(sourceTable(req.evidenceId));
-  const select = leaves.map((l) => `${l.expr} AS ${quoteIdent(l.name)}`).join(', ');
-  const sourceColumns: SourceColumn[] = leaves.map((l) => ({ name: l.name, kind: l.kind }));
+  const family = `json:${req.family}${req.family === 'zeek' && req.zeekPath ? `:${req.zeekPath}` : ''}`;
+  let tables: SourceTables;
+  try {
+    tables = req.tables ?? (await SourceTables.load(conn, DEFAULT_SHARING));
+  } catch (e) {
+    return failure(e);
+  }
+  const placement = tables.place(
+    family,
+    'json',
+    leaves.map((l) => ({ name: l.name, type: l.type })),
+    req.bytes !== undefined && tables.shares(req.bytes),
+    req.evidenceId,
+  );
+  const table = quoteIdent(placement.table);
+  const ev = Math.trunc(req.evidenceId);
+  const base = Math.trunc(req.idBase);
+  const read = `read_json(${file}, format=${fmt}, records=true, columns={${columnsSpec}})`;
 
   try {
     await conn.run('BEGIN TRANSACTION');
   } catch (e) {
+    tables.rolledBack(placement);
     return failure(e);
   }
   try {
-    await conn.run(`DROP TABLE IF EXISTS ${table}`);
-    // The record ordinal is the row's position in a table written in file
-    // order: its rowid from the first (rowids of a table created in an open
-    // transaction start at a large offset). Copying it into rid afterwards
-    // costs less than WITH ORDINALITY, which keeps the parallel reader from
-    // running ahead.
-    await conn.run(`CREATE TABLE ${table} AS SELECT ${select || 'NULL AS "(empty)"'} FROM read_json(${file}, format=${fmt}, records=true, columns={${columnsSpec}})`);
-    await conn.run(`ALTER TABLE ${table} ADD COLUMN rid BIGINT`);
-    await conn.run(`UPDATE ${table} SET rid = rowid - (SELECT min(rowid) FROM ${table})`);
-    const rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
-    await conn.run(`INSERT INTO sources (id, evidence_id, table_name, format, rows) VALUES ($id, $id, $t, 'json', $rows)`, {
-      id: req.evidenceId,
-      t: sourceTable(req.evidenceId),
-      rows,
-    });
+    await req.prelude?.();
+    let rows: number;
+    let sourceColumns: SourceColumn[];
+    if (placement.create && !placement.shared) {
+      // A table of its own, only as wide as the file. The record ordinal is
+      // the row's position in a table written in file order: its rowid from
+      // the first (rowids of a table created in an open transaction start at
+      // a large offset). Copying it into rid afterwards costs less than WITH
+      // ORDINALITY, which keeps the parallel reader from running ahead.
+      const select = leaves.map((l) => `${l.expr} AS ${quoteIdent(l.name)}`).join(', ');
+      await conn.run(`DROP TABLE IF EXISTS ${table}`);
+      await conn.run(`CREATE TABLE ${table} AS SELECT NULL::BIGINT AS rid, ${ev}::INTEGER AS evidence_id${select ? `, ${select}` : ''} FROM ${read}`);
+      await conn.run(`UPDATE ${table} SET rid = rowid - (SELECT min(rowid) FROM ${table}) + ${base}`);
+      await tables.insertSourceRow(conn, placement, ev);
+      rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
+      sourceColumns = leaves.map((l) => ({ name: l.name, kind: l.kind }));
+    } else {
+      // A shared table: widened for the fields it lacks, values cast where its column is text.
+      await tables.prepare(conn, placement, placement.add, ev);
+      const targets: string[] = [];
+      const values: string[] = [];
+      sourceColumns = [];
+      for (const l of leaves) {
+        const col = placement.target.get(l.name.toLowerCase()) ?? { name: l.name, type: l.type };
+        targets.push(quoteIdent(col.name));
+        values.push(col.type === l.type ? l.expr : `CAST(${l.expr} AS ${col.type})`);
+        sourceColumns.push({ name: col.name, kind: col.type === l.type ? l.kind : 'text' });
+      }
+      const inserted = await conn.runAndReadAll(
+        `INSERT INTO ${table} (rid, evidence_id${targets.map((t) => `, ${t}`).join('')})
+         SELECT ${base} + ordinality - 1, ${ev}${values.map((v) => `, ${v}`).join('')} FROM ${read} WITH ORDINALITY`,
+      );
+      rows = Number(inserted.getRows()[0]?.[0] ?? 0);
+    }
+    await tables.recordRows(conn, placement, ev, rows, true);
 
     const warnings = await insertSourceEvents({
       conn,
-      table,
+      table: placement.create && !placement.shared ? table : `(SELECT * FROM ${table} WHERE evidence_id = ${ev})`,
       columns: sourceColumns,
       mapping: JSON_CORE_MAPPINGS[req.family],
       ctx: { path: req.zeekPath },
       zone,
-      evidenceId: req.evidenceId,
-      idBase: req.idBase,
-      posSql: 'rid + 1',
+      evidenceId: ev,
+      sourceId: placement.sourceId,
+      posSql: `rid - ${base} + 1`,
       posKind: 'record',
     });
     await req.finalize({ rows, warnings });
     await conn.run('COMMIT');
+    tables.committed(placement);
     return { ok: true, rows, columns: leaves.length, warnings };
   } catch (e) {
+    tables.rolledBack(placement);
     try {
       await conn.run('ROLLBACK');
     } catch {
@@ -202,23 +249,23 @@ export function typeSql(t: DuckDBType): string {
 function leafFor(type: DuckDBType, expr: string, name: string): Leaf {
   if (type.alias === 'JSON') {
     // Mixed-type fields come back as JSON: a string stays its text, anything else its JSON text.
-    return { name, kind: 'text', expr: `(CASE json_type(${expr}) WHEN 'VARCHAR' THEN ${expr}->>'$' WHEN 'NULL' THEN NULL ELSE CAST(${expr} AS VARCHAR) END)` };
+    return { name, kind: 'text', type: 'VARCHAR', expr: `(CASE json_type(${expr}) WHEN 'VARCHAR' THEN ${expr}->>'$' WHEN 'NULL' THEN NULL ELSE CAST(${expr} AS VARCHAR) END)` };
   }
   switch (type.typeId) {
     case DuckDBTypeId.VARCHAR:
     case DuckDBTypeId.UUID:
-      return { name, kind: 'text', expr: type.typeId === DuckDBTypeId.UUID ? `CAST(${expr} AS VARCHAR)` : expr };
+      return { name, kind: 'text', type: 'VARCHAR', expr: type.typeId === DuckDBTypeId.UUID ? `CAST(${expr} AS VARCHAR)` : expr };
     case DuckDBTypeId.BOOLEAN:
-      return { name, kind: 'boolean', expr };
+      return { name, kind: 'boolean', type: 'BOOLEAN', expr };
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
     case DuckDBTypeId.MAP:
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.UNION:
-      return { name, kind: 'text', expr: `CAST(to_json(${expr}) AS VARCHAR)` };
+      return { name, kind: 'text', type: 'VARCHAR', expr: `CAST(to_json(${expr}) AS VARCHAR)` };
     case DuckDBTypeId.SQLNULL:
-      return { name, kind: 'text', expr: `CAST(${expr} AS VARCHAR)` };
+      return { name, kind: 'text', type: 'VARCHAR', expr: `CAST(${expr} AS VARCHAR)` };
     default:
-      return { name, kind: 'other', expr };
+      return { name, kind: 'other', type: type.toString(), expr };
   }
 }

@@ -40,17 +40,9 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   const newChunk = (): StagingChunk => new StagingChunk(rid, columns, job.stagingDir, `j${job.jobId}-c${seq}`);
   let chunk = newChunk();
   let stopped = false;
-  // Chunks cut because a record brought a new column; loaded as soon as written, like any chunk.
-  const cut: StagingChunk[] = [];
 
   const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number, text: string | null = raw): void => {
-    if (!chunk.add(rid, pos, core, fields, raw)) {
-      // A new column: this chunk keeps its width; the record opens the next one, which has the column.
-      cut.push(chunk);
-      seq++;
-      chunk = newChunk();
-      chunk.add(rid, pos, core, fields, raw);
-    }
+    chunk.add(rid, pos, core, fields, raw);
     rid++;
     seen++;
     stored++;
@@ -66,9 +58,10 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     warnings++;
   };
 
-  const send = async (c: StagingChunk): Promise<void> => {
+  const send = async (c: StagingChunk, last: boolean): Promise<void> => {
     const files = c.finish();
-    if (c.size === 0) return;
+    // The last chunk goes even when empty: it carries the file's end (the evidence's final state).
+    if (c.size === 0 && !last) return;
     const ok = await out.chunk({
       seq: sent++,
       ...files,
@@ -78,14 +71,13 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
       warnings: c.warnings,
       bytes,
       lines: splitter.lines,
+      ...(last ? { last: true } : {}),
     });
     if (!ok) stopped = true;
   };
   let sent = 0;
-  const flush = async (): Promise<void> => {
-    while (cut.length > 0 && !stopped) await send(cut.shift() as StagingChunk);
-    if (stopped) return;
-    await send(chunk);
+  const flush = async (last = false): Promise<void> => {
+    await send(chunk, last);
     seq++;
     chunk = newChunk();
   };
@@ -154,18 +146,18 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     if (n <= 0) break;
     bytes += n;
     splitter.push(buf.subarray(0, n));
-    if (cut.length > 0 || chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunk.chars >= CHUNK_CHARS) await flush();
+    if (chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunk.chars >= CHUNK_CHARS) await flush();
     else if (!(await out.yieldNow())) stopped = true;
     if (stopped) break;
   }
   if (!stopped) {
     splitter.end();
     onEnd(splitter.lines);
-    await flush();
+    await flush(true);
   }
   if (stopped) {
     // Cancelled: the chunk files not handed over are ours to remove.
-    for (const c of [...cut, chunk]) removeFiles(c.finish());
+    removeFiles(chunk.finish());
   }
   return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };
 }

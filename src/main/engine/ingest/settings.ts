@@ -1,5 +1,6 @@
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/guard';
 import { MAX_LINE_CHARS } from './format-support';
+import { DEFAULT_SHARING } from './source-tables';
 
 /** The pipeline's knobs; tests shrink them to exercise the limits cheaply. */
 export interface IngestSettings {
@@ -24,6 +25,10 @@ export interface IngestSettings {
    * reference the fast paths are tested against.
    */
   duckdbReaders: boolean;
+  /** Sources of at most this many bytes share a field table of their family (source-tables.ts). */
+  shareMaxBytes: number;
+  /** Field columns a shared table grows to before its family starts another. */
+  sharedMaxColumns: number;
 }
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
@@ -38,6 +43,8 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   maxColumns: 1000,
   memoryLimit: '512MB',
   duckdbReaders: true,
+  shareMaxBytes: DEFAULT_SHARING.shareMaxBytes,
+  sharedMaxColumns: DEFAULT_SHARING.sharedMaxColumns,
 };
 
 export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {

@@ -1,20 +1,21 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { CORE_COLUMNS } from '@shared/events';
-import { queryRows, queryValue, quoteIdent } from '../db/sql';
+import { queryRows, quoteIdent } from '../db/sql';
 import { compileCoreSql, convertCoreSql, type CompileContext, type SourceColumn, type TimeZoneSql } from './core-sql';
 import { canonicalIp, type CoreMapping } from './format-support';
 
 export interface SourceEventsRequest {
   conn: DuckDBConnection;
-  /** The source's field table (quoted), with its rid column filled. */
+  /** The source's rows (a quoted table, or a parenthesised query over a shared one), rid filled with the event ids. */
   table: string;
   columns: readonly SourceColumn[];
   mapping: CoreMapping;
   ctx: CompileContext;
   zone: TimeZoneSql;
   evidenceId: number;
-  idBase: number;
-  /** SQL for events.pos from the table's rid column (`rid + 1` for a record index). */
+  /** The field table's id (events.source_id). */
+  sourceId: number;
+  /** SQL for events.pos from the table's rid column (the event id): `rid - <id base> + 1` for a record index. */
   posSql: string;
   /** What ingest_errors.pos of a time warning is: a record index or a line. */
   posKind: 'record' | 'line';
@@ -31,36 +32,38 @@ export async function insertSourceEvents(req: SourceEventsRequest): Promise<numb
   const { conn, table } = req;
   const core = compileCoreSql(req.mapping, req.columns, req.ctx);
   const layered = core.from(table);
-  const ipMap = await buildIpMap(conn, layered, core.text.src_ip, core.text.dst_ip, req.evidenceId);
+  const ipMap = await distinctIps(conn, layered, core.text.src_ip, core.text.dst_ip);
   const typed = CORE_COLUMNS.map((c) => {
     if (c === 'src_ip') return ipMap ? 'm1.canon' : 'NULL';
     if (c === 'dst_ip') return ipMap ? 'm2.canon' : 'NULL';
     return convertCoreSql(c, `b.${core.text[c]}`, req.zone);
   });
-  const joins = ipMap ? ` LEFT JOIN ${ipMap} m1 ON m1.raw = b.${core.text.src_ip} LEFT JOIN ${ipMap} m2 ON m2.raw = b.${core.text.dst_ip}` : '';
+  // The map is a list parameter joined in place (a temporary table cost three statements per file).
+  const map = '(SELECT unnest($ipr) AS raw, unnest($ipc) AS canon)';
+  const joins = ipMap ? ` LEFT JOIN ${map} m1 ON m1.raw = b.${core.text.src_ip} LEFT JOIN ${map} m2 ON m2.raw = b.${core.text.dst_ip}` : '';
   await conn.run(
     `INSERT INTO events (id, evidence_id, source_id, rid, pos, ${CORE_COLUMNS.map((c) => quoteIdent(c)).join(', ')}, raw)
-     SELECT $base + b.rid, $ev, $ev, b.rid, ${req.posSql.replaceAll('rid', 'b.rid')}, ${typed.join(', ')}, NULL
+     SELECT b.rid, $ev, $sid, b.rid, ${req.posSql.replaceAll('rid', 'b.rid')}, ${typed.join(', ')}, NULL
      FROM (${layered}) b${joins}`,
-    { base: req.idBase, ev: req.evidenceId },
+    { ev: req.evidenceId, sid: req.sourceId, ...(ipMap ? { ipr: listValue(ipMap.raws), ipc: listValue(ipMap.canons) } : {}) },
   );
-  if (ipMap) await conn.run(`DROP TABLE ${ipMap}`);
   // A time that is there but does not parse is kept as NULL and reported.
-  await conn.run(
+  const warned = await conn.runAndReadAll(
     `INSERT INTO ingest_errors (evidence_id, pos, pos_kind, kind, reason, excerpt)
      SELECT $ev, ${req.posSql}, $pk, 'warning', 'time not understood: ' || left(${core.text.ts}, 200), NULL
      FROM (${layered}) WHERE ${core.text.ts} IS NOT NULL AND ${convertCoreSql('ts', core.text.ts, req.zone)} IS NULL`,
     { ev: req.evidenceId, pk: req.posKind },
   );
-  return Number((await queryValue<number>(conn, `SELECT count(*) FROM ingest_errors WHERE evidence_id = $ev AND kind = 'warning'`, { ev: req.evidenceId })) ?? 0);
+  // The loaders write no other warning before this: the rows inserted are the file's warnings.
+  return Number(warned.getRows()[0]?.[0] ?? 0);
 }
 
 /**
  * Addresses are canonicalised by the format layer's rules (net.ts) in JS,
  * over the DISTINCT values only: a case of millions of events holds a few
- * thousand addresses. The map is a table the events INSERT joins.
+ * thousand addresses. The map goes to the events INSERT as two lists.
  */
-async function buildIpMap(conn: DuckDBConnection, layered: string, src: string, dst: string, evidenceId: number): Promise<string | null> {
+async function distinctIps(conn: DuckDBConnection, layered: string, src: string, dst: string): Promise<{ raws: string[]; canons: (string | null)[] } | null> {
   const rows = await queryRows(conn, `SELECT DISTINCT v FROM (SELECT unnest([${src}, ${dst}]) AS v FROM (${layered})) WHERE v IS NOT NULL`);
   if (rows.length === 0) return null;
   const raws: string[] = [];
@@ -70,8 +73,5 @@ async function buildIpMap(conn: DuckDBConnection, layered: string, src: string, 
     raws.push(raw);
     canons.push(canonicalIp(raw));
   }
-  const name = quoteIdent(`_ipmap_${evidenceId}`);
-  await conn.run(`CREATE TEMP TABLE ${name} (raw VARCHAR, canon VARCHAR)`);
-  if (raws.length > 0) await conn.run(`INSERT INTO ${name} SELECT unnest($r), unnest($c)`, { r: listValue(raws), c: listValue(canons) });
-  return name;
+  return { raws, canons };
 }

@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreFields } from '@shared/events';
 import { excerpt, type Fields, type FieldValue } from './format-support';
+import { BOOKKEEPING_COLUMNS } from './worker-protocol';
 
 /**
  * Staging files: parsed records become CSV files in the case's tmp/ that
@@ -50,15 +51,15 @@ export const OVERFLOW_COLUMN = '_overflow';
 /**
  * The original-field columns of one source, in first-seen order. DuckDB
  * identifiers are case-insensitive, so `Message` and `message` in the same
- * source cannot both be columns: the later one gets a `#2` suffix (and `rid`,
- * ours, is never a field's column). Past `max` columns, further names share
+ * source cannot both be columns: the later one gets a `#2` suffix (and `rid`
+ * and `evidence_id`, ours, are never a field's column). Past `max` columns, further names share
  * one `_overflow` column of JSON text, so a hostile file with a million
  * distinct keys cannot make a million-column table.
  */
 export class ColumnSet {
   readonly names: string[] = [];
   private readonly byName = new Map<string, number>();
-  private readonly lowerTaken = new Set<string>(['rid']);
+  private readonly lowerTaken = new Set<string>(BOOKKEEPING_COLUMNS);
   private overflowIndex = -1;
   private readonly maps = new WeakMap<readonly string[], Int32Array>();
   overflowed = false;
@@ -190,15 +191,18 @@ class CsvOut {
 
 /**
  * One chunk: the events, field-table and errors CSVs of a run of records.
- * Its field-table CSV has a fixed width (the source's columns when the chunk
- * began); a record that brings a new column does not fit (`add` answers
- * false) and starts the next chunk, so no row is ever rewritten.
+ * A record that brings a new column widens the chunk; rows written before
+ * it are shorter, and the loader reads the file with null padding
+ * (`padded`), so no row is ever rewritten and a new field never cuts a chunk
+ * (a syslog file cut at every new program's field was a transaction each).
  */
 export class StagingChunk {
   private readonly events: CsvOut;
   private readonly src: CsvOut;
   private readonly errors: CsvOut;
-  private readonly width: number;
+  private width: number;
+  /** Some rows are shorter than the chunk's final width. */
+  padded = false;
   rows = 0;
   rejected = 0;
   warnings = 0;
@@ -217,10 +221,13 @@ export class StagingChunk {
     this.errors = new CsvOut(join(dir, `${stem}-errors.csv`));
   }
 
-  /** Stage one record; false when it needs columns this chunk does not have (the caller starts a new chunk). */
+  /** Stage one record (always taken: true). */
   add(rid: number, pos: number, core: CoreFields, fields: Fields | RowValues, raw: string | null): boolean {
     const row = this.rowOf(fields);
-    if (row.length > this.width) return false;
+    if (row.length > this.width) {
+      if (this.rows > 0) this.padded = true;
+      this.width = row.length;
+    }
     let line = String(rid);
     for (let c = 0; c < this.width; c++) {
       const v = row[c];
@@ -284,7 +291,7 @@ export class StagingChunk {
   }
 
   /** Close the chunk's files; null names for parts that are empty. */
-  finish(): { eventsFile: string | null; srcFile: string | null; errorsFile: string | null; columns: string[] } {
+  finish(): { eventsFile: string | null; srcFile: string | null; errorsFile: string | null; columns: string[]; padded: boolean } {
     this.events.close();
     this.src.close();
     this.errors.close();
@@ -293,6 +300,7 @@ export class StagingChunk {
       srcFile: this.rows > 0 ? this.src.file : null,
       errorsFile: this.errorRows > 0 ? this.errors.file : null,
       columns: this.columns.names.slice(0, this.width),
+      padded: this.padded,
     };
   }
 }

@@ -52,6 +52,8 @@ export interface StagedChunk {
   errorsFile: string | null;
   /** Original-field column names of srcFile, in order (the source's columns so far). */
   columns: string[];
+  /** Some rows of srcFile are shorter than `columns` (read with null padding). */
+  padded?: boolean;
   /** Records stored by this chunk (rows of eventsFile and srcFile). */
   rows: number;
   firstRid: number;
@@ -60,6 +62,8 @@ export interface StagedChunk {
   /** Input bytes consumed so far (progress). */
   bytes: number;
   lines: number;
+  /** The file's last chunk (possibly empty): the loader writes the evidence's final state with it. */
+  last?: boolean;
 }
 
 export interface JobDone {
@@ -97,6 +101,9 @@ export const EVENTS_STAGING_COLUMNS = [
   'outcome',
   'raw',
 ] as const;
+/** Columns every field table has before its fields (source-tables.ts); a field of one of these names gets a `#2` suffix. */
+export const BOOKKEEPING_COLUMNS = ['rid', 'evidence_id'] as const;
+
 export const ERRORS_STAGING_COLUMNS = ['pos', 'pos_kind', 'kind', 'reason', 'excerpt'] as const;
 
 export type { TextEncodingName };

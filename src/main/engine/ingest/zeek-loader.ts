@@ -2,9 +2,9 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, queryValue, quoteIdent } from '../db/sql';
 import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
-import { sourceTable } from './evidence-store';
 import { JSON_CORE_MAPPINGS, unescapeZeek, zeekHeaderFromLines, type ZeekHeader } from './format-support';
 import { insertSourceEvents } from './source-events';
+import { BOOKKEEPING_COLUMNS, DEFAULT_SHARING, SourceTables } from './source-tables';
 
 /**
  * Zeek TSV logs bulk-loaded by DuckDB's read_csv: the header (#fields,
@@ -28,6 +28,12 @@ export interface ZeekLoadRequest {
   /** Log path from the file name when the header has no #path. */
   pathHint: string | null;
   tz: string | null;
+  /** The case's field tables; read from the case when not given. */
+  tables?: SourceTables;
+  /** The file's size: small files share a table (default: a table of its own). */
+  bytes?: number;
+  /** Runs first inside the transaction (the evidence row). */
+  prelude?: () => Promise<void>;
   finalize: (r: { rows: number; warnings: number }) => Promise<void>;
 }
 
@@ -100,56 +106,91 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
   const layout = zeekLayout(req.file);
   if (typeof layout === 'string') return { ok: false, reason: layout, interrupted: false };
   const h = layout.header;
-  const names = h.fields as string[];
+  const fields = h.fields as string[];
   const types = h.types as string[];
+  const names = columnNames(fields);
   const zone = timeZoneSql(req.tz);
-  const table = quoteIdent(sourceTable(req.evidenceId));
-  const rejects = `_zeek_rejects_${req.evidenceId}`;
+  const path = h.path ?? req.pathHint;
+  let tables: SourceTables;
+  try {
+    tables = req.tables ?? (await SourceTables.load(conn, DEFAULT_SHARING));
+  } catch (e) {
+    return failure(e);
+  }
+  const placement = tables.place(
+    `zeek-tsv:${path ?? ''}`,
+    'zeek-tsv',
+    names.map((name) => ({ name, type: 'VARCHAR' })),
+    req.bytes !== undefined && tables.shares(req.bytes),
+    req.evidenceId,
+  );
+  const table = quoteIdent(placement.table);
+  const own = placement.create && !placement.shared;
+  const ev = Math.trunc(req.evidenceId);
+  const base = Math.trunc(req.idBase);
+  const rejects = `_zeek_rejects_${ev}`;
   const spec = names.map((_n, i) => `'c${i}': 'VARCHAR'`).join(', ');
-  const select = names.map((n, i) => `${convertSql(`c${i}`, types[i] as string, h)} AS ${quoteIdent(n)}`).join(', ');
+  const values = names.map((_n, i) => convertSql(`c${i}`, types[i] as string, h));
   const trailerFilter = layout.trailer ? ` WHERE c0 IS NULL OR NOT starts_with(c0, '#')` : '';
+  const read = `read_csv(${sqlString(req.file)}, delim=${sqlString(h.separator)}, quote='', escape='', header=false, skip=${layout.headerLines},
+         auto_detect=false, strict_mode=true, store_rejects=true, rejects_table=${sqlString(rejects)}, rejects_scan=${sqlString(`${rejects}_scan`)},
+         max_line_size=16777216, columns={${spec}}) WITH ORDINALITY${trailerFilter}`;
   try {
     await conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
     await conn.run('BEGIN TRANSACTION');
   } catch (e) {
+    tables.rolledBack(placement);
     return failure(e);
   }
   try {
-    await conn.run(`DROP TABLE IF EXISTS ${table}`);
-    await conn.run(
-      `CREATE TABLE ${table} AS SELECT CAST(ordinality - 1 AS BIGINT) AS rid, ${select}
-       FROM read_csv(${sqlString(req.file)}, delim=${sqlString(h.separator)}, quote='', escape='', header=false, skip=${layout.headerLines},
-         auto_detect=false, strict_mode=true, store_rejects=true, rejects_table=${sqlString(rejects)}, rejects_scan=${sqlString(`${rejects}_scan`)},
-         max_line_size=16777216, columns={${spec}}) WITH ORDINALITY${trailerFilter}`,
-    );
+    await req.prelude?.();
+    let rows: number;
+    if (own) {
+      await conn.run(`DROP TABLE IF EXISTS ${table}`);
+      await conn.run(
+        `CREATE TABLE ${table} AS SELECT CAST(ordinality - 1 + ${base} AS BIGINT) AS rid, ${ev}::INTEGER AS evidence_id, ${values.map((v, i) => `${v} AS ${quoteIdent(names[i] as string)}`).join(', ')}
+         FROM ${read}`,
+      );
+      await tables.insertSourceRow(conn, placement, ev);
+      rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
+    } else {
+      await tables.prepare(conn, placement, placement.add, ev);
+      const targets = names.map((n) => quoteIdent(placement.target.get(n.toLowerCase())?.name ?? n));
+      const inserted = await conn.runAndReadAll(`INSERT INTO ${table} (rid, evidence_id, ${targets.join(', ')}) SELECT CAST(ordinality - 1 + ${base} AS BIGINT), ${ev}, ${values.join(', ')} FROM ${read}`);
+      rows = Number(inserted.getRows()[0]?.[0] ?? 0);
+    }
     // Rows DuckDB could not read: only directive lines (the #close trailer) may be among them.
     const bad = await queryRows(conn, `SELECT line, csv_line FROM ${quoteIdent(rejects)} WHERE NOT starts_with(csv_line, '#') LIMIT 1`);
     await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(rejects)}; DROP TABLE IF EXISTS ${quoteIdent(`${rejects}_scan`)}`);
     if (bad.length > 0) throw new NotClean(`line ${String(bad[0]?.line)} does not have the header's ${names.length} columns`);
-    await unescapeColumns(conn, table, names, types);
-    const rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
-    await conn.run(`INSERT INTO sources (id, evidence_id, table_name, format, rows) VALUES ($id, $id, $t, 'zeek-tsv', $rows)`, {
-      id: req.evidenceId,
-      t: sourceTable(req.evidenceId),
-      rows,
-    });
-    const columns: SourceColumn[] = names.map((name) => ({ name, kind: 'text' }));
-    const warnings = await insertSourceEvents({
+    const mine = own ? '' : ` AND evidence_id = ${ev}`;
+    await unescapeColumns(
       conn,
       table,
+      names.map((n) => placement.target.get(n.toLowerCase())?.name ?? n),
+      types,
+      mine,
+    );
+    await tables.recordRows(conn, placement, ev, rows, true);
+    const columns: SourceColumn[] = names.map((n) => ({ name: placement.target.get(n.toLowerCase())?.name ?? n, kind: 'text' }));
+    const warnings = await insertSourceEvents({
+      conn,
+      table: own ? table : `(SELECT * FROM ${table} WHERE evidence_id = ${ev})`,
       columns,
       mapping: JSON_CORE_MAPPINGS.zeek,
-      ctx: { path: h.path ?? req.pathHint },
+      ctx: { path },
       zone,
-      evidenceId: req.evidenceId,
-      idBase: req.idBase,
-      posSql: `rid + ${layout.headerLines + 1}`,
+      evidenceId: ev,
+      sourceId: placement.sourceId,
+      posSql: `rid - ${base} + ${layout.headerLines + 1}`,
       posKind: 'line',
     });
     await req.finalize({ rows, warnings });
     await conn.run('COMMIT');
+    tables.committed(placement);
     return { ok: true, rows, warnings };
   } catch (e) {
+    tables.rolledBack(placement);
     try {
       await conn.run('ROLLBACK');
     } catch {
@@ -157,6 +198,21 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     }
     return failure(e);
   }
+}
+
+/** Column names for the header's fields: unique without regard to case, never a bookkeeping name (as the staging path names them). */
+function columnNames(fields: readonly string[]): string[] {
+  const taken = new Set<string>(BOOKKEEPING_COLUMNS);
+  return fields.map((f) => {
+    let name = f.length === 0 ? '(empty)' : f;
+    if (taken.has(name.toLowerCase())) {
+      let n = 2;
+      while (taken.has(`${name.toLowerCase()}#${n}`)) n++;
+      name = `${name}#${n}`;
+    }
+    taken.add(name.toLowerCase());
+    return name;
+  });
 }
 
 class NotClean extends Error {}
@@ -203,12 +259,12 @@ function convertSql(c: string, type: string, h: ZeekHeader): string {
 }
 
 /** Zeek writes unprintable bytes as \xNN: decode them (in the few distinct values that have any) as the JS parser does. */
-async function unescapeColumns(conn: DuckDBConnection, table: string, names: string[], types: string[]): Promise<void> {
+async function unescapeColumns(conn: DuckDBConnection, table: string, names: string[], types: string[], mine: string): Promise<void> {
   for (let i = 0; i < names.length; i++) {
     const t = types[i] as string;
     if (t === 'time' || t === 'count' || t === 'int' || t === 'port' || t === 'double' || t === 'interval' || t === 'bool') continue;
     const col = quoteIdent(names[i] as string);
-    const rows = await queryRows(conn, `SELECT DISTINCT ${col} AS v FROM ${table} WHERE contains(${col}, '\\')`);
+    const rows = await queryRows(conn, `SELECT DISTINCT ${col} AS v FROM ${table} WHERE contains(${col}, '\\')${mine}`);
     if (rows.length === 0) continue;
     const set = t.startsWith('set[') || t.startsWith('vector[') || t.startsWith('table[');
     const raws: string[] = [];
@@ -224,7 +280,7 @@ async function unescapeColumns(conn: DuckDBConnection, table: string, names: str
     }
     await conn.run(`CREATE TEMP TABLE _zeek_unescape (raw VARCHAR, v VARCHAR)`);
     await conn.run(`INSERT INTO _zeek_unescape SELECT unnest($r), unnest($v)`, { r: listValue(raws), v: listValue(fixed) });
-    await conn.run(`UPDATE ${table} SET ${col} = m.v FROM _zeek_unescape m WHERE ${table}.${col} = m.raw`);
+    await conn.run(`UPDATE ${table} SET ${col} = m.v FROM _zeek_unescape m WHERE ${table}.${col} = m.raw${mine}`);
     await conn.run('DROP TABLE _zeek_unescape');
   }
 }

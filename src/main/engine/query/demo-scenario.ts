@@ -300,7 +300,7 @@ export async function fillScenario(conn: DuckDBConnection, opts: ScenarioOptions
   const existing = Number((await conn.runAndReadAll('SELECT count(*) FROM events')).getRows()[0]?.[0] ?? 0);
   if (existing > 0 && !opts.replace) throw new LoupeError('REFUSED', 'This case already has events; the demo scenario fills only an empty case');
   // Fresh tables: drop what a previous fill left, so a case can be refilled.
-  await conn.run('DELETE FROM events; DELETE FROM sources; DELETE FROM evidence;');
+  await conn.run('DELETE FROM events; DELETE FROM sources; DELETE FROM source_evidence; DELETE FROM evidence;');
   for (const t of (await conn.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'src\\_%' ESCAPE '\\'")).getRows()) {
     await conn.run(`DROP TABLE ${q(String(t[0]))}`);
   }
@@ -337,7 +337,8 @@ export async function fillScenario(conn: DuckDBConnection, opts: ScenarioOptions
       await conn.run(`INSERT INTO ${q(table)} SELECT rid, ${fieldNames.map(q).join(', ')} FROM gen_ds WHERE src = ${sourceId} ORDER BY rid`);
       const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM gen_ds WHERE src = ${sourceId}`)).getRows()[0]?.[0] ?? 0);
       await conn.run(`INSERT INTO evidence (id, path, sha256, size, format, format_confidence, tz, status, seen, stored) VALUES (${sourceId}, '${file}', md5('${file}'), ${rows * 180}, '${spec.format}', 1.0, 'UTC', 'imported', ${rows}, ${rows})`);
-      await conn.run(`INSERT INTO sources VALUES (${sourceId}, ${sourceId}, '${table}', '${spec.format}', ${rows})`);
+      await conn.run(`INSERT INTO sources (id, evidence_id, table_name, format, rows) VALUES (${sourceId}, ${sourceId}, '${table}', '${spec.format}', ${rows})`);
+      await conn.run(`INSERT INTO source_evidence (source_id, evidence_id, rows) VALUES (${sourceId}, ${sourceId}, ${rows})`);
       void fi;
     }
     const coreExpr = (col: string) => {

@@ -11,17 +11,16 @@ import { quoteIdent, queryOne, queryRows, type Row } from '../db/sql';
 export async function eventDetail(conn: DuckDBConnection, id: number): Promise<EventDetail> {
   const core = await queryOne(conn, `SELECT * REPLACE (strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts) FROM events WHERE id = $id`, { id });
   if (!core) throw new LoupeError('NOT_FOUND', `No event with id ${id} in this case`);
-  const source = await queryOne(
-    conn,
-    `SELECT s.id AS source_id, s.table_name, s.format AS source_format, ev.path, ev.format
-       FROM sources s LEFT JOIN evidence ev ON ev.id = s.evidence_id WHERE s.id = $sid`,
-    { sid: Number(core.source_id) },
-  );
-  const evidence = source ? undefined : await queryOne(conn, 'SELECT path, format FROM evidence WHERE id = $eid', { eid: Number(core.evidence_id) });
+  // The file is the event's evidence: a shared field table holds rows of many files.
+  const source = await queryOne(conn, `SELECT s.id AS source_id, s.table_name, s.format AS source_format FROM sources s WHERE s.id = $sid`, { sid: Number(core.source_id) });
+  const evidence = await queryOne(conn, 'SELECT path, format FROM evidence WHERE id = $eid', { eid: Number(core.evidence_id) });
   let original: Row = {};
   const table = source?.table_name;
   if (typeof table === 'string' && (await tableExists(conn, table))) {
-    original = (await queryOne(conn, `SELECT * EXCLUDE (rid) FROM ${quoteIdent(table)} WHERE rid = $rid`, { rid: Number(core.rid) })) ?? {};
+    original = (await queryOne(conn, `SELECT * FROM ${quoteIdent(table)} WHERE rid = $rid`, { rid: Number(core.rid) })) ?? {};
+    // Bookkeeping of the field table (docs/data-model.md), not fields of the record.
+    delete original.rid;
+    delete original.evidence_id;
   }
   // What the analyst reads first: the normalised core, then the source's own
   // fields, then the bookkeeping ids (useful, but rarely what one looks for).
@@ -46,9 +45,9 @@ export async function eventDetail(conn: DuckDBConnection, id: number): Promise<E
     source: {
       evidenceId: Number(core.evidence_id),
       sourceId: Number(core.source_id),
-      path: str(source?.path ?? evidence?.path),
+      path: str(evidence?.path),
       pos: core.pos === null || core.pos === undefined ? null : Number(core.pos),
-      format: str(source?.format ?? source?.source_format ?? evidence?.format),
+      format: str(evidence?.format ?? source?.source_format),
       table: str(table),
     },
     starred: mark !== undefined,

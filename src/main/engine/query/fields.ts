@@ -5,7 +5,8 @@ import { CASE_FIELDS } from './case-fields';
 /**
  * Which fields a query may name: the core columns of `events`, a few friendly
  * aliases, and every original field of every `src_<n>` table (with the
- * sources that carry it). Built from DuckDB's catalog and cached until the
+ * sources that carry it; a shared table's bookkeeping rid and evidence_id
+ * are not fields). Built from DuckDB's catalog and cached until the
  * catalog changes (a new source, or a source that grew a column).
  */
 export type FieldKind = 'string' | 'number' | 'time' | 'boolean' | 'other';
@@ -115,7 +116,7 @@ export async function loadCatalog(conn: DuckDBConnection, owner: object): Promis
             d.dataset
        FROM sources s JOIN duckdb_columns() c ON c.table_name = s.table_name AND c.schema_name = 'main'
        LEFT JOIN (SELECT source_id, min(dataset) AS dataset FROM events GROUP BY source_id) d ON d.source_id = s.id
-      WHERE c.column_name <> 'rid'
+      WHERE c.column_name NOT IN ('rid', 'evidence_id')
       ORDER BY s.id, c.column_index`,
   );
   const original = new Map<string, OriginalField>();

@@ -129,7 +129,7 @@ async function eventRows(
   const cols = sources.length === 0 ? [] : await queryRows(
     conn,
     `SELECT table_name, column_name, data_type FROM duckdb_columns()
-      WHERE schema_name = 'main' AND list_contains($tables::VARCHAR[], table_name) AND column_name <> 'rid' ORDER BY table_name, column_index`,
+      WHERE schema_name = 'main' AND list_contains($tables::VARCHAR[], table_name) AND column_name NOT IN ('rid', 'evidence_id') ORDER BY table_name, column_index`,
     { tables: listOf(sources.map((s) => String(s.table_name))) },
   );
   // A field typed differently in two sources (a port as text here, a number

@@ -103,10 +103,14 @@ function describeSummary(s: ImportSummary): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : i >= 2 && i <= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
   const t = s.totals;
+  // Files by status first: totals that add up say nothing of the files that failed.
+  const byStatus = new Map<string, number>();
+  for (const f of s.files) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
+  const statuses = [...byStatus].map(([k, n]) => `${n.toLocaleString('en-US')} ${k}`).join(', ');
   return [
     line(head),
     ...rows.map(line),
     '',
-    `${s.files.length} file${s.files.length === 1 ? '' : 's'}: ${t.stored.toLocaleString('en-US')} events stored, ${t.rejected.toLocaleString('en-US')} rejected of ${t.seen.toLocaleString('en-US')} records seen in ${s.seconds.toFixed(1)} s (${s.state})${s.message ? `; ${s.message}` : ''}`,
+    `${s.files.length} file${s.files.length === 1 ? '' : 's'} (${statuses}): ${t.stored.toLocaleString('en-US')} events stored, ${t.rejected.toLocaleString('en-US')} rejected of ${t.seen.toLocaleString('en-US')} records seen in ${s.seconds.toFixed(1)} s (${s.state})${s.message ? `; ${s.message}` : ''}`,
   ].join('\n');
 }

@@ -1,0 +1,97 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../../src/main/engine/service/engine';
+import { expectReconciled, fieldRows, freshEngine, importAndWait, sql } from './import-helpers';
+
+/**
+ * A whole-corpus import once reported every file stored (seen = stored)
+ * while DuckDB, out of memory, had refused the rows of the late ones: the
+ * summary repeated the loaders' counters. These tests make the rows of one
+ * file fail to land and check that the summary says so, from what the
+ * tables hold.
+ */
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups) c();
+  cleanups = [];
+});
+
+async function setup(ingest = {}) {
+  const f = await freshEngine(ingest);
+  cleanups.push(f.cleanup);
+  const input = join(f.dir, 'input');
+  mkdirSync(input, { recursive: true });
+  const write = (name: string, data: string): string => {
+    const p = join(input, name);
+    writeFileSync(p, data);
+    return p;
+  };
+  return { ...f, write };
+}
+
+/** The import's connections drop (without any error) the events INSERTs of one evidence: rows that never land. */
+function loseEventsOf(engine: Engine, evidenceId: number): void {
+  const kase = engine.case;
+  const connect = kase.connect.bind(kase);
+  kase.connect = async (): Promise<DuckDBConnection> => {
+    const c = await connect();
+    const run = c.run.bind(c);
+    c.run = ((text: string, params?: Record<string, unknown>) => {
+      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return run('SELECT 1');
+      return run(text, params as Parameters<typeof run>[1]);
+    }) as typeof c.run;
+    return c;
+  };
+}
+
+const lines = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => `${tag} line ${i + 1}`).join('\n') + '\n';
+
+describe('reconciliation from the tables, not the counters', () => {
+  it('a file whose events silently fail to land is reported failed with the reason, never imported', async () => {
+    const { engine, write } = await setup();
+    const files = [write('a.txt', lines('alpha', 50)), write('b.txt', lines('beta', 60)), write('c.txt', lines('gamma', 70))];
+    loseEventsOf(engine, 2);
+    const s = await importAndWait(engine, { paths: files });
+    const [a, b, c] = s.files;
+    expect(a).toMatchObject({ status: 'imported', stored: 50 });
+    expect(c).toMatchObject({ status: 'imported', stored: 70 });
+    // The loader counted 60 stored; the case holds none of its events.
+    expect(b).toMatchObject({ evidenceId: 2, status: 'failed', seen: 0, stored: 0, rejected: 0 });
+    expect(b?.message).toMatch(/60 counted as stored but 0 events in the case/);
+    expect(s.totals).toEqual({ seen: 120, stored: 120, rejected: 0 });
+    await expectReconciled(engine, s);
+    // Nothing half-visible of it: its field rows went with it.
+    expect(await fieldRows(engine, 2)).toBe(0);
+    const [ev] = await sql(engine, 'SELECT status, message FROM evidence WHERE id = 2');
+    expect(ev).toMatchObject({ status: 'failed', message: expect.stringMatching(/not|could not/) });
+  });
+
+  it('the same through the DuckDB JSON reader (one transaction per file)', async () => {
+    const { engine, write } = await setup();
+    const json = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ tag, n: i })).join('\n') + '\n';
+    const files = [write('a.json', json('a', 5)), write('b.json', json('b', 7))];
+    loseEventsOf(engine, 2);
+    const s = await importAndWait(engine, { paths: files });
+    expect(s.files[0]).toMatchObject({ status: 'imported', stored: 5 });
+    expect(s.files[1]).toMatchObject({ status: 'failed', stored: 0 });
+    expect(s.files[1]?.message).toMatch(/7 counted as stored but 0 events/);
+    await expectReconciled(engine, s);
+  });
+
+  it('a DuckDB error in the middle of a file marks it failed with DuckDB’s reason; the other files import', async () => {
+    const { engine, write } = await setup({ chunkRows: 10 });
+    // A constraint the second file's rows break half-way: a real DuckDB error inside the load.
+    await sql(engine, 'CREATE UNIQUE INDEX one_message ON events (message)');
+    const dup = `${lines('delta', 25)}delta line 3\n${lines('epsilon', 5)}`;
+    const files = [write('a.txt', lines('alpha', 30)), write('b.txt', dup), write('c.txt', lines('gamma', 30))];
+    const s = await importAndWait(engine, { paths: files });
+    expect(s.files.map((f) => f.status)).toEqual(['imported', 'failed', 'imported']);
+    expect(s.files[1]?.message).toMatch(/could not be imported: .*(constraint|[Dd]uplicate)/);
+    expect(s.files[1]).toMatchObject({ seen: 0, stored: 0, rejected: 0 });
+    await expectReconciled(engine, s);
+    const [n] = await sql(engine, 'SELECT count(*) AS n FROM events');
+    expect(Number(n?.n)).toBe(60);
+  });
+});
