@@ -8,6 +8,7 @@ import {
   caseIntelStatus,
   cidrMatchSql,
   enrichIps,
+  ensureIntelSchema,
   iocDomainMatchSql,
   iocHashMatchSql,
   maliciousIpSql,
@@ -42,8 +43,9 @@ async function ipsumStore(lines: string[]): Promise<IntelStore> {
 }
 
 let conn: DuckDBConnection;
+let db: DuckDBInstance;
 beforeEach(async () => {
-  const db = await DuckDBInstance.create(join(tempDir(), 'case.duckdb'));
+  db = await DuckDBInstance.create(join(tempDir(), 'case.duckdb'));
   conn = await db.connect();
   await createEventsTable(conn);
 });
@@ -83,6 +85,50 @@ describe('ips table', () => {
     const full = await rows(conn, `SELECT ip, events FROM ips ORDER BY ip`);
     await rebuildIps(conn);
     expect(await rows(conn, `SELECT ip, events FROM ips ORDER BY ip`)).toEqual(full);
+  });
+
+  it('keeps ips unique without a key when two connections sync the same events at once', async () => {
+    // ips has no primary key: uniqueness rests on the intel_state watermark row both runs
+    // rewrite in their transaction, so an overlapping run fails to commit instead of adding rows.
+    const other = await db.connect();
+    await ensureIntelSchema(conn);
+    await ensureIntelSchema(other);
+    const unique = async (): Promise<void> => {
+      expect(await rows(conn, `SELECT count(*) - count(DISTINCT ip) AS dup FROM ips`)).toEqual([{ dup: '0' }]);
+      const counted = await rows(conn, `SELECT ip, events FROM ips ORDER BY ip`);
+      await rebuildIps(conn);
+      expect(await rows(conn, `SELECT ip, events FROM ips ORDER BY ip`)).toEqual(counted);
+    };
+    for (const round of [1, 2]) {
+      // Round 1 takes the first-import INSERT, round 2 the MERGE into existing rows.
+      await insertEvents(
+        conn,
+        Array.from({ length: 200 }, (_, i) => ({ ts: T(round), src_ip: `198.51.100.${i % 50}`, dst_ip: `10.${round}.0.${i % 7}` })),
+      );
+      const settled = await Promise.allSettled([syncIps(conn), syncIps(other)]);
+      expect(settled.some((r) => r.status === 'fulfilled')).toBe(true);
+      for (const r of settled) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/conflict|constraint|duplicate/i);
+      await unique();
+    }
+    other.closeSync();
+  });
+
+  it('drops the primary key of a schema-1 ips table, keeping its rows', async () => {
+    await conn.run(`CREATE TABLE intel_state (key VARCHAR PRIMARY KEY, value VARCHAR)`);
+    await conn.run(`INSERT INTO intel_state VALUES ('schema_version', '1'), ('ips_watermark', '1')`);
+    await conn.run(`CREATE TABLE ips (ip VARCHAR PRIMARY KEY, first_seen TIMESTAMP, last_seen TIMESTAMP, events BIGINT NOT NULL, src_events BIGINT NOT NULL, dst_events BIGINT NOT NULL)`);
+    await conn.run(`INSERT INTO ips VALUES ('198.51.100.1', '${T(1)}', '${T(1)}', 1, 1, 0)`);
+    await insertEvents(conn, [
+      { ts: T(1), src_ip: '198.51.100.1', dst_ip: null },
+      { ts: T(2), src_ip: '198.51.100.1', dst_ip: '10.0.0.1' },
+    ]);
+    expect(await syncIps(conn)).toMatchObject({ events: 1, newIps: 1, totalIps: 2 });
+    expect(await rows(conn, `SELECT count(*) AS n FROM duckdb_constraints() WHERE table_name = 'ips' AND constraint_type = 'PRIMARY KEY'`)).toEqual([{ n: '0' }]);
+    expect(await rows(conn, `SELECT ip, events FROM ip_intel ORDER BY ip`)).toEqual([
+      { ip: '10.0.0.1', events: '1' },
+      { ip: '198.51.100.1', events: '2' },
+    ]);
+    await expect(conn.run(`INSERT INTO ips VALUES (NULL, NULL, NULL, 0, 0, 0)`)).rejects.toThrow(/NOT NULL/i);
   });
 
   it('refuses a database without an events table', async () => {

@@ -21,7 +21,7 @@ import type { IntelStore } from './intel-store';
  * macros are what search, rules and dashboards join (docs/intel.md).
  */
 
-export const INTEL_SCHEMA_VERSION = 1;
+export const INTEL_SCHEMA_VERSION = 2;
 
 /** IPs enriched between two yields to the event loop (about 50 ms of lookups). */
 const YIELD_EVERY = 5000;
@@ -31,8 +31,13 @@ const MAX_DOMAIN_LABELS = 32;
 
 const SCHEMA_SQL = [
   `CREATE TABLE IF NOT EXISTS intel_state (key VARCHAR PRIMARY KEY, value VARCHAR)`,
+  // No primary key: syncIps is its only writer, and each of its runs adds a
+  // GROUP BY ip delta with a MERGE inside one transaction that also rewrites
+  // the intel_state watermark row, so two overlapping runs conflict there and
+  // one rolls back. The index cost ~10% of the whole intel step (build and
+  // checkpoint) and no query needs it: every reader joins or scans ips.
   `CREATE TABLE IF NOT EXISTS ips (
-     ip VARCHAR PRIMARY KEY,
+     ip VARCHAR NOT NULL,
      first_seen TIMESTAMP,
      last_seen TIMESTAMP,
      events BIGINT NOT NULL,
@@ -141,6 +146,7 @@ export async function ensureIntelSchema(conn: DuckDBConnection, options: { force
     throw new LoupeError('NOT_A_CASE', 'the database has no events table: open a case before enriching');
   }
   if (options.force || !(await tableExists(conn, 'intel_state')) || (await getState(conn, 'schema_version')) !== String(INTEL_SCHEMA_VERSION)) {
+    await dropIpsPrimaryKey(conn);
     for (const sql of SCHEMA_SQL) await conn.run(sql);
     await setState(conn, 'schema_version', String(INTEL_SCHEMA_VERSION));
   }
@@ -148,6 +154,31 @@ export async function ensureIntelSchema(conn: DuckDBConnection, options: { force
 }
 
 const ensured = new WeakSet<DuckDBConnection>();
+
+/**
+ * Schema 1 gave ips a primary key. DuckDB cannot drop a constraint, so the
+ * table is copied without it (its views are recreated right after by
+ * SCHEMA_SQL). Cases written by schema 2 have no key and skip this.
+ */
+async function dropIpsPrimaryKey(conn: DuckDBConnection): Promise<void> {
+  const keyed = await scalar(
+    conn,
+    `SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ips' AND schema_name = current_schema() AND constraint_type = 'PRIMARY KEY'`,
+  );
+  if (Number(keyed) === 0) return;
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await conn.run(`CREATE TABLE ips_unkeyed AS SELECT * FROM ips`);
+    await conn.run(`DROP VIEW IF EXISTS ip_intel`);
+    await conn.run(`DROP TABLE ips`);
+    await conn.run(`ALTER TABLE ips_unkeyed RENAME TO ips`);
+    await conn.run(`ALTER TABLE ips ALTER COLUMN ip SET NOT NULL`);
+    await conn.run('COMMIT');
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
 
 const queues = new WeakMap<DuckDBConnection, Promise<unknown>>();
 
@@ -211,7 +242,7 @@ export async function syncIps(conn: DuckDBConnection): Promise<SyncResult> {
     // counts once in `events`: measured ~10% less CPU than one GROUP BY over a
     // UNION ALL with a per-row comparison.
     const delta = `
-      SELECT ip, min(f), max(l), sum(sn) + sum(dn) - sum(same), sum(sn), sum(dn) FROM (
+      SELECT ip, min(f) AS f, max(l) AS l, sum(sn) + sum(dn) - sum(same) AS ev, sum(sn) AS sn, sum(dn) AS dn FROM (
         SELECT src_ip AS ip, min(ts) AS f, max(ts) AS l, count(*) AS sn, 0 AS dn, 0 AS same
         FROM events WHERE ${range} AND src_ip <> '' GROUP BY src_ip
         UNION ALL
@@ -222,17 +253,19 @@ export async function syncIps(conn: DuckDBConnection): Promise<SyncResult> {
         FROM events WHERE ${range} AND src_ip = dst_ip AND src_ip <> '' GROUP BY src_ip
       ) GROUP BY ip`;
     if (before === 0) {
-      // First import: nothing to merge with, so skip the conflict handling.
+      // First import: nothing to merge with.
       await conn.run(`INSERT INTO ips ${delta}`);
     } else {
+      // The delta has one row per IP (GROUP BY), so the MERGE keeps ips unique.
       await conn.run(`
-        INSERT INTO ips AS t ${delta}
-        ON CONFLICT (ip) DO UPDATE SET
-          first_seen = least(t.first_seen, excluded.first_seen),
-          last_seen = greatest(t.last_seen, excluded.last_seen),
-          events = t.events + excluded.events,
-          src_events = t.src_events + excluded.src_events,
-          dst_events = t.dst_events + excluded.dst_events`);
+        MERGE INTO ips USING (${delta}) AS d ON ips.ip = d.ip
+        WHEN MATCHED THEN UPDATE SET
+          first_seen = least(ips.first_seen, d.f),
+          last_seen = greatest(ips.last_seen, d.l),
+          events = ips.events + d.ev,
+          src_events = ips.src_events + d.sn,
+          dst_events = ips.dst_events + d.dn
+        WHEN NOT MATCHED THEN INSERT VALUES (d.ip, d.f, d.l, d.ev, d.sn, d.dn)`);
     }
     await setState(conn, 'ips_watermark', hi.toString());
     const after = Number(await scalar(conn, `SELECT count(*) FROM ips`));
