@@ -1,3 +1,4 @@
+import { CORE_COLUMNS } from '@shared/events';
 import type { JsonFamily, LineFormatName, ParserOptions, TextEncodingName } from './format-support';
 
 /**
@@ -81,26 +82,7 @@ export interface JobDone {
 export type FromWorker = StagedChunk | JobDone | { type: 'failed'; jobId: number; message: string };
 
 /** Column order of the events staging CSV (after the constant evidence/source ids). */
-export const EVENTS_STAGING_COLUMNS = [
-  'rid',
-  'pos',
-  'ts',
-  'dataset',
-  'host',
-  'event_code',
-  'severity',
-  'message',
-  'src_ip',
-  'src_port',
-  'dst_ip',
-  'dst_port',
-  'protocol',
-  'user',
-  'process',
-  'action',
-  'outcome',
-  'raw',
-] as const;
+export const EVENTS_STAGING_COLUMNS = ['rid', 'pos', ...CORE_COLUMNS, 'raw'] as const;
 /** Columns every field table has before its fields (source-tables.ts); a field of one of these names gets a `#2` suffix. */
 export const BOOKKEEPING_COLUMNS = ['rid', 'evidence_id'] as const;
 

@@ -1,4 +1,4 @@
-import { SEVERITIES, type CoreFields, type Severity } from '@shared/events';
+import { CORE_COLUMNS, SEVERITIES, type CoreFields, type Severity } from '@shared/events';
 import type { JsonFamily } from '@shared/formats';
 import { canonicalIp, parsePort } from './net';
 import { daysInMonth, epochToIso, parseTimestamp } from './time';
@@ -629,23 +629,7 @@ export type CoreMapper = (get: Getter, ctx: MapContext) => CoreFields;
 /** A mapping compiled against a fixed column list: reads a row of values in that order. */
 export type RowCoreMapper = (row: readonly FieldValue[], ctx: MapContext) => CoreFields;
 
-const COLUMN_ORDER: ReadonlyArray<keyof CoreFields> = [
-  'ts',
-  'dataset',
-  'host',
-  'event_code',
-  'severity',
-  'message',
-  'src_ip',
-  'src_port',
-  'dst_ip',
-  'dst_port',
-  'protocol',
-  'user',
-  'process',
-  'action',
-  'outcome',
-];
+const COLUMN_ORDER: ReadonlyArray<keyof CoreFields> = CORE_COLUMNS;
 
 function buildMapper(cols: ReadonlyArray<readonly [keyof CoreFields, Compiled, string]>): (src: Source, ctx: MapContext) => CoreFields {
   return (src, ctx) => {
