@@ -103,7 +103,12 @@ export async function fetchPage(conn: DuckDBConnection, q: Compiled, req: PageRe
   };
   const order = (d: 'asc' | 'desc', nulls: 'LAST' | 'FIRST') => `ORDER BY ${c} ${d.toUpperCase()} NULLS ${nulls}, e.id ${d.toUpperCase()}`;
   const run = async (extra: string, ord: string, limit: number, offset = 0): Promise<Row[]> => {
-    const sql = `SELECT ${selectList()} FROM ${q.from} WHERE (${q.where})${extra ? ` AND ${extra}` : ''} ${ord} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
+    // Late materialisation: find the page's ids first, then read the wide columns
+    // (message, raw, ...) of those rows only. With a SEMI JOIN on a field table
+    // DuckDB would otherwise read every column of every event before its top-N
+    // (440 ms against 28 ms on 10M events).
+    const ids = `SELECT e.id FROM ${q.from} WHERE (${q.where})${extra ? ` AND ${extra}` : ''} ${ord} LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
+    const sql = `SELECT ${selectList()} FROM events e WHERE e.id IN (${ids}) ${ord}`;
     const params: Record<string, DuckDBValue> = { ...q.params };
     for (const [k, v] of Object.entries(keyParams)) if (extra.includes(`$${k}`)) params[k] = v;
     return queryRows(conn, sql, params);
