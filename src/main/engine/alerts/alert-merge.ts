@@ -53,6 +53,9 @@ async function count(conn: DuckDBConnection, table: string): Promise<number> {
   return Number((await conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
 }
 
+/** Correlation hits per INSERT statement. */
+const CORRELATION_BATCH = 1000;
+
 export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Promise<MergeResult> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BASE} (rule_id VARCHAR, event_id BIGINT)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${LINKS} (rule_id VARCHAR, kind VARCHAR, group_key VARCHAR, group_json VARCHAR, peak BIGINT, event_id BIGINT)`);
@@ -67,13 +70,22 @@ export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Prom
       `INSERT INTO ${LINKS} SELECT b.rule_id, 'rule', 'host:' || coalesce(e.host, ''), NULL, NULL, b.event_id
        FROM ${BASE} b JOIN events e ON e.id = b.event_id`,
     );
-    for (const c of input.correlations) {
-      if (!input.alerting(c.ruleId) || c.eventIds.length === 0) continue;
-      ruleIds.add(c.ruleId);
+    // Correlation hits in batches (a statement per hit cost seconds with thousands of windows).
+    const corr = input.correlations.filter((c) => input.alerting(c.ruleId) && c.eventIds.length > 0);
+    for (const c of corr) ruleIds.add(c.ruleId);
+    for (let at = 0; at < corr.length; at += CORRELATION_BATCH) {
+      const part = corr.slice(at, at + CORRELATION_BATCH);
       await conn.run(
-        `INSERT INTO ${LINKS} SELECT $rule, 'correlation', $key, $json, $peak, unnest($ids)`,
-        { rule: c.ruleId, key: groupKey(c.group), json: JSON.stringify(c.group), peak: c.count, ids: listValue(c.eventIds) },
-        { ids: LIST(BIGINT) },
+        `INSERT INTO ${LINKS} SELECT rule, 'correlation', key, json, peak, unnest(ids)
+         FROM (SELECT unnest($rule) AS rule, unnest($key) AS key, unnest($json) AS json, unnest($peak) AS peak, unnest($ids) AS ids)`,
+        {
+          rule: listValue(part.map((c) => c.ruleId)),
+          key: listValue(part.map((c) => groupKey(c.group))),
+          json: listValue(part.map((c) => JSON.stringify(c.group))),
+          peak: listValue(part.map((c) => c.count)),
+          ids: listValue(part.map((c) => listValue(c.eventIds))),
+        },
+        { rule: LIST(VARCHAR), key: LIST(VARCHAR), json: LIST(VARCHAR), peak: LIST(BIGINT), ids: LIST(LIST(BIGINT)) },
       );
     }
     const links = await count(conn, LINKS);
