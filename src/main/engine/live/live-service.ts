@@ -51,6 +51,8 @@ export class LiveService {
   private hookTimer: NodeJS.Timeout | null = null;
   private newEvents: { firstId: number; evidence: Set<number> } | null = null;
   private hooksRunning: Promise<void> | null = null;
+  /** No rule run starts before this (performance.now() ms): see runHooks. */
+  private hooksRestUntil = 0;
   private readonly background = new Set<Promise<unknown>>();
   private lastPushEmpty = true;
   private statsQuery: Promise<void> | null = null;
@@ -100,7 +102,8 @@ export class LiveService {
     this.runtimes.clear();
     await Promise.allSettled(closing);
     await Promise.allSettled([...this.background]);
-    await this.runHooks().catch(() => undefined);
+    // The last events still get their rules when the sources stop.
+    await this.runHooks(true).catch(() => undefined);
     this.pushStats(true);
     // A query still running on a connection that is closed takes the process down with it.
     await this.statsQuery?.catch(() => undefined);
@@ -367,12 +370,17 @@ export class LiveService {
   }
 
   /** The post-import hooks over the events stored since they last ran; never two runs at once. */
-  private runHooks(): Promise<void> {
+  private runHooks(force = false): Promise<void> {
     if (this.hooksRunning) return this.hooksRunning;
+    // Under a burst the rule runs would follow each other back to back and take a
+    // core from storing; resting as long as the last run took keeps them at most
+    // half the time, so alerts lag by about one run and storage keeps up.
+    if (!force && performance.now() < this.hooksRestUntil) return Promise.resolve();
     const pending = this.newEvents;
     const kase = this.kase;
     if (!pending || !kase || kase.isClosed) return Promise.resolve();
     this.newEvents = null;
+    const started = performance.now();
     const run = (async () => {
       for (const hook of this.o.hooks()) {
         try {
@@ -385,6 +393,8 @@ export class LiveService {
     this.hooksRunning = run;
     void run.finally(() => {
       if (this.hooksRunning === run) this.hooksRunning = null;
+      const now = performance.now();
+      this.hooksRestUntil = now + (now - started);
     });
     return run;
   }
