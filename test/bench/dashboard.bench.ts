@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LOGON_ACTIONS, PANEL_IDS, type PanelId } from '../../src/shared/overview-contract';
 import { queryRows } from '../../src/main/engine/db/sql';
@@ -7,7 +7,8 @@ import { ensureCaseIntel, refreshIntelAggregates, refreshRollup } from '../../sr
 import { call } from '../../src/main/engine/service/dispatch';
 import { Engine } from '../../src/main/engine/service/engine';
 import { addTestAlerts } from '../fixtures/alert-tables';
-import { generateScenario, SCENARIO_TRUTH as T } from '../fixtures/scenario';
+import { SCENARIO_TRUTH as T } from '../fixtures/scenario';
+import { cachedScenario } from './scenario-cache';
 import { seconds, speedRatio, type Bench, type BenchRow } from './harness';
 
 /**
@@ -83,17 +84,7 @@ function handSql(where: string, urlTables: { table: string; field: string; sourc
 const bench: Bench = {
   name: 'dashboard',
   async run(log) {
-    const stamp = join(DIR, 'generated.json');
-    const want = JSON.stringify({ events: EVENTS, seed: 7, v: 2 });
-    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-      rmSync(DIR, { recursive: true, force: true });
-      mkdirSync(join(DIR, '..'), { recursive: true });
-      log(`generating a scenario case of ${EVENTS.toLocaleString('en-US')} events in ${DIR} ...`);
-      const t0 = performance.now();
-      await generateScenario(DIR, { events: EVENTS });
-      log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      writeFileSync(stamp, want);
-    }
+    await cachedScenario(DIR, EVENTS, 2, log);
     process.env.LOUPE_HOME = HOME;
     const store = intelStore();
     if (!store.status().sources.some((s) => s.id === 'ioc:story')) {

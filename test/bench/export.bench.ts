@@ -1,10 +1,10 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExportFormat } from '../../src/shared/findings-contract';
 import { call } from '../../src/main/engine/service/dispatch';
 import { Engine } from '../../src/main/engine/service/engine';
 import { startFakeSiem } from '../fixtures/fake-siem';
-import { generateScenario } from '../fixtures/scenario';
+import { cachedScenario } from './scenario-cache';
 import { mbPerSecond, perSecond, seconds, speedRatio, timed, type Bench, type BenchRow } from './harness';
 
 /**
@@ -28,15 +28,7 @@ const OUT = join(ROOT, '.tmp', 'bench', 'export-out');
 const bench: Bench = {
   name: 'export',
   async run(log) {
-    const stamp = join(DIR, 'generated.json');
-    const want = JSON.stringify({ events: EVENTS, seed: 7, v: 1 });
-    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-      rmSync(DIR, { recursive: true, force: true });
-      mkdirSync(join(DIR, '..'), { recursive: true });
-      log(`generating a scenario case of ${EVENTS.toLocaleString('en-US')} events in ${DIR} ...`);
-      await generateScenario(DIR, { events: EVENTS });
-      writeFileSync(stamp, want);
-    }
+    await cachedScenario(DIR, EVENTS, 1, log);
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     process.env.LOUPE_HOME = join(DIR, '..', 'home');

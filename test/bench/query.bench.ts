@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpName } from '../../src/shared/contract';
 import { call } from '../../src/main/engine/service/dispatch';
 import { Engine } from '../../src/main/engine/service/engine';
-import { generateScenario, SCENARIO_TRUTH as T } from '../fixtures/scenario';
+import { SCENARIO_TRUTH as T } from '../fixtures/scenario';
+import { cachedScenario } from './scenario-cache';
 import { speedRatio, type Bench, type BenchRow } from './harness';
 
 /**
@@ -37,17 +37,7 @@ const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 const bench: Bench = {
   name: 'query',
   async run(log) {
-    const stamp = join(DIR, 'generated.json');
-    const want = JSON.stringify({ events: EVENTS, seed: 7, v: 2 });
-    if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-      rmSync(DIR, { recursive: true, force: true });
-      mkdirSync(join(DIR, '..'), { recursive: true });
-      log(`generating a scenario case of ${EVENTS.toLocaleString('en-US')} events in ${DIR} ...`);
-      const t0 = performance.now();
-      await generateScenario(DIR, { events: EVENTS });
-      log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      writeFileSync(stamp, want);
-    }
+    await cachedScenario(DIR, EVENTS, 2, log);
     process.env.LOUPE_HOME = join(DIR, '..', 'home');
     const engine = new Engine({ host: 'test' });
     await engine.useCase(DIR, { mode: 'open' });
