@@ -4,6 +4,7 @@ import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
 import { JSON_CORE_MAPPINGS, type JsonFamily } from './format-support';
 import { insertSourceEvents } from './source-events';
 import { BOOKKEEPING_COLUMNS, DEFAULT_SHARING, SourceTables } from './source-tables';
+import { claimColumnName } from './worker-protocol';
 
 /**
  * JSON-family files (NDJSON, arrays, concatenated objects; Windows events as
@@ -91,16 +92,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
 
   const leaves: Leaf[] = [];
   const taken = new Set<string>(BOOKKEEPING_COLUMNS);
-  const unique = (path: string): string => {
-    let name = path.length === 0 ? '(empty)' : path;
-    if (taken.has(name.toLowerCase())) {
-      let n = 2;
-      while (taken.has(`${name.toLowerCase()}#${n}`)) n++;
-      name = `${name}#${n}`;
-    }
-    taken.add(name.toLowerCase());
-    return name;
-  };
+  const unique = (path: string): string => claimColumnName(taken, path);
   const walk = (type: DuckDBType, expr: string, path: string, hoisted: string | null): void => {
     if (type.typeId === DuckDBTypeId.STRUCT && (type as DuckDBStructType).entryNames.length > 0) {
       const st = type as DuckDBStructType;

@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreFields } from '@shared/events';
 import { excerpt, type Fields, type FieldValue } from './format-support';
-import { BOOKKEEPING_COLUMNS } from './worker-protocol';
+import { BOOKKEEPING_COLUMNS, claimColumnName } from './worker-protocol';
 
 /**
  * Staging files: parsed records become CSV files in the case's tmp/ that
@@ -74,14 +74,7 @@ export class ColumnSet {
       this.overflowed = true;
       return -1;
     }
-    let column = name.length === 0 ? '(empty)' : name;
-    const lower = column.toLowerCase();
-    if (this.lowerTaken.has(lower)) {
-      let n = 2;
-      while (this.lowerTaken.has(`${lower}#${n}`)) n++;
-      column = `${column}#${n}`;
-    }
-    this.lowerTaken.add(column.toLowerCase());
+    const column = claimColumnName(this.lowerTaken, name);
     const index = this.names.length;
     this.names.push(column);
     this.byName.set(name, index);

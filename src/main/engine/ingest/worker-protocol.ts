@@ -86,6 +86,25 @@ export const EVENTS_STAGING_COLUMNS = ['rid', 'pos', ...CORE_COLUMNS, 'raw'] as 
 /** Columns every field table has before its fields (source-tables.ts); a field of one of these names gets a `#2` suffix. */
 export const BOOKKEEPING_COLUMNS = ['rid', 'evidence_id'] as const;
 
+/**
+ * The column a field gets in a field table: its own name, unless that name is
+ * taken without regard to case (DuckDB's identifiers are case-insensitive) or
+ * is a bookkeeping column, then `Name#2`, `Name#3` ... `taken` holds the lower
+ * case of every name handed out and is updated. One rule for every loader, so
+ * the text, JSON and Zeek paths name the same field the same way.
+ */
+export function claimColumnName(taken: Set<string>, field: string): string {
+  let name = field.length === 0 ? '(empty)' : field;
+  const lower = name.toLowerCase();
+  if (taken.has(lower)) {
+    let n = 2;
+    while (taken.has(`${lower}#${n}`)) n++;
+    name = `${name}#${n}`;
+  }
+  taken.add(name.toLowerCase());
+  return name;
+}
+
 export const ERRORS_STAGING_COLUMNS = ['pos', 'pos_kind', 'kind', 'reason', 'excerpt'] as const;
 
 export type { TextEncodingName };

@@ -5,6 +5,7 @@ import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
 import { JSON_CORE_MAPPINGS, unescapeZeek, zeekHeaderFromLines, type ZeekHeader } from './format-support';
 import { insertSourceEvents } from './source-events';
 import { BOOKKEEPING_COLUMNS, DEFAULT_SHARING, SourceTables } from './source-tables';
+import { claimColumnName } from './worker-protocol';
 
 /**
  * Zeek TSV logs bulk-loaded by DuckDB's read_csv: the header (#fields,
@@ -203,16 +204,7 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
 /** Column names for the header's fields: unique without regard to case, never a bookkeeping name (as the staging path names them). */
 function columnNames(fields: readonly string[]): string[] {
   const taken = new Set<string>(BOOKKEEPING_COLUMNS);
-  return fields.map((f) => {
-    let name = f.length === 0 ? '(empty)' : f;
-    if (taken.has(name.toLowerCase())) {
-      let n = 2;
-      while (taken.has(`${name.toLowerCase()}#${n}`)) n++;
-      name = `${name}#${n}`;
-    }
-    taken.add(name.toLowerCase());
-    return name;
-  });
+  return fields.map((f) => claimColumnName(taken, f));
 }
 
 class NotClean extends Error {}
