@@ -12,8 +12,18 @@ export interface ParseOutput {
 }
 
 const READ_BYTES = 1 << 20;
-/** A chunk is also cut by size, so a file of 1 MiB lines cannot build a multi-GB chunk. */
+/**
+ * DuckDB's row-group size. A transaction that appends whole row groups has
+ * them written to the database file as they fill; a ragged tail is rewritten
+ * at the next checkpoint (measured: 1M auth.log rows in 140k-row chunks cost
+ * 1.7 s more in checkpoints than the same rows in 122,880-row chunks). So
+ * chunks are cut on row-group boundaries.
+ */
+export const ROW_GROUP_ROWS = 122_880;
+/** Past this size a chunk is cut at its next row-group boundary... */
 const CHUNK_CHARS = 48 << 20;
+/** ...and past this one at once, so a file of 1 MiB lines cannot build a multi-GB chunk. */
+const MAX_CHUNK_CHARS = 4 * CHUNK_CHARS;
 const TABULAR = new Set(['zeek-tsv', 'csv', 'tsv', 'iis-w3c']);
 const LATIN1_WARNING = 'line is not valid UTF-8: read as Latin-1';
 /** How the format layer words a `#` line in a format without comments (formats/index.ts SimpleParser). */
@@ -41,12 +51,21 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   let chunk = newChunk();
   let stopped = false;
 
+  /** Chunks cut mid-read (on a row count), sent before the next read. */
+  const ready: StagingChunk[] = [];
   const store = (fields: Fields | RowValues, core: Parameters<StagingChunk['add']>[2], pos: number, raw: string | null, warns: readonly string[] | undefined, warnPos: number, text: string | null = raw): void => {
     chunk.add(rid, pos, core, fields, raw);
     rid++;
     seen++;
     stored++;
     if (warns) for (const w of warns) warn(warnPos, w, text);
+    // Cut exactly here, not after the read buffer is used up: the row count is what DuckDB's row groups see.
+    const rows = chunk.rows;
+    if (rows >= job.chunkRows || (chunk.chars >= CHUNK_CHARS && rows % ROW_GROUP_ROWS === 0) || chunk.chars >= MAX_CHUNK_CHARS) {
+      ready.push(chunk);
+      seq++;
+      chunk = newChunk();
+    }
   };
   const reject = (pos: number, reason: string, text: string | null): void => {
     chunk.error({ pos, posKind: 'line', kind: 'rejected', reason, excerpt: text });
@@ -146,17 +165,22 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     if (n <= 0) break;
     bytes += n;
     splitter.push(buf.subarray(0, n));
-    if (chunk.rows >= job.chunkRows || chunk.size >= job.chunkRows * 2 || chunk.chars >= CHUNK_CHARS) await flush();
+    while (ready.length > 0 && !stopped) await send(ready.shift() as StagingChunk, false);
+    // A chunk of mostly rejected lines is cut on its size (errors do not fill row groups).
+    if (stopped) break;
+    if (chunk.size >= job.chunkRows * 2 || chunk.chars >= MAX_CHUNK_CHARS) await flush();
     else if (!(await out.yieldNow())) stopped = true;
     if (stopped) break;
   }
   if (!stopped) {
     splitter.end();
     onEnd(splitter.lines);
-    await flush(true);
+    while (ready.length > 0 && !stopped) await send(ready.shift() as StagingChunk, false);
+    if (!stopped) await flush(true);
   }
   if (stopped) {
     // Cancelled: the chunk files not handed over are ours to remove.
+    for (const c of ready) removeFiles(c.finish());
     removeFiles(chunk.finish());
   }
   return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };

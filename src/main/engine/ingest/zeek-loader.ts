@@ -133,9 +133,11 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
   const spec = names.map((_n, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const values = names.map((_n, i) => convertSql(`c${i}`, types[i] as string, h));
   const trailerFilter = layout.trailer ? ` WHERE c0 IS NULL OR NOT starts_with(c0, '#')` : '';
-  const read = `read_csv(${sqlString(req.file)}, delim=${sqlString(h.separator)}, quote='', escape='', header=false, skip=${layout.headerLines},
+  const read = (ordinality: boolean): string => `read_csv(${sqlString(req.file)}, delim=${sqlString(h.separator)}, quote='', escape='', header=false, skip=${layout.headerLines},
          auto_detect=false, strict_mode=true, store_rejects=true, rejects_table=${sqlString(rejects)}, rejects_scan=${sqlString(`${rejects}_scan`)},
-         max_line_size=16777216, columns={${spec}}) WITH ORDINALITY${trailerFilter}`;
+         max_line_size=16777216, columns={${spec}})${ordinality ? ' WITH ORDINALITY' : ''}${trailerFilter}`;
+  /** The own table's rows are committed (first transaction) and the events not yet (second). */
+  let split = false;
   try {
     await conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
     await conn.run('BEGIN TRANSACTION');
@@ -147,23 +149,39 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     await req.prelude?.();
     let rows: number;
     if (own) {
+      // No WITH ORDINALITY: it serialises the scan (measured: 3.4 s against 1.8 s
+      // for 1M rows). The rows land in file order (DuckDB keeps insertion order),
+      // so a row's place in the new table numbers it: rid is set from rowid below.
       await conn.run(`DROP TABLE IF EXISTS ${table}`);
       await conn.run(
-        `CREATE TABLE ${table} AS SELECT CAST(ordinality - 1 + ${base} AS BIGINT) AS rid, ${ev}::INTEGER AS evidence_id, ${values.map((v, i) => `${v} AS ${quoteIdent(names[i] as string)}`).join(', ')}
-         FROM ${read}`,
+        `CREATE TABLE ${table} AS SELECT NULL::BIGINT AS rid, ${ev}::INTEGER AS evidence_id, ${values.map((v, i) => `${v} AS ${quoteIdent(names[i] as string)}`).join(', ')}
+         FROM ${read(false)}`,
       );
       await tables.insertSourceRow(conn, placement, ev);
       rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
     } else {
       await tables.prepare(conn, placement, placement.add, ev);
       const targets = names.map((n) => quoteIdent(placement.target.get(n.toLowerCase())?.name ?? n));
-      const inserted = await conn.runAndReadAll(`INSERT INTO ${table} (rid, evidence_id, ${targets.join(', ')}) SELECT CAST(ordinality - 1 + ${base} AS BIGINT), ${ev}, ${values.join(', ')} FROM ${read}`);
+      const inserted = await conn.runAndReadAll(`INSERT INTO ${table} (rid, evidence_id, ${targets.join(', ')}) SELECT CAST(ordinality - 1 + ${base} AS BIGINT), ${ev}, ${values.join(', ')} FROM ${read(true)}`);
       rows = Number(inserted.getRows()[0]?.[0] ?? 0);
     }
     // Rows DuckDB could not read: only directive lines (the #close trailer) may be among them.
     const bad = await queryRows(conn, `SELECT line, csv_line FROM ${quoteIdent(rejects)} WHERE NOT starts_with(csv_line, '#') LIMIT 1`);
     await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(rejects)}; DROP TABLE IF EXISTS ${quoteIdent(`${rejects}_scan`)}`);
     if (bad.length > 0) throw new NotClean(`line ${String(bad[0]?.line)} does not have the header's ${names.length} columns`);
+    if (own) {
+      // Commit the field table before its events: reading a table made in the
+      // same transaction is slow (measured: the events insert of 1M Zeek rows
+      // took 2.4 s so, 0.96 s after a commit). Until the second commit the
+      // evidence stays `importing`, so a crash leaves it incomplete and
+      // removable, and a failure or cancel deletes its table (import-run.ts).
+      await conn.run('COMMIT');
+      split = true;
+      tables.committed(placement);
+      await conn.run('BEGIN TRANSACTION');
+      // Committed, the table's row ids are 0..n-1 in file order.
+      await conn.run(`UPDATE ${table} SET rid = rowid + ${base}`);
+    }
     const mine = own ? '' : ` AND evidence_id = ${ev}`;
     await unescapeColumns(
       conn,
@@ -188,16 +206,20 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     });
     await req.finalize({ rows, warnings });
     await conn.run('COMMIT');
-    tables.committed(placement);
+    if (!split) tables.committed(placement);
     return { ok: true, rows, warnings };
   } catch (e) {
-    tables.rolledBack(placement);
+    if (!split) tables.rolledBack(placement);
     try {
       await conn.run('ROLLBACK');
     } catch {
-      // interrupted: nothing was committed
+      // interrupted: nothing more was committed
     }
-    return failure(e);
+    const r = failure(e);
+    // Past the first commit the file is known clean: no fallback to the row-by-row
+    // parser over a half-written evidence. The caller deletes what was committed.
+    if (split && !r.interrupted) throw e;
+    return r;
   }
 }
 
