@@ -33,9 +33,11 @@ export interface IngestSettings {
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   limits: DEFAULT_ARCHIVE_LIMITS,
-  // Two DuckDB row groups: a transaction of at least one row group is written
-  // straight to the database file instead of through the WAL (half the writes).
-  chunkRows: 245_760,
+  // One DuckDB row group: a transaction of whole row groups is written straight
+  // to the database file instead of through the WAL, and never rewritten at a
+  // checkpoint. One rather than two: the loader starts on the first chunk sooner
+  // (1M auth.log lines: 5.6-5.8 s against 5.9 s).
+  chunkRows: 122_880,
   maxLineChars: MAX_LINE_CHARS,
   maxRecordChars: 16 * 1024 * 1024,
   // DuckDB holds a block per column while it writes a row group: 1,000 columns
