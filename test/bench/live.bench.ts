@@ -209,8 +209,9 @@ const bench: Bench = {
           loupe: lat,
           reference: r.engineLatency ? `receive to commit (engine): p50 ${n(r.engineLatency.p50)} ms, p99 ${n(r.engineLatency.p99)} ms` : 'n/a',
           ratio: '',
-          target: 'p50 within 2 s',
-          met: r.latency !== null && r.latency.p50 <= 2000,
+          // "Searchable within 2 seconds" holds for the tail too, not only the median.
+          target: 'p99 within 2 s',
+          met: r.latency !== null && r.latency.p99 <= 2000,
         });
       }
     } finally {

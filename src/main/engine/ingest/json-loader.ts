@@ -228,7 +228,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
   }
 }
 
-function failure(e: unknown): JsonLoadResult {
+function failure(e: unknown): Extract<JsonLoadResult, { ok: false }> {
   const message = e instanceof Error ? e.message : String(e);
   return { ok: false, reason: message.split('\n')[0] ?? message, interrupted: /interrupt/i.test(message) };
 }

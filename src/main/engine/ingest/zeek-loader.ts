@@ -231,7 +231,7 @@ function columnNames(fields: readonly string[]): string[] {
 
 class NotClean extends Error {}
 
-function failure(e: unknown): ZeekLoadResult {
+function failure(e: unknown): Extract<ZeekLoadResult, { ok: false }> {
   const message = e instanceof Error ? e.message : String(e);
   return { ok: false, reason: message.split('\n')[0] ?? message, interrupted: /interrupt/i.test(message) };
 }

@@ -1,15 +1,17 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ListenerSpec, LiveSourceInfo, WatchSpec } from '@shared/live-contract';
 import { LoupeError } from '@shared/errors';
 import type { Case } from '../case/case';
+import { DB_FILE } from '../case/case-file';
 import { queryValue } from '../db/sql';
 import { eventWrites } from '../ingest/event-writes';
 import type { ImportedHook } from '../ingest/import-service';
 import { checkTimeZone } from '../ingest/format-support';
 import { ingestSettings } from '../ingest/settings';
 import type { PushBus } from '../service/push';
+import { CheckpointPacer } from './checkpoint-pacer';
 import { FilePositions } from './file-positions';
 import { countRecordsAfter } from './journal';
 import { LiveWorkerClient } from './live-worker-client';
@@ -56,6 +58,9 @@ export class LiveService {
   private readonly background = new Set<Promise<unknown>>();
   private lastPushEmpty = true;
   private statsQuery: Promise<void> | null = null;
+  private pacer: CheckpointPacer | null = null;
+  /** Batches stored by all sources at the last stats tick (a quiet second stores none). */
+  private batchesSeen = 0;
 
   constructor(private readonly o: LiveServiceOptions) {}
 
@@ -65,6 +70,7 @@ export class LiveService {
   async attach(kase: Case): Promise<void> {
     this.kase = kase;
     this.conn = await kase.connect();
+    this.pacer = new CheckpointPacer(this.conn, join(kase.dir, `${DB_FILE}.wal`), eventWrites(kase));
     const rows = await listSourceRows(this.conn);
     for (const row of rows) {
       // The import pipeline's recovery marked the evidence of a source that was running `incomplete`.
@@ -80,6 +86,7 @@ export class LiveService {
       this.runtimes.set(row.id, rt);
       if (resume) {
         try {
+          await this.pacer.hold();
           await rt.startTransport();
           await setSourceState(this.conn, { id: row.id, evidenceId: row.evidenceId, state: 'running', message: null });
         } catch (e) {
@@ -107,6 +114,8 @@ export class LiveService {
     this.pushStats(true);
     // A query still running on a connection that is closed takes the process down with it.
     await this.statsQuery?.catch(() => undefined);
+    if (!kase.isClosed) await this.pacer?.release().catch(() => undefined);
+    this.pacer = null;
     if (this.conn && !kase.isClosed) kase.release(this.conn);
     this.conn = null;
     this.kase = null;
@@ -119,6 +128,7 @@ export class LiveService {
     this.runtimes.clear();
     this.kase = null;
     this.conn = null;
+    this.pacer = null;
   }
 
   /** Detach and stop the parse worker (the engine is closing). */
@@ -243,6 +253,7 @@ export class LiveService {
         this.runtimes.set(row.id, rt);
       }
       try {
+        await this.pacer?.hold();
         await rt.startTransport();
       } catch (e) {
         rt.failure = (e as Error).message;
@@ -358,8 +369,24 @@ export class LiveService {
     this.statsTimer ??= setInterval(() => {
       for (const rt of this.runtimes.values()) rt.tick();
       this.pushStats();
+      this.paceCheckpoints();
     }, this.o.statsIntervalMs ?? 1000);
     this.hookTimer ??= setInterval(() => void this.runHooks().catch(() => undefined), this.o.hookIntervalMs ?? 1000);
+  }
+
+  /** Checkpoints in quiet seconds while sources run (checkpoint-pacer.ts). */
+  private paceCheckpoints(): void {
+    const pacer = this.pacer;
+    if (!pacer) return;
+    const runtimes = [...this.runtimes.values()];
+    if (!runtimes.some((rt) => rt.running)) {
+      void pacer.release().catch(() => undefined);
+      return;
+    }
+    const batches = runtimes.reduce((n, rt) => n + rt.pump.stats.batches, 0);
+    const quiet = batches === this.batchesSeen && runtimes.every((rt) => rt.journal.backlog === 0);
+    this.batchesSeen = batches;
+    pacer.tick(quiet);
   }
 
   private stopTimers(): void {
