@@ -200,7 +200,12 @@ async function race<A extends { ms: number }, B extends { ms: number }>(rounds: 
 }
 
 /** Run `loupe import` in a child and follow its peak resident memory (VmHWM) until it exits. */
-async function peakRss(args: string[], env: Record<string, string>): Promise<{ peak: number; ms: number; code: number; stdout: string; stderr: string }> {
+/**
+ * `importPeak`/`importMs`: the peak and time when the file's progress line
+ * says it is imported, before the after-import steps (Sigma rules, IP intel,
+ * the dashboard rollup) that the command runs next.
+ */
+async function peakRss(args: string[], env: Record<string, string>): Promise<{ peak: number; ms: number; code: number; stdout: string; stderr: string; importPeak: number | null; importMs: number | null }> {
   const built = join(ROOT, 'out', 'main', 'cli.js');
   const fromBuild = existsSync(built);
   const cmd = fromBuild ? [join(ROOT, 'bin', 'loupe.js'), ...args] : ['--import', 'tsx', join(ROOT, 'src/main/hosts/cli/main.ts'), ...args];
@@ -213,20 +218,31 @@ async function peakRss(args: string[], env: Record<string, string>): Promise<{ p
   let peak = 0;
   let stdout = '';
   let stderr = '';
+  let importPeak: number | null = null;
+  let importMs: number | null = null;
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   // Progress lines: keep the tail only.
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
-    } catch {
-      // exited between two samples
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+    if (importPeak === null && /\bimported\s+\S/.test(stderr)) {
+      importMs = performance.now() - t0;
+      importPeak = Math.max(peak, hwm(child.pid));
     }
-  }, 50);
+  });
+  const timer = setInterval(() => (peak = Math.max(peak, hwm(child.pid))), 50);
   const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? -1)));
   clearInterval(timer);
-  return { peak, ms: performance.now() - t0, code, stdout, stderr };
+  return { peak, ms: performance.now() - t0, code, stdout, stderr, importPeak, importMs };
+}
+
+/** A process's peak resident memory so far (VmHWM), bytes; 0 once it has exited. */
+function hwm(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const bench: Bench = {
@@ -389,10 +405,14 @@ const bench: Bench = {
       }
         rows.push({
           capability: `peak memory importing a ${(b.bytes / 1e9).toFixed(2)} GB syslog file (${b.lines.toLocaleString('en-US')} lines)`,
-          loupe: `${(m.peak / 1e9).toFixed(2)} GB peak RSS; ${seconds(m.ms)}, ${perSecond(b.lines, m.ms, 'lines')}, ${stored.toLocaleString('en-US')} events`,
+          loupe:
+            m.importPeak !== null && m.importMs !== null
+              ? `import: ${(m.importPeak / 1e9).toFixed(2)} GB peak RSS, ${seconds(m.importMs)}, ${perSecond(b.lines, m.importMs, 'lines')}; the whole command with the after-import steps: ${(m.peak / 1e9).toFixed(2)} GB, ${seconds(m.ms)}; ${stored.toLocaleString('en-US')} events`
+              : `${(m.peak / 1e9).toFixed(2)} GB peak RSS; ${seconds(m.ms)}, ${perSecond(b.lines, m.ms, 'lines')}, ${stored.toLocaleString('en-US')} events`,
           reference: `file size ${(b.bytes / 1e9).toFixed(2)} GB; DuckDB memory_limit 512 MB`,
           ratio: `${(m.peak / b.bytes).toFixed(2)}x the file size`,
           target: '< 1.5 GB',
+          // The whole command counts: the analyst's laptop sees the rules run too.
           met: m.code === 0 && m.peak < 1.5e9 && stored === b.lines,
         });
       }

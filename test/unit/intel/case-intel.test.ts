@@ -16,6 +16,7 @@ import {
   refreshCaseIntel,
   syncIps,
 } from '../../../src/main/engine/intel';
+import { writeEnrichment } from '../../../src/main/engine/intel/enrichment-writer';
 import { createEventsTable, insertEvents, type TestEvent } from '../../fixtures/intel-events';
 import { corpusMissing, corpusPath } from '../../corpus';
 
@@ -166,6 +167,23 @@ describe('enrichment', () => {
     expect(redo.enrich).toMatchObject({ enriched: 5, full: true });
     expect(await rows(conn, `SELECT ip FROM malicious_ips ORDER BY ip`)).toEqual([{ ip: '45.1.1.1' }, { ip: '45.1.1.2' }]);
     expect(await caseIntelStatus(conn, store)).toMatchObject({ ips: 5, enriched: 5, malicious: 2, iocHits: 0, stale: false });
+  });
+
+  it('enriches in slices of the pending IPs, with the same rows whatever the slice', async () => {
+    const store = await ipsumStore(['45.1.1.1\t5', '45.1.1.3\t2']);
+    await insertEvents(
+      conn,
+      Array.from({ length: 11 }, (_, i) => ({ ts: T(i + 1), src_ip: `45.1.1.${i + 1}`, dst_ip: i % 3 === 0 ? `10.0.0.${i}` : null })),
+    );
+    await syncIps(conn);
+    await ensureIntelSchema(conn);
+    expect(await writeEnrichment(conn, store, 1000, 3)).toBe(15);
+    const sliced = await rows(conn, `SELECT ip, family, ip_num, scope, ipsum, malicious FROM ip_intel ORDER BY ip`);
+    await conn.run('DELETE FROM ip_enrichment');
+    expect(await writeEnrichment(conn, store, 1000)).toBe(15);
+    expect(await rows(conn, `SELECT ip, family, ip_num, scope, ipsum, malicious FROM ip_intel ORDER BY ip`)).toEqual(sliced);
+    expect(sliced.filter((r) => r.family === 4)).toHaveLength(15);
+    expect(sliced.find((r) => r.ip === '45.1.1.3')).toMatchObject({ ipsum: 2 });
   });
 
   it('answers "which events touched a known-bad IP?" and shows IOC hits per event', async () => {

@@ -55,6 +55,15 @@ async function count(conn: DuckDBConnection, table: string): Promise<number> {
 
 /** Correlation hits per INSERT statement. */
 const CORRELATION_BATCH = 1000;
+/** Event ids per INSERT statement: one list of a million ids cost hundreds of MB as bound DuckDB values. */
+const ID_BATCH = 65_536;
+
+/** Insert (rule id, event id) rows into a two-column TEMP table, a slice of ids per statement. */
+export async function insertRuleEvents(conn: DuckDBConnection, table: string, ruleId: string, ids: readonly number[]): Promise<void> {
+  for (let at = 0; at < ids.length; at += ID_BATCH) {
+    await conn.run(`INSERT INTO ${table} SELECT $rule, unnest($ids)`, { rule: ruleId, ids: listValue(ids.slice(at, at + ID_BATCH)) }, { rule: VARCHAR, ids: LIST(BIGINT) });
+  }
+}
 
 export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Promise<MergeResult> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BASE} (rule_id VARCHAR, event_id BIGINT)`);
@@ -64,7 +73,7 @@ export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Prom
     for (const h of input.hits) {
       if (!input.alerting(h.ruleId) || h.eventIds.length === 0) continue;
       ruleIds.add(h.ruleId);
-      await conn.run(`INSERT INTO ${BASE} SELECT $rule, unnest($ids)`, { rule: h.ruleId, ids: listValue(h.eventIds) }, { rule: VARCHAR, ids: LIST(BIGINT) });
+      await insertRuleEvents(conn, BASE, h.ruleId, h.eventIds);
     }
     await conn.run(
       `INSERT INTO ${LINKS} SELECT b.rule_id, 'rule', 'host:' || coalesce(e.host, ''), NULL, NULL, b.event_id

@@ -1,4 +1,4 @@
-import { BIGINT, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { insertRuleEvents } from './alert-merge';
 import type { RuleCounts } from '@shared/contract';
 import { SEVERITIES, type Severity } from '@shared/events';
 import type { Case } from '../case/case';
@@ -64,7 +64,7 @@ export async function huntWithRules(kase: Case, paths: string[]): Promise<HuntRe
     await conn.run('CREATE OR REPLACE TEMP TABLE loupe_hunt (rule_id VARCHAR, event_id BIGINT)');
     const add = async (ruleId: string, ids: number[]): Promise<void> => {
       if (ids.length === 0 || byRule.get(ruleId)?.correlationOnly) return;
-      await conn.run('INSERT INTO loupe_hunt SELECT $r, unnest($ids)', { r: ruleId, ids: listValue(ids) }, { r: VARCHAR, ids: LIST(BIGINT) });
+      await insertRuleEvents(conn, 'loupe_hunt', ruleId, ids);
     };
     for (const h of res.hits) await add(h.ruleId, h.eventIds);
     for (const c of res.correlations) await add(c.ruleId, c.eventIds);

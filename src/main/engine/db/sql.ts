@@ -30,6 +30,21 @@ export async function queryValue<T extends JsonValue>(conn: DuckDBConnection, sq
   return Object.values(row)[0] as T;
 }
 
+/**
+ * Run a query and hand its rows to `fn` one DuckDB chunk (about 2,048 rows)
+ * at a time, as columns: for results too big to hold as row objects.
+ */
+export async function forEachChunk(conn: DuckDBConnection, sql: string, fn: (columns: DuckDBValue[][], rows: number) => void, params?: Params): Promise<void> {
+  const result = await conn.stream(sql, params);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return;
+    const columns: DuckDBValue[][] = [];
+    for (let c = 0; c < chunk.columnCount; c++) columns.push(chunk.getColumnValues(c));
+    fn(columns, chunk.rowCount);
+  }
+}
+
 export function toJsonRow(row: Record<string, unknown>): Row {
   const out: Row = {};
   for (const [k, v] of Object.entries(row)) out[k] = toJsonValue(v);

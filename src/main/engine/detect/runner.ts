@@ -1,4 +1,5 @@
 import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { forEachChunk } from '../db/sql';
 import { readCatalog, quoteIdent, type Catalog } from './catalog';
 import { runCorrelations, type CorrelationHit } from './correlation';
 import type { ColumnInfo } from './catalog';
@@ -577,18 +578,28 @@ async function collectHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Ca
     params.wm = catalog.watermark;
     wm = ' WHERE e.id > $wm';
   }
-  const rows = (
-    await conn.runAndReadAll(
-      `SELECT h.rule_idx, list(DISTINCT e.id ORDER BY e.id) AS ids FROM ${HITS} h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid${wm} GROUP BY h.rule_idx ORDER BY h.rule_idx`,
-      params,
-    )
-  ).getRows();
+  // Streamed, ids as DOUBLE (exact below 2^53): read as one LIST of BIGINT per
+  // rule, a rule matching millions of events made millions of BigInt objects
+  // (about 1 GB of heap after importing a generated 4M-line auth log).
+  const byRule = new Map<number, number[]>();
+  await forEachChunk(
+    conn,
+    `SELECT DISTINCT h.rule_idx, CAST(e.id AS DOUBLE) AS id FROM ${HITS} h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid${wm} ORDER BY 1, 2`,
+    (cols, rows) => {
+      const [idx, id] = cols as [DuckDBValue[], DuckDBValue[]];
+      for (let r = 0; r < rows; r++) {
+        const k = Number(idx[r]);
+        let list = byRule.get(k);
+        if (!list) byRule.set(k, (list = []));
+        list.push(id[r] as number);
+      }
+    },
+    params,
+  );
   const out: RuleHits[] = [];
-  for (const [idx, ids] of rows) {
-    const det = ruleSet.detections[Number(idx)];
-    if (!det) continue;
-    const list = (ids as { items: unknown[] }).items.map((x) => Number(x));
-    out.push({ ruleId: det.record.id, eventIds: list });
+  for (const [idx, list] of byRule) {
+    const det = ruleSet.detections[idx];
+    if (det) out.push({ ruleId: det.record.id, eventIds: list });
   }
   return out;
 }

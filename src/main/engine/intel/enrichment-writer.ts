@@ -16,6 +16,8 @@ import type { IntelStore } from './intel-store';
 
 const SCOPE_CODE = new Map<IpScope, number>(SCOPES.map((s, i) => [s, i]));
 const SCOPE_LIST_SQL = `[${SCOPES.map((s) => `'${s}'`).join(', ')}]`;
+/** Pending IPs read into JS at a time. */
+const PENDING_SLICE = 200_000;
 /** Separates IOC list names in one dictionary entry; names cannot hold control characters. */
 const LIST_SEP = '\u0001';
 
@@ -37,7 +39,7 @@ function appendNullable(ap: DuckDBAppender, v: number | null, append: (n: number
  * Enrich every IP of `ips` without an ip_enrichment row. Runs inside the
  * caller's transaction. Returns the number of IPs looked up.
  */
-export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore, yieldEvery: number): Promise<number> {
+export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore, yieldEvery: number, slice = PENDING_SLICE): Promise<number> {
   // Values no IP text can have (line breaks, huge lengths) are settled in SQL,
   // so the rest can travel to JS as one newline-joined string.
   await conn.run(`
@@ -47,9 +49,8 @@ export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore,
   await conn.run(`
     CREATE OR REPLACE TEMP TABLE intel_pending AS
     SELECT row_number() OVER () AS ord, i.ip FROM ips i ANTI JOIN ip_enrichment e ON e.ip = i.ip`);
-  const joined = await scalar(conn, `SELECT string_agg(ip, chr(10) ORDER BY ord) FROM intel_pending`);
-  const pending = typeof joined === 'string' && joined.length > 0 ? joined.split('\n') : [];
-  if (pending.length === 0) {
+  const total = Number((await scalar(conn, `SELECT count(*) FROM intel_pending`)) ?? 0);
+  if (total === 0) {
     await conn.run(`DROP TABLE IF EXISTS intel_pending`);
     return 0;
   }
@@ -71,15 +72,21 @@ export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore,
   };
   const ap = await conn.createAppender('intel_rows');
   try {
-    for (let i = 0; i < pending.length; i++) {
-      const e = store.enrich(pending[i]!);
-      ap.appendUBigInt(BigInt(i + 1));
-      if (e.family === null || e.num === null) {
-        ap.appendNull();
-        ap.appendNull();
-      } else {
-        ap.appendUTinyInt(e.family);
-        ap.appendUHugeInt(e.num);
+    // A slice of the pending IPs at a time: a case with millions of distinct
+    // addresses (a generated 2 GB auth log has 3.4M) held them all as strings.
+    for (let from = 0; from < total; from += slice) {
+      const joined = await scalar(conn, `SELECT string_agg(ip, chr(10) ORDER BY ord) FROM intel_pending WHERE ord > ${from} AND ord <= ${from + slice}`);
+      const pending = typeof joined === 'string' && joined.length > 0 ? joined.split('\n') : [];
+      for (let k = 0; k < pending.length; k++) {
+        const i = from + k;
+        const e = store.enrich(pending[k]!);
+        ap.appendUBigInt(BigInt(i + 1));
+        if (e.family === null || e.num === null) {
+          ap.appendNull();
+          ap.appendNull();
+        } else {
+          ap.appendUTinyInt(e.family);
+          ap.appendUHugeInt(e.num);
       }
       ap.appendUTinyInt(SCOPE_CODE.get(e.scope) ?? SCOPE_CODE.get('invalid')!);
       appendNullable(ap, e.country === null ? null : countryCode(e.country), (n) => ap.appendUSmallInt(n));
@@ -92,6 +99,7 @@ export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore,
       ap.endRow();
       // The lookups are synchronous JS: let the event loop breathe (IPC, progress) between slices.
       if (i % yieldEvery === yieldEvery - 1) await new Promise<void>((r) => setImmediate(r));
+      }
     }
     ap.flushSync();
   } finally {
@@ -123,5 +131,5 @@ export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore,
   await conn.run(`DROP TABLE IF EXISTS intel_rows`);
   await conn.run(`DROP TABLE IF EXISTS intel_dict`);
   await conn.run(`DROP TABLE IF EXISTS intel_pending`);
-  return pending.length;
+  return total;
 }
