@@ -205,6 +205,14 @@ export class ImportRun {
       } catch {
         // the case went away under us; its next open marks the run interrupted
       }
+      try {
+        // DuckDB's thread count is the database's, not this connection's: one
+        // thread left behind made the rule run after an import, and every
+        // search until the case closed, run on one core.
+        if (!this.kase.isClosed) await this.setThreads('default');
+      } catch {
+        // the case went away under us
+      }
       if (!this.kase.isClosed) this.kase.release(this.conn);
       rmSync(this.tmpDir, { recursive: true, force: true });
       // A file the run stopped in is not imported, whatever its counters say; the case

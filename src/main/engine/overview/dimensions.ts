@@ -60,6 +60,23 @@ export const RANK_ORDER = `CASE WHEN dim LIKE 'logon%' THEN failure ELSE n END D
  * top values per dimension come back (every value, up to MAX_ALL_VALUES, for
  * the `all` dimensions), plus `distinct` (all values) per dimension.
  */
+/**
+ * Every value of each dimension over a set with its counts, as SQL whose rows
+ * are (dim, value, n, success, failure); `set.params` bind it. The rollup
+ * inserts it straight into a table: a case with millions of distinct IPs
+ * made millions of row objects in JS and back.
+ */
+export function dimensionCountsSql(set: EventSet, dims: readonly Dimension[]): string {
+  return dims
+    .map((d) => {
+      const s = SPECS[d];
+      const outcomes = s.outcomes ? `count(*) FILTER (WHERE e.outcome = 'success') AS success, count(*) FILTER (WHERE e.outcome = 'failure') AS failure` : '0 AS success, 0 AS failure';
+      return `SELECT '${d}' AS dim, CAST(${s.value} AS VARCHAR) AS value, count(*) AS n, ${outcomes}
+            FROM ${set.from} WHERE (${set.where}) AND ${s.value} IS NOT NULL AND CAST(${s.value} AS VARCHAR) <> ''${s.where ? ` AND ${s.where}` : ''} GROUP BY 2`;
+    })
+    .join(' UNION ALL ');
+}
+
 export async function dimensionCounts(
   conn: DuckDBConnection,
   set: EventSet,
@@ -68,13 +85,7 @@ export async function dimensionCounts(
   all: readonly Dimension[] = [],
 ): Promise<{ rows: DimRow[]; distinct: Map<string, number> }> {
   if (dims.length === 0) return { rows: [], distinct: new Map() };
-  const parts = dims.map((d) => {
-    const s = SPECS[d];
-    const outcomes = s.outcomes ? `count(*) FILTER (WHERE e.outcome = 'success') AS success, count(*) FILTER (WHERE e.outcome = 'failure') AS failure` : '0 AS success, 0 AS failure';
-    return `SELECT '${d}' AS dim, CAST(${s.value} AS VARCHAR) AS value, count(*) AS n, ${outcomes}
-            FROM ${set.from} WHERE (${set.where}) AND ${s.value} IS NOT NULL AND CAST(${s.value} AS VARCHAR) <> ''${s.where ? ` AND ${s.where}` : ''} GROUP BY 2`;
-  });
-  const union = parts.join(' UNION ALL ');
+  const union = dimensionCountsSql(set, dims);
   const limit = Math.max(1, Math.floor(top ?? 1));
   const allList = all.length > 0 ? all.map((d) => `'${d}'`).join(', ') : `''`;
   const sql =
@@ -121,21 +132,27 @@ export async function urlSources(conn: DuckDBConnection): Promise<UrlSource[]> {
 
 /** Top URL values over an event set, per field name (sources may name it differently). */
 export async function urlCounts(conn: DuckDBConnection, set: EventSet, sources: UrlSource[], top?: number): Promise<DimRow[]> {
-  if (sources.length === 0) return [];
+  const grouped = await urlCountsSql(conn, set, sources);
+  if (grouped === null) return [];
+  const sql = top === undefined ? grouped : `SELECT * FROM (${grouped}) ORDER BY n DESC, value LIMIT ${Math.max(1, Math.floor(top))}`;
+  const rows = await queryRows(conn, sql, set.params);
+  return rows.map((r) => ({ dim: String(r.dim), value: String(r.value), n: Number(r.n), success: 0, failure: 0 }));
+}
+
+/** The URL counts of the web sources a set touches, as SQL of rows (dim, value, n); null when it touches none. */
+export async function urlCountsSql(conn: DuckDBConnection, set: EventSet, sources: UrlSource[]): Promise<string | null> {
+  if (sources.length === 0) return null;
   // Which web sources the set touches at all: most searches have no web event, and the
   // join below would still build over each field table.
   const touched = await queryRows(conn, `SELECT DISTINCT e.source_id AS s FROM ${set.from} WHERE (${set.where}) AND e.source_id IN (${sources.map((s) => s.sourceId).join(', ')})`, set.params);
   const ids = new Set(touched.map((r) => Number(r.s)));
   const used = sources.filter((s) => ids.has(s.sourceId));
-  if (used.length === 0) return [];
+  if (used.length === 0) return null;
   const parts = used.map(
     (s) =>
       `SELECT '${s.field.replaceAll("'", "''")}' AS field, CAST(u.${quoteIdent(s.field)} AS VARCHAR) AS value
          FROM (SELECT e.rid FROM ${set.from} WHERE e.source_id = ${s.sourceId} AND (${set.where})) m JOIN ${quoteIdent(s.table)} u ON u.rid = m.rid
         WHERE u.${quoteIdent(s.field)} IS NOT NULL`,
   );
-  const grouped = `SELECT 'url:' || field AS dim, value, count(*) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL`;
-  const sql = top === undefined ? grouped : `SELECT * FROM (${grouped}) ORDER BY n DESC, value LIMIT ${Math.max(1, Math.floor(top))}`;
-  const rows = await queryRows(conn, sql, set.params);
-  return rows.map((r) => ({ dim: String(r.dim), value: String(r.value), n: Number(r.n), success: 0, failure: 0 }));
+  return `SELECT 'url:' || field AS dim, value, count(*) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL`;
 }

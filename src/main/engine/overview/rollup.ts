@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Case } from '../case/case';
 import { queryOne, queryRows } from '../db/sql';
-import { DIMENSIONS, dimensionCounts, urlCounts, urlSources, type EventSet } from './dimensions';
+import { DIMENSIONS, dimensionCountsSql, urlCountsSql, urlSources, type EventSet } from './dimensions';
 
 /**
  * The case's dashboard rollup: counts per value of each dimension (dataset,
@@ -124,26 +124,11 @@ async function refreshIn(conn: DuckDBConnection, force: boolean): Promise<Omit<R
   const set: EventSet = { from: 'events e', where: lo === null ? 'e.id <= $hi' : 'e.id > $lo AND e.id <= $hi', params: lo === null ? { hi } : { lo, hi } };
   const merge = state.counted > 0;
 
-  const { rows } = await dimensionCounts(conn, set, DIMENSIONS);
-  const urls = await urlCounts(conn, set, await urlSources(conn));
-  const delta = [...rows, ...urls];
+  // Counted into the delta table inside DuckDB, never through JS (millions of distinct IPs are millions of rows).
   await conn.run(`CREATE OR REPLACE TEMP TABLE overview_delta (dim VARCHAR, value VARCHAR, n BIGINT, success BIGINT, failure BIGINT)`);
-  if (delta.length > 0) {
-    const ap = await conn.createAppender('overview_delta', 'main', 'temp');
-    try {
-      for (const r of delta) {
-        ap.appendVarchar(r.dim);
-        ap.appendVarchar(r.value);
-        ap.appendBigInt(BigInt(r.n));
-        ap.appendBigInt(BigInt(r.success));
-        ap.appendBigInt(BigInt(r.failure));
-        ap.endRow();
-      }
-      ap.flushSync();
-    } finally {
-      ap.closeSync();
-    }
-  }
+  if (DIMENSIONS.length > 0) await conn.run(`INSERT INTO overview_delta ${dimensionCountsSql(set, DIMENSIONS)}`, set.params);
+  const urls = await urlCountsSql(conn, set, await urlSources(conn));
+  if (urls !== null) await conn.run(`INSERT INTO overview_delta SELECT dim, value, n, 0, 0 FROM (${urls})`, set.params);
   const minutes = `SELECT date_trunc('minute', e.ts) AS minute, e.dataset, count(*) AS n FROM events e WHERE ${set.where} GROUP BY ALL`;
   if (merge) {
     // Merge by re-aggregating old rows with the delta: the tables hold distinct values, not events.
