@@ -50,6 +50,9 @@ test('live: start a TCP listener from the UI, counters move, events are found in
   await expect(row.getByTestId('live-stored')).toHaveText('3');
   await expect(row.getByTestId('live-dropped')).toHaveText('0');
   await expect(row.getByTestId('live-backlog')).toHaveText('0');
+  // The top bar's count follows the live sources even with Follow live off.
+  await expect(page.getByTestId('follow-toggle')).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.getByTestId('case-counts')).toContainText('3 events');
   await screenshot(page, 'live-running');
 
   // Search finds them; with Follow on, lines sent later appear without a new query.

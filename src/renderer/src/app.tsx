@@ -8,6 +8,26 @@ import { Icon } from './components/icon';
 import { useTheme } from './theme';
 import { VIEWS } from './views/registry';
 
+/**
+ * The case's counts in the top bar. Live sources push the event count about
+ * once a second; the chip follows it whether or not Follow live is on (only
+ * the views wait for Follow, since each refresh reruns their queries).
+ */
+function CaseCounts({ caseId, events, evidence }: { caseId: string; events: number; evidence: number }) {
+  const [live, setLive] = useState<{ caseId: string; events: number } | null>(null);
+  usePushEvent('liveStats', (p) => {
+    if (p.sources.length > 0) setLive((l) => (l?.caseId === caseId && l.events === p.events ? l : { caseId, events: p.events }));
+  });
+  // A newer count from the case (an import, a removal) wins until the next push.
+  useEffect(() => setLive(null), [caseId, events]);
+  const shown = live?.caseId === caseId ? live.events : events;
+  return (
+    <span className="muted case-counts" data-testid="case-counts">
+      {shown.toLocaleString()} events · {evidence} files
+    </span>
+  );
+}
+
 function currentRoute(): string {
   const id = window.location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
   return VIEWS.some((v) => v.id === id) ? id : 'search';
@@ -83,7 +103,7 @@ export function App() {
           <button type="button" className="case-button" onClick={() => setSwitcherOpen(true)} data-testid="case-button" aria-haspopup="dialog">
             <span className="muted">Case</span>
             <strong data-testid="case-name">{caseInfo ? caseInfo.name : 'No case open'}</strong>
-            {caseInfo ? <span className="muted case-counts">{caseInfo.events.toLocaleString()} events · {caseInfo.evidence} files</span> : null}
+            {caseInfo ? <CaseCounts caseId={caseInfo.id} events={caseInfo.events} evidence={caseInfo.evidence} /> : null}
             <span aria-hidden="true">▾</span>
           </button>
           {caseInfo ? (
