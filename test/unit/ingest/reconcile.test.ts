@@ -46,6 +46,21 @@ function loseEventsOf(engine: Engine, evidenceId: number): void {
   };
 }
 
+/** The import's connections fail the events INSERT of one evidence with an error. */
+function failEventsOf(engine: Engine, evidenceId: number): void {
+  const kase = engine.case;
+  const connect = kase.connect.bind(kase);
+  kase.connect = async (): Promise<DuckDBConnection> => {
+    const c = await connect();
+    const run = c.run.bind(c);
+    c.run = ((text: string, params?: Record<string, unknown>) => {
+      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return Promise.reject(new Error('injected: the events insert failed'));
+      return run(text, params as Parameters<typeof run>[1]);
+    }) as typeof c.run;
+    return c;
+  };
+}
+
 const lines = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => `${tag} line ${i + 1}`).join('\n') + '\n';
 
 describe('reconciliation from the tables, not the counters', () => {
@@ -93,5 +108,39 @@ describe('reconciliation from the tables, not the counters', () => {
     await expectReconciled(engine, s);
     const [n] = await sql(engine, 'SELECT count(*) AS n FROM events');
     expect(Number(n?.n)).toBe(60);
+  });
+
+  // A file with a field table of its own commits that table before its events
+  // (json-loader.ts, zeek-loader.ts): an error past that commit must take the
+  // table away again, never fall back to another reader or leave rows behind.
+  it('an error after a JSON or Zeek file committed its own field table: failed, nothing of it left, the rest imports', async () => {
+    const { engine, write } = await setup({ shareMaxBytes: 0 });
+    const json = Array.from({ length: 9 }, (_, i) => JSON.stringify({ tag: 'j', n: i })).join('\n') + '\n';
+    const zeek = [
+      '#separator \\x09',
+      '#path\tconn',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p',
+      '#types\ttime\tstring\taddr\tport',
+      ...Array.from({ length: 6 }, (_, i) => `${1700000000 + i}.000000\tC${i}\t10.0.0.${i + 1}\t${40000 + i}`),
+    ].join('\n') + '\n';
+    const files = [write('a.txt', lines('alpha', 4)), write('b.json', json), write('c.log', zeek), write('d.txt', lines('delta', 3))];
+    failEventsOf(engine, 2);
+    failEventsOf(engine, 3);
+    const s = await importAndWait(engine, { paths: files });
+    expect(s.files.map((f) => [f.format, f.status])).toEqual([
+      ['text', 'imported'],
+      ['ndjson', 'failed'],
+      ['zeek-tsv', 'failed'],
+      ['text', 'imported'],
+    ]);
+    for (const f of [s.files[1], s.files[2]]) {
+      expect(f?.message).toMatch(/injected: the events insert failed/);
+      expect(f).toMatchObject({ seen: 0, stored: 0, rejected: 0 });
+      expect(await fieldRows(engine, f?.evidenceId as number)).toBe(0);
+    }
+    const tables = await sql(engine, 'SELECT evidence_id FROM sources WHERE evidence_id IN (2, 3)');
+    expect(tables).toEqual([]);
+    expect(s.totals).toEqual({ seen: 7, stored: 7, rejected: 0 });
+    await expectReconciled(engine, s);
   });
 });
