@@ -31,34 +31,29 @@ async function setup(ingest = {}) {
   return { ...f, write };
 }
 
-/** The import's connections drop (without any error) the events INSERTs of one evidence: rows that never land. */
-function loseEventsOf(engine: Engine, evidenceId: number): void {
+/** The import's connections run `instead` for the events INSERTs of one evidence. */
+function onEventsInsertOf(engine: Engine, evidenceId: number, instead: (run: DuckDBConnection['run']) => ReturnType<DuckDBConnection['run']>): void {
   const kase = engine.case;
   const connect = kase.connect.bind(kase);
   kase.connect = async (): Promise<DuckDBConnection> => {
     const c = await connect();
     const run = c.run.bind(c);
     c.run = ((text: string, params?: Record<string, unknown>) => {
-      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return run('SELECT 1');
+      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return instead(run);
       return run(text, params as Parameters<typeof run>[1]);
     }) as typeof c.run;
     return c;
   };
 }
 
-/** The import's connections fail the events INSERT of one evidence with an error. */
+/** The events INSERTs of one evidence are dropped without any error: rows that never land. */
+function loseEventsOf(engine: Engine, evidenceId: number): void {
+  onEventsInsertOf(engine, evidenceId, (run) => run('SELECT 1'));
+}
+
+/** The events INSERTs of one evidence fail with an error. */
 function failEventsOf(engine: Engine, evidenceId: number): void {
-  const kase = engine.case;
-  const connect = kase.connect.bind(kase);
-  kase.connect = async (): Promise<DuckDBConnection> => {
-    const c = await connect();
-    const run = c.run.bind(c);
-    c.run = ((text: string, params?: Record<string, unknown>) => {
-      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return Promise.reject(new Error('injected: the events insert failed'));
-      return run(text, params as Parameters<typeof run>[1]);
-    }) as typeof c.run;
-    return c;
-  };
+  onEventsInsertOf(engine, evidenceId, () => Promise.reject(new Error('injected: the events insert failed')));
 }
 
 const lines = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => `${tag} line ${i + 1}`).join('\n') + '\n';
