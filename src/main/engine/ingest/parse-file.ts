@@ -166,8 +166,8 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     bytes += n;
     splitter.push(buf.subarray(0, n));
     while (ready.length > 0 && !stopped) await send(ready.shift() as StagingChunk, false);
-    // A chunk of mostly rejected lines is cut on its size (errors do not fill row groups).
     if (stopped) break;
+    // A chunk of mostly rejected lines is cut on its size (errors do not fill row groups).
     if (chunk.size >= job.chunkRows * 2 || chunk.chars >= MAX_CHUNK_CHARS) await flush();
     else if (!(await out.yieldNow())) stopped = true;
     if (stopped) break;
