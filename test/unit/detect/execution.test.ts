@@ -84,8 +84,16 @@ describe('execution', () => {
       const later = await buildCase([{ dataset: 'sysmon', rows: [proc({ Image: 'D:\\cmd.exe' })] }], fx.conn);
       const last = fx.ids[1]?.[1] ?? 0;
       const inc = await runRules(fx.conn, rs, { watermark: last });
-      expect(inc.hits).toEqual([{ ruleId: 'r-cmd', eventIds: later.ids[0] }]);
+      expect(inc.hits).toEqual([{ ruleId: 'r-cmd', eventIds: later.ids[0], count: 1 }]);
       expect(inc.stats.sources).toBe(3);
+      // Left in a table instead: the same pairs, counts only in JavaScript.
+      for (const watermark of [undefined, wm, last]) {
+        const res = await runRules(fx.conn, rs, watermark !== undefined ? { watermark } : {});
+        const kept = await runRules(fx.conn, rs, { ...(watermark !== undefined ? { watermark } : {}), hitsInto: 'hits_kept' });
+        expect(kept.hits).toEqual(res.hits.map((h) => ({ ruleId: h.ruleId, eventIds: [], count: h.eventIds.length })).sort((a, b) => a.ruleId.localeCompare(b.ruleId)));
+        const rows = (await fx.conn.runAndReadAll('SELECT rule_id, event_id FROM hits_kept ORDER BY 1, 2')).getRows().map(([r, id]) => [String(r), Number(id)]);
+        expect(rows).toEqual(res.hits.flatMap((h) => h.eventIds.map((id) => [h.ruleId, id])).sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1])));
+      }
     } finally {
       fx.close();
     }

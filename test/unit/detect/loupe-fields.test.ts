@@ -41,7 +41,7 @@ describe('loupe. fields', () => {
       expect(rs.rules[0]?.status).toBe('active');
       const res = await runRules(fx.conn, rs);
       expect(res.failures).toEqual([]);
-      expect(res.hits).toEqual([{ ruleId: 'r1', eventIds: [fx.ids[0]?.[0]] }]);
+      expect(res.hits).toEqual([{ ruleId: 'r1', eventIds: [fx.ids[0]?.[0]], count: 1 }]);
     } finally {
       fx.close();
     }

@@ -1,6 +1,7 @@
 import { BIGINT, LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import type { Severity } from '@shared/events';
-import type { CorrelationHit, RuleHits } from '../detect';
+import type { CorrelationHit } from '../detect';
+import { quoteIdent } from '../db/sql';
 import { deleteSuppressed, type ValueSuppression } from './suppression-sql';
 
 /**
@@ -22,7 +23,8 @@ export interface RuleMeta {
 }
 
 export interface MergeInput {
-  hits: RuleHits[];
+  /** The TEMP table (rule_id, event_id) a run left its detection hits in (RunOptions.hitsInto), if any. */
+  hitsTable: string | null;
   correlations: CorrelationHit[];
   /** Whether a rule's hits become alerts (enabled, not suppressed, not correlation-only). */
   alerting: (ruleId: string) => boolean;
@@ -39,7 +41,6 @@ export interface MergeResult {
   alertsUpdated: number;
 }
 
-const BASE = 'loupe_alert_base';
 const LINKS = 'loupe_alert_links';
 const FRESH = 'loupe_alert_fresh';
 const META = 'loupe_alert_meta';
@@ -66,19 +67,24 @@ export async function insertRuleEvents(conn: DuckDBConnection, table: string, ru
 }
 
 export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Promise<MergeResult> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${BASE} (rule_id VARCHAR, event_id BIGINT)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${LINKS} (rule_id VARCHAR, kind VARCHAR, group_key VARCHAR, group_json VARCHAR, peak BIGINT, event_id BIGINT)`);
   try {
     const ruleIds = new Set<string>();
-    for (const h of input.hits) {
-      if (!input.alerting(h.ruleId) || h.eventIds.length === 0) continue;
-      ruleIds.add(h.ruleId);
-      await insertRuleEvents(conn, BASE, h.ruleId, h.eventIds);
+    if (input.hitsTable !== null) {
+      // The hits stay in DuckDB: only the alerting rules' rows are linked.
+      const table = quoteIdent(input.hitsTable);
+      const inTable = (await conn.runAndReadAll(`SELECT DISTINCT rule_id FROM ${table}`)).getRows().map(([r]) => String(r));
+      const alerting = inTable.filter((id) => input.alerting(id));
+      for (const id of alerting) ruleIds.add(id);
+      if (alerting.length > 0) {
+        await conn.run(
+          `INSERT INTO ${LINKS} SELECT b.rule_id, 'rule', 'host:' || coalesce(e.host, ''), NULL, NULL, b.event_id
+           FROM ${table} b JOIN events e ON e.id = b.event_id WHERE b.rule_id IN (SELECT unnest($rules))`,
+          { rules: listValue(alerting) },
+          { rules: LIST(VARCHAR) },
+        );
+      }
     }
-    await conn.run(
-      `INSERT INTO ${LINKS} SELECT b.rule_id, 'rule', 'host:' || coalesce(e.host, ''), NULL, NULL, b.event_id
-       FROM ${BASE} b JOIN events e ON e.id = b.event_id`,
-    );
     // Correlation hits in batches (a statement per hit cost seconds with thousands of windows).
     const corr = input.correlations.filter((c) => input.alerting(c.ruleId) && c.eventIds.length > 0);
     for (const c of corr) ruleIds.add(c.ruleId);
@@ -151,7 +157,7 @@ export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Prom
       throw e;
     }
   } finally {
-    for (const t of [BASE, LINKS, FRESH, META]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [LINKS, FRESH, META]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
 

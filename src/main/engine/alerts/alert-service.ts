@@ -38,6 +38,8 @@ const WATERMARK_KEY = 'detect_watermark';
 /** How far before the new events a correlation looks back at most (events), see correlateAcrossRuns. */
 const LOOKBACK_MAX_EVENTS = 500_000;
 const MAX_FAILURES_SHOWN = 100;
+/** TEMP table a run leaves its detection hits in for the merge (RunOptions.hitsInto). */
+const RUN_HITS = 'loupe_run_hits';
 
 interface Cached {
   kase: Case;
@@ -268,11 +270,12 @@ export class AlertService {
             summary.message = `IP intel not refreshed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
           }
         }
-        const res: RunResult = await runRules(conn, subset, { ...(after !== null ? { watermark: after } : {}), signal: controller.signal });
+        // The hits stay in DuckDB until they are alerts: millions after a big import.
+        const res: RunResult = await runRules(conn, subset, { ...(after !== null ? { watermark: after } : {}), signal: controller.signal, hitsInto: RUN_HITS });
         summary.failures = res.failures.slice(0, MAX_FAILURES_SHOWN);
         const byId = rules.byId;
         const merged = await mergeHits(conn, {
-          hits: res.hits,
+          hitsTable: RUN_HITS,
           correlations: res.correlations,
           alerting: (id) => roots.has(id) && !supp.rules.has(id) && byId.get(id)?.correlationOnly !== true,
           meta: (id) => {
@@ -281,7 +284,7 @@ export class AlertService {
           },
           suppressions: supp.values,
           runId,
-        });
+        }).finally(() => conn.run(`DROP TABLE IF EXISTS ${RUN_HITS}`));
         summary.hits = merged.links;
         summary.suppressed = merged.suppressed;
         summary.alertsNew = merged.alertsNew;
@@ -289,7 +292,7 @@ export class AlertService {
         if (after !== null) {
           const late = await this.correlateAcrossRuns(conn, subset, after, controller.signal, (corr) =>
             mergeHits(conn, {
-              hits: [],
+              hitsTable: null,
               correlations: corr,
               alerting: (id) => roots.has(id) && !supp.rules.has(id),
               meta: (id) => {

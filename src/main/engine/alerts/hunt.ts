@@ -1,3 +1,4 @@
+import { LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { insertRuleEvents } from './alert-merge';
 import type { RuleCounts } from '@shared/contract';
 import { SEVERITIES, type Severity } from '@shared/events';
@@ -59,15 +60,14 @@ export async function huntWithRules(kase: Case, paths: string[]): Promise<HuntRe
   const set = await loadRules(paths);
   const conn = await kase.connect();
   try {
-    const res = await runRules(conn, set);
+    // The detection hits go straight into the table the counts are read from.
+    const res = await runRules(conn, set, { hitsInto: 'loupe_hunt' });
     const byRule = new Map(set.rules.map((r) => [r.id, r]));
-    await conn.run('CREATE OR REPLACE TEMP TABLE loupe_hunt (rule_id VARCHAR, event_id BIGINT)');
-    const add = async (ruleId: string, ids: number[]): Promise<void> => {
-      if (ids.length === 0 || byRule.get(ruleId)?.correlationOnly) return;
-      await insertRuleEvents(conn, 'loupe_hunt', ruleId, ids);
-    };
-    for (const h of res.hits) await add(h.ruleId, h.eventIds);
-    for (const c of res.correlations) await add(c.ruleId, c.eventIds);
+    const correlationOnly = set.rules.filter((r) => r.correlationOnly).map((r) => r.id);
+    if (correlationOnly.length > 0) await conn.run('DELETE FROM loupe_hunt WHERE rule_id IN (SELECT unnest($ids))', { ids: listValue(correlationOnly) }, { ids: LIST(VARCHAR) });
+    for (const c of res.correlations) {
+      if (c.eventIds.length > 0 && !byRule.get(c.ruleId)?.correlationOnly) await insertRuleEvents(conn, 'loupe_hunt', c.ruleId, c.eventIds);
+    }
     const rows = await queryRows(
       conn,
       `SELECT h.rule_id, count(DISTINCT h.event_id) AS n, min(e.ts) AS first, max(e.ts) AS last

@@ -39,12 +39,22 @@ export interface RunOptions {
   index?: 'auto' | 'always' | 'never';
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number; label: string }) => void;
+  /**
+   * Leave the hits in this TEMP table (rule_id VARCHAR, event_id BIGINT,
+   * each pair once) instead of reading them into JavaScript; `hits` then
+   * lists each matching rule with its count only (`eventIds` empty). A rule
+   * over a big import can match millions of events: as numbers they cost
+   * about 60 bytes each of heap, and as bound values again on the way back.
+   */
+  hitsInto?: string;
 }
 
 export interface RuleHits {
   ruleId: string;
-  /** events.id of every matching event, ascending. */
+  /** events.id of every matching event, ascending (empty when the run left them in a table: RunOptions.hitsInto). */
   eventIds: number[];
+  /** How many events matched. */
+  count: number;
 }
 
 export interface RuleFailure {
@@ -196,7 +206,7 @@ export async function runRules(conn: DuckDBConnection, ruleSet: RuleSet, opts: R
   } finally {
     await dropWork(conn);
   }
-  const hits = await collectHits(conn, ruleSet, catalog);
+  const hits = opts.hitsInto ? await tableHits(conn, ruleSet, catalog, opts.hitsInto) : await collectHits(conn, ruleSet, catalog);
   const tCollect = performance.now();
   const correlations = ruleSet.correlations.length > 0 ? await runCorrelations(conn, ruleSet, plan, catalog) : [];
   const tEnd = performance.now();
@@ -571,20 +581,40 @@ async function runGroupPerRule(
   return { target: g.variant.label, sources: g.members.length, rules: g.rules.length, rows: g.rows, scanMs: 0, matchMs: performance.now() - t0 };
 }
 
-async function collectHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Catalog): Promise<RuleHits[]> {
-  const params: Record<string, DuckDBValue> = {};
+/** The hits as (rule index, events.id), each once; the rows the watermark leaves out are not hits. */
+function hitsSelect(catalog: Catalog, params: Record<string, DuckDBValue>, id: string): string {
   let wm = '';
   if (catalog.watermark !== undefined) {
     params.wm = catalog.watermark;
     wm = ' WHERE e.id > $wm';
   }
+  return `SELECT DISTINCT h.rule_idx, ${id} AS id FROM ${HITS} h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid${wm}`;
+}
+
+async function tableHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Catalog, table: string): Promise<RuleHits[]> {
+  const params: Record<string, DuckDBValue> = {};
+  const detections = ruleSet.detections.map((d, i) => ({ idx: i, ruleId: d.record.id }));
+  params.idx = listValue(detections.map((d) => d.idx));
+  params.rule = listValue(detections.map((d) => d.ruleId));
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS
+     SELECT r.rule_id, x.id AS event_id FROM (${hitsSelect(catalog, params, 'e.id')}) x
+     JOIN (SELECT CAST(unnest($idx) AS INTEGER) AS idx, unnest($rule) AS rule_id) r ON r.idx = x.rule_idx`,
+    params,
+  );
+  const rows = (await conn.runAndReadAll(`SELECT rule_id, count(*) FROM ${quoteIdent(table)} GROUP BY 1 ORDER BY 1`)).getRows();
+  return rows.map(([ruleId, n]) => ({ ruleId: String(ruleId), eventIds: [], count: Number(n) }));
+}
+
+async function collectHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Catalog): Promise<RuleHits[]> {
+  const params: Record<string, DuckDBValue> = {};
   // Streamed, ids as DOUBLE (exact below 2^53): read as one LIST of BIGINT per
   // rule, a rule matching millions of events made millions of BigInt objects
   // (about 1 GB of heap after importing a generated 4M-line auth log).
   const byRule = new Map<number, number[]>();
   await forEachChunk(
     conn,
-    `SELECT DISTINCT h.rule_idx, CAST(e.id AS DOUBLE) AS id FROM ${HITS} h JOIN events e ON e.source_id = h.source_id AND e.rid = h.rid${wm} ORDER BY 1, 2`,
+    `${hitsSelect(catalog, params, 'CAST(e.id AS DOUBLE)')} ORDER BY 1, 2`,
     (cols, rows) => {
       const [idx, id] = cols as [DuckDBValue[], DuckDBValue[]];
       for (let r = 0; r < rows; r++) {
@@ -599,7 +629,7 @@ async function collectHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Ca
   const out: RuleHits[] = [];
   for (const [idx, list] of byRule) {
     const det = ruleSet.detections[idx];
-    if (det) out.push({ ruleId: det.record.id, eventIds: list });
+    if (det) out.push({ ruleId: det.record.id, eventIds: list, count: list.length });
   }
   return out;
 }
