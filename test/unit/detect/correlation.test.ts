@@ -122,6 +122,11 @@ describe('correlation rules', () => {
     expect(chain).toEqual([{ group: { TargetUserName: 'alice' }, rows: [5, 6, 7], count: 3 }]);
   });
 
+  it('temporal_ordered without group-by: one chain over every event', async () => {
+    expect(await correlate(`    type: temporal_ordered\n    rules: [failed_logon, share_access]\n    timespan: 1m`)).toEqual([{ group: {}, rows: [5, 7], count: 2 }]);
+    expect(await correlate(`    type: temporal_ordered\n    rules: [share_access, failed_logon]\n    timespan: 1m`)).toEqual([]);
+  });
+
   it('references by id, aliases, group-by on a core column, and rules marked correlation-only', async () => {
     const body = `    type: temporal\n    rules:\n        - 11111111-0000-0000-0000-000000000001\n        - good_logon\n    group-by: [who, host]\n    timespan: 5m\n    aliases:\n        who:\n            failed_logon: TargetUserName\n            good_logon: TargetUserName`;
     const res = await run(base + corr(body), [{ dataset: 'windows.security', rows }]);
