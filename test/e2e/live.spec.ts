@@ -53,6 +53,8 @@ test('live: start a TCP listener from the UI, counters move, events are found in
   // The top bar's count follows the live sources even with Follow live off.
   await expect(page.getByTestId('follow-toggle')).toHaveAttribute('aria-pressed', 'false');
   await expect(page.getByTestId('case-counts')).toContainText('3 events');
+  // The listener is the case's one piece of evidence (the count was 0 until the case reopened).
+  await expect(page.getByTestId('case-counts')).toContainText('1 evidence item');
   await screenshot(page, 'live-running');
 
   // Search finds them; with Follow on, lines sent later appear without a new query.

@@ -23,7 +23,7 @@ function CaseCounts({ caseId, events, evidence }: { caseId: string; events: numb
   const shown = live?.caseId === caseId ? live.events : events;
   return (
     <span className="muted case-counts" data-testid="case-counts">
-      {shown.toLocaleString()} events · {evidence} files
+      {shown.toLocaleString()} events · {evidence.toLocaleString()} evidence {evidence === 1 ? 'item' : 'items'}
     </span>
   );
 }

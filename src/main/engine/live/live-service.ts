@@ -236,6 +236,8 @@ export class LiveService {
         const evidenceId = writes.takeEvidenceId();
         await insertSource(conn, { id, evidenceId, kind: source.kind, spec: specText, label: sourceLabel(source) });
         row = (await this.row(id)) as SourceRow;
+        // The new source is evidence: the top bar's count changed.
+        this.o.push.emit('caseChanged', { case: await kase.info() });
       } else if (row.spec !== specText) {
         // Same ports or paths, other options (time zone, from-end): the source carries on with the new ones.
         await conn.run('UPDATE live_sources SET spec = $s WHERE id = $id', { s: specText, id: row.id });
