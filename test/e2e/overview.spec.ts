@@ -600,6 +600,20 @@ test('rules: packs, search, the text and SQL of a rule, run it now, disable it, 
     await page.getByTestId('open-rule').click();
     await expect(page.getByTestId('rule-detail')).toContainText('unsupported');
     await expect(page.getByTestId('rule-detail')).toContainText('does not compile');
+
+    // Removing a pack asks first: dismissed, it stays; confirmed, it goes.
+    const remove = page.getByTestId('rule-packs').locator('tbody tr', { hasText: 'file_rename_win_ransomware' }).getByRole('button', { name: /^Remove the pack/ });
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await remove.click();
+    await expect.poll(() => asked).toContain('Remove the rule pack');
+    await expect(page.getByTestId('rule-packs').locator('tbody tr')).toHaveCount(packs.packs.length + 2);
+    page.once('dialog', (d) => void d.accept());
+    await remove.click();
+    await expect(page.getByTestId('rule-packs').locator('tbody tr')).toHaveCount(packs.packs.length + 1);
   }
   expect(errors).toEqual([]);
 });

@@ -185,7 +185,11 @@ export function RulesView() {
                   <td className="mono">{p.importedAt ? formatTime(p.importedAt, 'min') : 'built in'}</td>
                   <td>
                     {p.id >= 1 ? (
-                      <button type="button" className="ghost small" onClick={() => void api.removeRulePack({ id: p.id }).then(reload, (e: Error) => setImportMsg({ ok: false, text: e.message }))} aria-label={`Remove the pack ${p.name}`}>
+                      <button type="button" className="ghost small" onClick={() => {
+                          // The case's copy of the pack goes; alerts its rules raised stay.
+                          if (!window.confirm(`Remove the rule pack "${p.name}" (${p.rules.toLocaleString()} rules) from this case? Alerts its rules already raised stay.`)) return;
+                          void api.removeRulePack({ id: p.id }).then(reload, (e: Error) => setImportMsg({ ok: false, text: e.message }));
+                        }} aria-label={`Remove the pack ${p.name}`}>
                         Remove
                       </button>
                     ) : null}
