@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { queryRows, type Row } from '../../../src/main/engine/db/sql';
 import { HOSTILE } from '../../fixtures/findings-case';
 import { SCENARIO_TRUTH as T } from '../../fixtures/scenario';
 import { findingsCase, type FindingsCase } from './helpers';
+import { Engine } from '../../../src/main/engine/service/engine';
+import { tempDir } from '../../helpers';
 
 let fc: FindingsCase;
 beforeAll(async () => {
@@ -250,5 +252,38 @@ describe('large exports: progress and cancel', () => {
     expect(existsSync(rec?.path ?? '')).toBe(false);
     expect(existsSync(`${rec?.path ?? ''}.partial`)).toBe(false);
     expect(await call(big.engine.handlers, 'cancelExport', { exportId: 'big2' })).toEqual({ cancelled: false });
+  });
+});
+
+describe('export with original fields from a shared field table', () => {
+  it('carries only the fields some exported row has a value for', async () => {
+    const tmp = tempDir('loupe-export-shared-');
+    process.env.LOUPE_HOME = join(tmp.dir, 'home');
+    const engine = new Engine({ host: 'test' });
+    try {
+      await engine.useCase(join(tmp.dir, 'case'), { mode: 'create' });
+      // Two small NDJSON files of one family share a field table of every field of both.
+      const a = join(tmp.dir, 'a.json');
+      const b = join(tmp.dir, 'b.json');
+      writeFileSync(a, ['{"time":"2024-01-01T00:00:00Z","kind":"alpha","only_a":"x1"}', '{"time":"2024-01-01T00:00:01Z","kind":"alpha","only_a":"x2"}'].join('\n'));
+      writeFileSync(b, '{"time":"2024-01-01T00:00:02Z","kind":"beta","only_b":"y1","also_b":"z1"}\n');
+      const run = await engine.imports.wait(await engine.imports.start({ paths: [a, b] }));
+      expect(run.files.map((f) => f.status)).toEqual(['imported', 'imported']);
+      const tables = await queryRows(engine.case.conn, `SELECT DISTINCT s.table_name FROM events e JOIN sources s ON s.id = e.source_id`);
+      expect(tables).toHaveLength(1);
+      const r = await call(engine.handlers, 'exportData', { exportId: 'shared1', source: { kind: 'search', query: 'kind:alpha' }, format: 'ndjson', fields: 'all' });
+      const rows = readFileSync(r.path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Row);
+      expect(rows.map((x) => x.only_a)).toEqual(['x1', 'x2']);
+      expect(rows[0]).toHaveProperty('kind', 'alpha');
+      // b.json's fields are in the table but in none of these rows.
+      expect(Object.keys(rows[0] as Row)).not.toContain('only_b');
+      expect(Object.keys(rows[0] as Row)).not.toContain('also_b');
+    } finally {
+      engine.close();
+      tmp.cleanup();
+    }
   });
 });

@@ -126,12 +126,27 @@ async function eventRows(
   // Original fields named like one of ours (or like Timesketch's fields) get an `orig.` prefix.
   // DuckDB matches names without regard to case, so `User` (Sysmon) meets `user`.
   const taken = new Set([...EVENT_NAMES, ...o.extraNames, 'raw', 'datetime', 'timestamp', 'timestamp_desc'].map((n) => n.toLowerCase()));
-  const cols = sources.length === 0 ? [] : await queryRows(
+  const declared = sources.length === 0 ? [] : await queryRows(
     conn,
     `SELECT table_name, column_name, data_type FROM duckdb_columns()
       WHERE schema_name = 'main' AND list_contains($tables::VARCHAR[], table_name) AND column_name NOT IN ('rid', 'evidence_id') ORDER BY table_name, column_index`,
     { tables: listOf(sources.map((s) => String(s.table_name))) },
   );
+  // Only the fields some exported row has: a table shared by many small files
+  // (or an EVTX channel's) has hundreds of columns that are empty for these rows.
+  const cols: typeof declared = [];
+  for (const s of sources) {
+    const mine = declared.filter((c) => c.table_name === s.table_name);
+    if (mine.length === 0) continue;
+    const counts = (
+      await conn.runAndReadAll(
+        `SELECT ${mine.map((c) => `count(s.${quoteIdent(String(c.column_name))})`).join(', ')} FROM ${temp} b JOIN ${quoteIdent(String(s.table_name))} s ON s.rid = b._rid WHERE b._sid = ${Number(s.id)}`,
+      )
+    ).getRows()[0];
+    mine.forEach((c, i) => {
+      if (Number(counts?.[i] ?? 0) > 0) cols.push(c);
+    });
+  }
   // A field typed differently in two sources (a port as text here, a number
   // there) is written as text everywhere so the stacked column has one type.
   const types = new Map<string, Set<string>>();
