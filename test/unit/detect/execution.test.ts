@@ -87,6 +87,9 @@ describe('execution', () => {
       expect(inc.hits).toEqual([{ ruleId: 'r-cmd', eventIds: later.ids[0], count: 1 }]);
       expect(inc.stats.sources).toBe(3);
       // Left in a table instead: the same pairs, counts only in JavaScript.
+      // A set without detection rules leaves an empty table.
+      expect((await runRules(fx.conn, buildRuleSet([]), { hitsInto: 'hits_none' })).hits).toEqual([]);
+      expect((await fx.conn.runAndReadAll('SELECT count(*) FROM hits_none')).getRows()[0]?.[0]).toBe(0n);
       for (const watermark of [undefined, wm, last]) {
         const res = await runRules(fx.conn, rs, watermark !== undefined ? { watermark } : {});
         const kept = await runRules(fx.conn, rs, { ...(watermark !== undefined ? { watermark } : {}), hitsInto: 'hits_kept' });

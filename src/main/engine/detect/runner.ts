@@ -1,4 +1,4 @@
-import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { INTEGER, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { forEachChunk } from '../db/sql';
 import { readCatalog, quoteIdent, type Catalog } from './catalog';
 import { runCorrelations, type CorrelationHit } from './correlation';
@@ -599,8 +599,10 @@ async function tableHits(conn: DuckDBConnection, ruleSet: RuleSet, catalog: Cata
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS
      SELECT r.rule_id, x.id AS event_id FROM (${hitsSelect(catalog, params, 'e.id')}) x
-     JOIN (SELECT CAST(unnest($idx) AS INTEGER) AS idx, unnest($rule) AS rule_id) r ON r.idx = x.rule_idx`,
+     JOIN (SELECT unnest($idx) AS idx, unnest($rule) AS rule_id) r ON r.idx = x.rule_idx`,
     params,
+    // Typed: a set without detection rules binds empty lists, which have no item type of their own.
+    { idx: LIST(INTEGER), rule: LIST(VARCHAR) },
   );
   const rows = (await conn.runAndReadAll(`SELECT rule_id, count(*) FROM ${quoteIdent(table)} GROUP BY 1 ORDER BY 1`)).getRows();
   return rows.map(([ruleId, n]) => ({ ruleId: String(ruleId), eventIds: [], count: Number(n) }));
