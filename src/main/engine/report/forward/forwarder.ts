@@ -153,6 +153,9 @@ export class Forwarder {
     // One jittered delay per attempt count and batch: items that failed together retry together,
     // so a batch is not scattered into many small ones by per-item jitter.
     const delays = new Map<number, number>();
+    // One clock reading for the batch: read per item, the clock could tick mid-batch and the
+    // items become ready a millisecond apart, split into two requests (seen as a flaky test).
+    const failedAt = Date.now();
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
       const o = outcomes[i] ?? { status: 'retry' as const, reason: 'no outcome reported for this item' };
@@ -172,7 +175,7 @@ export class Forwarder {
           delay = Math.max(this.backoff(p.attempts), retryAfter ?? 0);
           delays.set(p.attempts, delay);
         }
-        p.notBefore = Date.now() + delay;
+        p.notBefore = failedAt + delay;
         this.queue.push(p);
       }
     }
