@@ -85,24 +85,40 @@ export async function mergeHits(conn: DuckDBConnection, input: MergeInput): Prom
         );
       }
     }
-    // Correlation hits in batches (a statement per hit cost seconds with thousands of windows).
+    // Correlation hits in batches (a statement per hit cost seconds with thousands of windows),
+    // each of at most ID_BATCH event ids: a brute force's 1.5M ids bound at once cost hundreds of MB.
     const corr = input.correlations.filter((c) => input.alerting(c.ruleId) && c.eventIds.length > 0);
     for (const c of corr) ruleIds.add(c.ruleId);
-    for (let at = 0; at < corr.length; at += CORRELATION_BATCH) {
-      const part = corr.slice(at, at + CORRELATION_BATCH);
+    let batch: { c: CorrelationHit; ids: number[] }[] = [];
+    let batchIds = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const part = batch;
+      batch = [];
+      batchIds = 0;
       await conn.run(
         `INSERT INTO ${LINKS} SELECT rule, 'correlation', key, json, peak, unnest(ids)
          FROM (SELECT unnest($rule) AS rule, unnest($key) AS key, unnest($json) AS json, unnest($peak) AS peak, unnest($ids) AS ids)`,
         {
-          rule: listValue(part.map((c) => c.ruleId)),
-          key: listValue(part.map((c) => groupKey(c.group))),
-          json: listValue(part.map((c) => JSON.stringify(c.group))),
-          peak: listValue(part.map((c) => c.count)),
-          ids: listValue(part.map((c) => listValue(c.eventIds))),
+          rule: listValue(part.map(({ c }) => c.ruleId)),
+          key: listValue(part.map(({ c }) => groupKey(c.group))),
+          json: listValue(part.map(({ c }) => JSON.stringify(c.group))),
+          peak: listValue(part.map(({ c }) => c.count)),
+          ids: listValue(part.map(({ ids }) => listValue(ids))),
         },
         { rule: LIST(VARCHAR), key: LIST(VARCHAR), json: LIST(VARCHAR), peak: LIST(BIGINT), ids: LIST(LIST(BIGINT)) },
       );
+    };
+    for (const c of corr) {
+      // A hit with more ids than a statement takes is split: its rows are the same links either way.
+      for (let at = 0; at < c.eventIds.length; at += ID_BATCH) {
+        const ids = c.eventIds.slice(at, at + ID_BATCH);
+        if (batch.length >= CORRELATION_BATCH || batchIds + ids.length > ID_BATCH) await flush();
+        batch.push({ c, ids });
+        batchIds += ids.length;
+      }
     }
+    await flush();
     const links = await count(conn, LINKS);
     let suppressed = 0;
     for (const s of input.suppressions) {
