@@ -1,5 +1,6 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { CORE_COLUMNS } from '@shared/events';
+import { NumberColumn } from '../util/number-column';
 import { forEachChunk } from '../db/sql';
 import { quoteIdent, type Catalog } from './catalog';
 import { INTEL_JOINS } from './loupe-fields';
@@ -173,17 +174,21 @@ async function runOne(
   // read as row objects, the 3.3M failed logins of a generated 2 GB auth log
   // were gigabytes of heap.
   const groups = new GroupKeys(gcols.length);
-  const ev = { id: [] as number[], ref: [] as number[], ms: [] as number[], key: [] as number[] };
-  const readEvents = (where: string): Promise<void> =>
-    forEachChunk(conn, `SELECT DISTINCT ref, event_id, epoch_ms(ts) AS ms${gcols.map((g) => `, ${g}`).join('')}, val FROM ${EV} e${where} ORDER BY ms, ref`, (cols, rows) => {
+  const read = { id: new NumberColumn(), ref: new NumberColumn(), ms: new NumberColumn(), key: new NumberColumn() };
+  /** The events read, once readEvents is done (views of the columns). */
+  let ev = { id: read.id.view(), ref: read.ref.view(), ms: read.ms.view(), key: read.key.view() };
+  const readEvents = async (where: string): Promise<void> => {
+    await forEachChunk(conn, `SELECT DISTINCT ref, event_id, epoch_ms(ts) AS ms${gcols.map((g) => `, ${g}`).join('')}, val FROM ${EV} e${where} ORDER BY ms, ref`, (cols, rows) => {
       const [ref, id, ms] = cols as [DuckDBValue[], DuckDBValue[], DuckDBValue[]];
       for (let r = 0; r < rows; r++) {
-        ev.ref.push(Number(ref[r]));
-        ev.id.push(Number(id[r]));
-        ev.ms.push(Number(ms[r]));
-        ev.key.push(groups.of(cols, 3, r));
+        read.ref.push(Number(ref[r]));
+        read.id.push(Number(id[r]));
+        read.ms.push(Number(ms[r]));
+        read.key.push(groups.of(cols, 3, r));
       }
     });
+    ev = { id: read.id.view(), ref: read.ref.view(), ms: read.ms.view(), key: read.key.view() };
+  };
 
   // Window ends that meet the condition, merged per group as they come (in
   // time order): overlapping windows of one group are one hit.
@@ -240,31 +245,39 @@ async function runOne(
   // Events per group in time order (the query sorted them), so each window's
   // events are one contiguous run found by binary search: filtering every event
   // per window was quadratic (7.6 s for 2,810 windows over 1M auth.log lines).
-  const eventsByKey = new Map<number, number[]>();
-  for (let i = 0; i < ev.id.length; i++) {
+  // Event indices grouped by key (a counting sort, so each group keeps time order).
+  const nKeys = groups.size;
+  const start = new Int32Array(nKeys + 1);
+  for (let i = 0; i < ev.key.length; i++) {
+    const at = (ev.key[i] as number) + 1;
+    start[at] = (start[at] as number) + 1;
+  }
+  for (let k = 0; k < nKeys; k++) start[k + 1] = (start[k + 1] as number) + (start[k] as number);
+  const order = new Int32Array(ev.key.length);
+  const fill = start.slice(0, nKeys);
+  for (let i = 0; i < ev.key.length; i++) {
     const k = ev.key[i] as number;
-    const list = eventsByKey.get(k);
-    if (list) list.push(i);
-    else eventsByKey.set(k, [i]);
+    order[fill[k] as number] = i;
+    fill[k] = (fill[k] as number) + 1;
   }
   const hits: CorrelationHit[] = [];
   for (const [key, windows] of byKey) {
     const groupVals = groups.values(key);
-    const mine = eventsByKey.get(key) ?? [];
+    const mine = order.subarray(start[key] as number, start[key + 1] as number);
     for (const w of windows) {
-      const ids = new Set<number>();
+      const ids: number[] = [];
       for (let j = firstAtOrAfter(mine, ev.ms, w.start); j < mine.length; j++) {
         const i = mine[j] as number;
         if ((ev.ms[i] as number) > w.end) break;
         const id = ev.id[i] as number;
-        if (id < 0) for (const x of pseudo.get(id) ?? []) ids.add(x);
-        else ids.add(id);
+        if (id < 0) for (const x of pseudo.get(id) ?? []) ids.push(x);
+        else ids.push(id);
       }
       const group: Record<string, string | null> = {};
       groupBy.forEach((f, gi) => {
         group[f] = groupVals[gi] ?? null;
       });
-      hits.push({ ruleId: corr.record.id, type: s.type, group, firstTs: w.start, lastTs: w.end, count: w.n, eventIds: [...ids].sort((a, b) => a - b) });
+      hits.push({ ruleId: corr.record.id, type: s.type, group, firstTs: w.start, lastTs: w.end, count: w.n, eventIds: sortedUnique(ids) });
     }
   }
   void ruleSet;
@@ -298,10 +311,24 @@ class GroupKeys {
   values(k: number): (string | null)[] {
     return this.list[k] ?? [];
   }
+
+  /** How many groups were seen. */
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+/** Ascending, each once (an event two referenced rules matched is read twice). */
+function sortedUnique(ids: number[]): number[] {
+  ids.sort((a, b) => a - b);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[n - 1]) ids[n++] = ids[i] as number;
+  ids.length = n;
+  return ids;
 }
 
 /** Position in `list` (event indices in time order) of the first event at or after `at` ms. */
-function firstAtOrAfter(list: readonly number[], ms: readonly number[], at: number): number {
+function firstAtOrAfter(list: ArrayLike<number>, ms: ArrayLike<number>, at: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -319,7 +346,7 @@ function firstAtOrAfter(list: readonly number[], ms: readonly number[], at: numb
  * order finds every event that completes a chain within the span.
  */
 function orderedTriggers(
-  ev: { ref: readonly number[]; ms: readonly number[]; key: readonly number[] },
+  ev: { ref: ArrayLike<number>; ms: ArrayLike<number>; key: ArrayLike<number> },
   nRefs: number,
   spanMs: number,
   cond: CountCondition | undefined,
