@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeHits, type MergeInput } from '../../../src/main/engine/alerts/alert-merge';
 import { queryRows } from '../../../src/main/engine/db/sql';
 import type { CorrelationHit } from '../../../src/main/engine/detect';
-import { Engine } from '../../../src/main/engine/service/engine';
-import { tempDir } from '../../helpers';
+import { freshEngine } from '../ingest/import-helpers';
 
 function hit(ruleId: string, ip: string, ids: number[]): CorrelationHit {
   return { ruleId, type: 'event_count', group: { 'loupe.src_ip': ip }, firstTs: 0, lastTs: 0, count: ids.length, eventIds: ids };
@@ -14,11 +12,8 @@ const range = (from: number, n: number): number[] => Array.from({ length: n }, (
 
 describe('merging correlation hits into alerts', () => {
   it('a hit with more event ids than one statement binds is linked whole, and merging it again adds nothing', async () => {
-    const tmp = tempDir('loupe-merge-');
-    process.env.LOUPE_HOME = join(tmp.dir, 'home');
-    const engine = new Engine({ host: 'test' });
+    const { engine, cleanup } = await freshEngine();
     try {
-      await engine.useCase(join(tmp.dir, 'case'), { mode: 'create' });
       const conn = engine.case.conn;
       await conn.run(
         `INSERT INTO events (id, evidence_id, source_id, rid, ts, dataset, host)
@@ -49,8 +44,7 @@ describe('merging correlation hits into alerts', () => {
       expect(again).toMatchObject({ alertsNew: 0, alertsUpdated: 0 });
       expect((await queryRows(conn, 'SELECT count(*) AS n FROM alert_events'))[0]).toEqual({ n: 140_015 });
     } finally {
-      engine.close();
-      tmp.cleanup();
+      cleanup();
     }
   });
 });

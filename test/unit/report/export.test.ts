@@ -10,8 +10,7 @@ import { queryRows, type Row } from '../../../src/main/engine/db/sql';
 import { HOSTILE } from '../../fixtures/findings-case';
 import { SCENARIO_TRUTH as T } from '../../fixtures/scenario';
 import { findingsCase, type FindingsCase } from './helpers';
-import { Engine } from '../../../src/main/engine/service/engine';
-import { tempDir } from '../../helpers';
+import { freshEngine, importAndWait } from '../ingest/import-helpers';
 
 let fc: FindingsCase;
 beforeAll(async () => {
@@ -257,17 +256,14 @@ describe('large exports: progress and cancel', () => {
 
 describe('export with original fields from a shared field table', () => {
   it('carries only the fields some exported row has a value for', async () => {
-    const tmp = tempDir('loupe-export-shared-');
-    process.env.LOUPE_HOME = join(tmp.dir, 'home');
-    const engine = new Engine({ host: 'test' });
+    const { engine, dir, cleanup } = await freshEngine();
     try {
-      await engine.useCase(join(tmp.dir, 'case'), { mode: 'create' });
       // Two small NDJSON files of one family share a field table of every field of both.
-      const a = join(tmp.dir, 'a.json');
-      const b = join(tmp.dir, 'b.json');
+      const a = join(dir, 'a.json');
+      const b = join(dir, 'b.json');
       writeFileSync(a, ['{"time":"2024-01-01T00:00:00Z","kind":"alpha","only_a":"x1"}', '{"time":"2024-01-01T00:00:01Z","kind":"alpha","only_a":"x2"}'].join('\n'));
       writeFileSync(b, '{"time":"2024-01-01T00:00:02Z","kind":"beta","only_b":"y1","also_b":"z1"}\n');
-      const run = await engine.imports.wait(await engine.imports.start({ paths: [a, b] }));
+      const run = await importAndWait(engine, { paths: [a, b] });
       expect(run.files.map((f) => f.status)).toEqual(['imported', 'imported']);
       const tables = await queryRows(engine.case.conn, `SELECT DISTINCT s.table_name FROM events e JOIN sources s ON s.id = e.source_id`);
       expect(tables).toHaveLength(1);
@@ -282,8 +278,7 @@ describe('export with original fields from a shared field table', () => {
       expect(Object.keys(rows[0] as Row)).not.toContain('only_b');
       expect(Object.keys(rows[0] as Row)).not.toContain('also_b');
     } finally {
-      engine.close();
-      tmp.cleanup();
+      cleanup();
     }
   });
 });
