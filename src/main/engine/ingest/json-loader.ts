@@ -166,17 +166,8 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       await tables.insertSourceRow(conn, placement, ev);
       rows = Number((await queryValue<number>(conn, `SELECT count(*) FROM ${table}`)) ?? 0);
       sourceColumns = leaves.map((l) => ({ name: l.name, kind: l.kind }));
-      // Commit the field table before its events and rid: an UPDATE of a table
-      // made in the same transaction, and reading it, are slow (measured on
-      // LSASS_campaign_02: a 0.56 s COMMIT, against 0.02 s so). Until the
-      // second commit the evidence stays `importing`: a crash leaves it
-      // incomplete and removable, a failure or cancel deletes it (import-run.ts).
-      await conn.run('COMMIT');
-      split = true;
-      tables.committed(placement);
-      await conn.run('BEGIN TRANSACTION');
-      // Committed, the table's row ids are 0..n-1 in file order.
-      await conn.run(`UPDATE ${table} SET rid = rowid + ${base}`);
+      // The field table is committed before its events and rid (commitAndNumber says why).
+      await tables.commitAndNumber(conn, placement, base, () => (split = true));
     } else {
       // A shared table: widened for the fields it lacks, values cast where its column is text.
       await tables.prepare(conn, placement, placement.add, ev);

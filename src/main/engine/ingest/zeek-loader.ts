@@ -170,17 +170,8 @@ export async function loadZeekWithDuckDB(req: ZeekLoadRequest): Promise<ZeekLoad
     await conn.run(`DROP TABLE IF EXISTS ${quoteIdent(rejects)}; DROP TABLE IF EXISTS ${quoteIdent(`${rejects}_scan`)}`);
     if (bad.length > 0) throw new NotClean(`line ${String(bad[0]?.line)} does not have the header's ${names.length} columns`);
     if (own) {
-      // Commit the field table before its events: reading a table made in the
-      // same transaction is slow (measured: the events insert of 1M Zeek rows
-      // took 2.4 s so, 0.96 s after a commit). Until the second commit the
-      // evidence stays `importing`, so a crash leaves it incomplete and
-      // removable, and a failure or cancel deletes its table (import-run.ts).
-      await conn.run('COMMIT');
-      split = true;
-      tables.committed(placement);
-      await conn.run('BEGIN TRANSACTION');
-      // Committed, the table's row ids are 0..n-1 in file order.
-      await conn.run(`UPDATE ${table} SET rid = rowid + ${base}`);
+      // The field table is committed before its events and rid (commitAndNumber says why).
+      await tables.commitAndNumber(conn, placement, base, () => (split = true));
     }
     const mine = own ? '' : ` AND evidence_id = ${ev}`;
     await unescapeColumns(
