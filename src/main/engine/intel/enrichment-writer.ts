@@ -87,18 +87,18 @@ export async function writeEnrichment(conn: DuckDBConnection, store: IntelStore,
         } else {
           ap.appendUTinyInt(e.family);
           ap.appendUHugeInt(e.num);
-      }
-      ap.appendUTinyInt(SCOPE_CODE.get(e.scope) ?? SCOPE_CODE.get('invalid')!);
-      appendNullable(ap, e.country === null ? null : countryCode(e.country), (n) => ap.appendUSmallInt(n));
-      appendNullable(ap, idOf(e.city), (n) => ap.appendUInteger(n));
-      appendNullable(ap, e.asn, (n) => ap.appendUInteger(n));
-      appendNullable(ap, idOf(e.asOrg), (n) => ap.appendUInteger(n));
-      appendNullable(ap, e.ipsum, (n) => ap.appendInteger(n));
-      appendNullable(ap, e.iocLists.length === 0 ? null : idOf(e.iocLists.join(LIST_SEP)), (n) => ap.appendUInteger(n));
-      ap.appendBoolean(e.malicious);
-      ap.endRow();
-      // The lookups are synchronous JS: let the event loop breathe (IPC, progress) between slices.
-      if (i % yieldEvery === yieldEvery - 1) await new Promise<void>((r) => setImmediate(r));
+        }
+        ap.appendUTinyInt(SCOPE_CODE.get(e.scope) ?? SCOPE_CODE.get('invalid')!);
+        appendNullable(ap, e.country === null ? null : countryCode(e.country), (n) => ap.appendUSmallInt(n));
+        appendNullable(ap, idOf(e.city), (n) => ap.appendUInteger(n));
+        appendNullable(ap, e.asn, (n) => ap.appendUInteger(n));
+        appendNullable(ap, idOf(e.asOrg), (n) => ap.appendUInteger(n));
+        appendNullable(ap, e.ipsum, (n) => ap.appendInteger(n));
+        appendNullable(ap, e.iocLists.length === 0 ? null : idOf(e.iocLists.join(LIST_SEP)), (n) => ap.appendUInteger(n));
+        ap.appendBoolean(e.malicious);
+        ap.endRow();
+        // The lookups are synchronous JS: let the event loop breathe (IPC, progress) between slices.
+        if (i % yieldEvery === yieldEvery - 1) await new Promise<void>((r) => setImmediate(r));
       }
     }
     ap.flushSync();

@@ -56,11 +56,6 @@ export const MAX_ALL_VALUES = 100;
 export const RANK_ORDER = `CASE WHEN dim LIKE 'logon%' THEN failure ELSE n END DESC, n DESC, value`;
 
 /**
- * Counts per value of each dimension over an event set. With `top`, only the
- * top values per dimension come back (every value, up to MAX_ALL_VALUES, for
- * the `all` dimensions), plus `distinct` (all values) per dimension.
- */
-/**
  * Every value of each dimension over a set with its counts, as SQL whose rows
  * are (dim, value, n, success, failure); `set.params` bind it. The rollup
  * inserts it straight into a table: a case with millions of distinct IPs
@@ -77,6 +72,11 @@ export function dimensionCountsSql(set: EventSet, dims: readonly Dimension[]): s
     .join(' UNION ALL ');
 }
 
+/**
+ * Counts per value of each dimension over an event set. With `top`, only the
+ * top values per dimension come back (every value, up to MAX_ALL_VALUES, for
+ * the `all` dimensions), plus `distinct` (all values) per dimension.
+ */
 export async function dimensionCounts(
   conn: DuckDBConnection,
   set: EventSet,
