@@ -5,6 +5,9 @@ import { rendererDir } from '../../web/renderer-dir';
 import { startWebHost } from '../../web/server';
 import { action } from '../command';
 
+/** How long Ctrl+C or SIGTERM waits for the web host and the case to close before exiting anyway. */
+const STOP_DEADLINE_MS = 15_000;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -24,10 +27,24 @@ export function registerServe(program: Command): void {
         if (!io.json) io.note('Press Ctrl+C to stop.');
         await new Promise<void>((done) => {
           const stop = (): void => {
+            let step = 'closing the web host';
+            // Stopping must not hang: past the deadline the process exits as a kill would
+            // leave it, which the case is made to survive (committed rows stay, an
+            // interrupted import is marked incomplete at the next open).
+            const deadline = setTimeout(() => {
+              process.stderr.write(`Loupe did not stop within ${STOP_DEADLINE_MS / 1000} s (${step}); exiting now. The case keeps everything committed.\n`);
+              process.exit(1);
+            }, STOP_DEADLINE_MS);
             void host
               .close()
-              .then(() => engine.close())
-              .then(done);
+              .then(() => {
+                step = 'closing the case';
+                return engine.close();
+              })
+              .then(() => {
+                clearTimeout(deadline);
+                done();
+              });
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
