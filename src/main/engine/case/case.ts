@@ -148,10 +148,20 @@ export class Case {
   }
 }
 
+/**
+ * The storage format a new case file is written in. DuckDB writes its oldest
+ * readable format unless told otherwise, and that format has no zstd: the raw
+ * text of events (migration 8) would then be stored uncompressed. The DuckDB
+ * that Loupe ships reads it; a case file is not meant for other tools.
+ */
+export const CASE_STORAGE_VERSION = 'v1.5.0';
+
 async function openDatabase(file: string, tmp: string): Promise<DuckDBInstance> {
   try {
     // Spill to the case's own tmp folder: big sorts and joins never write outside the case.
-    return await DuckDBInstance.create(file, { temp_directory: tmp });
+    // An existing file keeps the format it was written in.
+    const fresh = !existsSync(file);
+    return await DuckDBInstance.create(file, { temp_directory: tmp, ...(fresh ? { storage_compatibility_version: CASE_STORAGE_VERSION } : {}) });
   } catch (e) {
     const msg = (e as Error).message;
     if (/lock/i.test(msg)) throw new LoupeError('CASE_LOCKED', `The case database is in use by another program: ${msg.split('\n')[0]}`);

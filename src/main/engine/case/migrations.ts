@@ -109,7 +109,40 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    why: 'the raw text of events is compressed with zstd, where the case file can hold it',
+    // DuckDB's default string compression (dictionary, FSST) spent a second of
+    // every million auth.log lines at COMMIT and left raw at 3x the size zstd
+    // does (docs/data-model.md). A case file written before v1.2 storage cannot
+    // hold zstd (DuckDB would store the column uncompressed), so it keeps its
+    // table; new case files are written at CASE_STORAGE_VERSION (case.ts).
+    up: async (conn) => {
+      if (!(await storageHasZstd(conn))) return;
+      await conn.run(`
+        CREATE TABLE events_zstd (
+          id BIGINT NOT NULL, evidence_id INTEGER NOT NULL, source_id INTEGER NOT NULL,
+          rid BIGINT NOT NULL, pos BIGINT,
+          ts TIMESTAMP, dataset VARCHAR NOT NULL, host VARCHAR, event_code VARCHAR, severity VARCHAR,
+          message VARCHAR, src_ip VARCHAR, src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER,
+          protocol VARCHAR, "user" VARCHAR, process VARCHAR, action VARCHAR, outcome VARCHAR,
+          raw VARCHAR USING COMPRESSION zstd);
+        INSERT INTO events_zstd SELECT * FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_zstd RENAME TO events;
+      `);
+    },
+  },
 ];
+
+/** The case file's storage format is v1.2 or later, the first with zstd for text. */
+export async function storageHasZstd(conn: DuckDBConnection): Promise<boolean> {
+  const r = await conn.runAndReadAll(`SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`);
+  const m = /^v(\d+)\.(\d+)/.exec(String(r.getRows()[0]?.[0] ?? ''));
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || (major === 1 && minor >= 2);
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
