@@ -23,12 +23,15 @@ import { BOOKKEEPING_COLUMNS, claimColumnName } from './worker-protocol';
  */
 
 const NEEDS_QUOTES = /[",\r\n]/;
+const SPECIAL = /[\0",\r\n]/;
 const MAX_MESSAGE_CHARS = 32 * 1024;
 const WRITE_BYTES = 1 << 20;
 
 export function csvField(v: string | null): string {
   if (v === null) return '';
   if (v.length === 0) return '""';
+  // One scan for the common case, a value with nothing to escape.
+  if (!SPECIAL.test(v)) return v;
   if (v.includes('\0')) v = v.replaceAll('\0', '\uFFFD');
   return NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
