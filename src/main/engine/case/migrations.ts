@@ -119,6 +119,7 @@ export const MIGRATIONS: Migration[] = [
     // table; new case files are written at CASE_STORAGE_VERSION (case.ts).
     up: async (conn) => {
       if (!(await storageHasZstd(conn))) return;
+      // The table as of step 1, restated rather than shared: a released step never changes.
       await conn.run(`
         CREATE TABLE events_zstd (
           id BIGINT NOT NULL, evidence_id INTEGER NOT NULL, source_id INTEGER NOT NULL,
