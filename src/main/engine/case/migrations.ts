@@ -137,7 +137,7 @@ export const MIGRATIONS: Migration[] = [
 ];
 
 /** The case file's storage format is v1.2 or later, the first with zstd for text. */
-export async function storageHasZstd(conn: DuckDBConnection): Promise<boolean> {
+async function storageHasZstd(conn: DuckDBConnection): Promise<boolean> {
   const r = await conn.runAndReadAll(`SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`);
   const m = /^v(\d+)\.(\d+)/.exec(String(r.getRows()[0]?.[0] ?? ''));
   if (!m) return false;
