@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { test as base, type Page } from '@playwright/test';
 import { corpusPath } from '../corpus';
 import { startFakeSiem, type FakeSiem } from '../fixtures/fake-siem';
-import { expect, readServeInfo, SCREENSHOTS, screenshot, type LoupeServer } from './fixtures';
+import { expect, SCREENSHOTS, startServe, screenshot, type LoupeServer } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const EVENTS = 30_000;
@@ -74,15 +74,9 @@ const test = base.extend<{ findings: LoupeServer & { ids: CaseIds } }>({
       made = execFileSync(process.execPath, ['--import', 'tsx', fixture, caseDir, String(EVENTS)], { cwd: ROOT, env, stdio: 'pipe' }).toString();
     }
     const ids = JSON.parse(made.trim().split('\n').pop() ?? '{}') as CaseIds;
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'serve', '--json', '--case', caseDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise((r) => child.once('exit', r));
-    const info = await readServeInfo(child);
-    await use({ ...info, home, caseDir, tmp, ids });
-    if (child.exitCode !== null) throw new Error(`loupe serve died during the test (exit ${child.exitCode}): ${stderr.slice(-2000)}`);
-    child.kill('SIGTERM');
-    await exited;
+    const serve = await startServe(caseDir, env);
+    await use({ ...serve.info, home, caseDir, tmp, ids });
+    await serve.stop();
     rmSync(tmp, { recursive: true, force: true });
   },
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +7,7 @@ import type { LoupeApi } from '../../src/shared/contract';
 import { createHttpClient } from '../../src/shared/http-client';
 import { LOGON_ACTIONS } from '../../src/shared/overview-contract';
 import { corpusMissing, corpusPath } from '../corpus';
-import { expect, readServeInfo, screenshot } from './fixtures';
+import { expect, screenshot, startServe, type RunningServe } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
@@ -41,7 +41,7 @@ const IPSUM = 'intel/ipsum/ipsum.txt';
  */
 test.describe.configure({ mode: 'serial' });
 
-let server: { url: string; home: string; tmp: string; child: ChildProcess; caseDir: string; api: LoupeApi; fromCorpus: boolean };
+let server: { url: string; home: string; tmp: string; serve: RunningServe; caseDir: string; api: LoupeApi; fromCorpus: boolean };
 
 test.beforeAll(async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'loupe-e2e-overview-'));
@@ -54,16 +54,15 @@ test.beforeAll(async () => {
   else cli(['demo', caseDir, '--events', '50000']);
   // Never reach the Internet from a test: the IPsum update must fail as it does offline.
   cli(['intel', 'settings', '--ipsum-url', 'http://127.0.0.1:9/ipsum.txt', '--timeout', '5']);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'serve', '--json', '--case', caseDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const info = await readServeInfo(child);
+  const serve = await startServe(caseDir, env);
+  const info = serve.info;
   const api = createHttpClient({ baseUrl: new URL(info.url).origin, token: info.token });
-  server = { url: info.url, home, tmp, child, caseDir, api, fromCorpus };
+  server = { url: info.url, home, tmp, serve, caseDir, api, fromCorpus };
 });
 
 test.afterAll(async () => {
   if (!server) return;
-  server.child.kill('SIGTERM');
-  await new Promise((r) => server.child.once('exit', r));
+  await server.serve.stop();
   rmSync(server.tmp, { recursive: true, force: true });
 });
 

@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
-import { expect, readServeInfo, screenshot, type LoupeServer } from './fixtures';
+import { expect, screenshot, startServe, type LoupeServer } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const EVENTS = 50_000;
@@ -21,15 +21,9 @@ const test = base.extend<{ hunt: LoupeServer }>({
     const home = join(tmp, 'home');
     const caseDir = join(tmp, 'case');
     execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/make-scenario.ts'), caseDir, String(EVENTS)], { cwd: ROOT, stdio: 'pipe' });
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loupe.js'), 'serve', '--json', '--case', caseDir], { cwd: ROOT, env: { ...process.env, LOUPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise((r) => child.once('exit', r));
-    const info = await readServeInfo(child);
-    await use({ ...info, home, caseDir, tmp });
-    if (child.exitCode !== null) throw new Error(`loupe serve died during the test (exit ${child.exitCode}): ${stderr.slice(-2000)}`);
-    child.kill('SIGTERM');
-    await exited;
+    const serve = await startServe(caseDir, { ...process.env, LOUPE_HOME: home });
+    await use({ ...serve.info, home, caseDir, tmp });
+    await serve.stop();
     rmSync(tmp, { recursive: true, force: true });
   },
 });

@@ -3,6 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
 import { Engine } from '../../engine/service/engine';
 import { assertCaseFile } from '../../engine/service/findings-handlers';
+import { startStopWatchdog } from '../stop-watchdog';
+import { surviveStrayRejections } from '../stray-rejections';
 import { registerIpc } from './ipc';
 import { buildMenu } from './menu';
 import { ElectronPdfRenderer } from './pdf';
@@ -58,6 +60,7 @@ async function createWindow(engine: Engine): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  surviveStrayRejections((text) => console.error(text));
   await app.whenReady();
   // No page of ours needs camera, notifications or geolocation: deny them all.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
@@ -88,8 +91,16 @@ async function start(): Promise<void> {
   }
   await createWindow(engine);
   app.on('window-all-closed', () => {
-    // Let running queries stop and the case close (releasing its lock) before quitting.
-    void engine.close().finally(() => app.quit());
+    // Let running queries stop and the case close (releasing its lock) before quitting,
+    // but never hang the quit on it: the case survives being cut off.
+    const watchdog = startStopWatchdog({ ms: 15_000, steps: ['closing the case'], message: 'Loupe did not close the case within 15 s; quitting anyway.\n' });
+    void engine
+      .close()
+      .catch((e: unknown) => console.error(`loupe: closing the case failed: ${(e as Error).message}`))
+      .finally(() => {
+        watchdog.done();
+        app.quit();
+      });
   });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(engine);

@@ -3,6 +3,8 @@ import { LoupeError } from '@shared/errors';
 import { Engine } from '../../../engine/service/engine';
 import { rendererDir } from '../../web/renderer-dir';
 import { startWebHost } from '../../web/server';
+import { startStopWatchdog } from '../../stop-watchdog';
+import { surviveStrayRejections } from '../../stray-rejections';
 import { action } from '../command';
 
 /** How long Ctrl+C or SIGTERM waits for the web host and the case to close before exiting anyway. */
@@ -19,36 +21,29 @@ export function registerServe(program: Command): void {
       action<{ json?: boolean; case?: string; port: string }>(async (io, opts) => {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LoupeError('USAGE', `bad port: ${opts.port}`);
+        surviveStrayRejections((text) => process.stderr.write(text));
         const engine = new Engine({ host: 'web', capabilities: { uploads: true, filePaths: true } });
         if (opts.case) await engine.useCase(opts.case, { mode: 'openOrCreate' });
         else await engine.openStartupCase();
         const host = await startWebHost({ engine, rendererDir: rendererDir(), port });
         io.result({ url: host.url, port: host.port, token: host.token }, () => `Loupe is serving on loopback only. Open:\n  ${host.url}`);
         if (!io.json) io.note('Press Ctrl+C to stop.');
-        await new Promise<void>((done) => {
-          const stop = (): void => {
-            let step = 'closing the web host';
-            // Stopping must not hang: past the deadline the process exits as a kill would
-            // leave it, which the case is made to survive (committed rows stay, an
-            // interrupted import is marked incomplete at the next open).
-            const deadline = setTimeout(() => {
-              process.stderr.write(`Loupe did not stop within ${STOP_DEADLINE_MS / 1000} s (${step}); exiting now. The case keeps everything committed.\n`);
-              process.exit(1);
-            }, STOP_DEADLINE_MS);
-            void host
-              .close()
-              .then(() => {
-                step = 'closing the case';
-                return engine.close();
-              })
-              .then(() => {
-                clearTimeout(deadline);
-                done();
-              });
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        await new Promise<void>((signalled) => {
+          process.once('SIGINT', () => signalled());
+          process.once('SIGTERM', () => signalled());
         });
+        const watchdog = startStopWatchdog({
+          ms: STOP_DEADLINE_MS,
+          steps: ['closing the web host', 'closing the case'],
+          message: `Loupe did not stop within ${STOP_DEADLINE_MS / 1000} s (%s); exiting now. The case keeps everything committed.\n`,
+        });
+        try {
+          await host.close();
+          watchdog.step(1);
+          await engine.close();
+        } finally {
+          watchdog.done();
+        }
       }),
     );
 }
