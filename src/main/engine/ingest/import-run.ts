@@ -695,6 +695,7 @@ export class ImportRun {
             tables: this.tables,
             bytes: node.size,
             prelude: ev.start,
+            setThreads: (n) => this.setThreads(n),
             finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
           });
           if (r.ok) this.ids.next += r.rows;
@@ -783,6 +784,7 @@ export class ImportRun {
           tables: this.tables,
           bytes: node.size,
           prelude: ev.start,
+          setThreads: (n) => this.setThreads(n),
           finalize: async ({ rows, warnings }) => {
             issueWarnings = await writeIssues();
             await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
@@ -849,8 +851,9 @@ export class ImportRun {
    * DuckDB's threads while a worker feeds it: one. The parse worker needs the
    * other core, and a single-threaded insert costs DuckDB less CPU than a
    * parallel one that keeps insertion order (measured: 8.1 s against 10.7 s
-   * of CPU for a 1M-line auth.log, and faster in wall time too). read_json and
-   * read_csv of whole files run with every thread. Set only when it changes:
+   * of CPU for a 1M-line auth.log, and faster in wall time too). read_json's
+   * schema pass and read_csv of whole files run with every thread, read_json's
+   * load with one (json-loader.ts says why). Set only when it changes:
    * a folder of small files would otherwise pay two statements per file.
    */
   private async setThreads(n: number | 'default'): Promise<void> {
