@@ -77,6 +77,16 @@ describe('case layer', () => {
     await expectCode(Case.open(dir), 'NOT_A_CASE', /not valid JSON/);
   });
 
+  it('opens its database with an allocator that hands freed memory back early', async () => {
+    const c = await Case.create(join(tmp.dir, 'alloc'));
+    try {
+      const r = await c.conn.runAndReadAll("SELECT current_setting('allocator_flush_threshold'), current_setting('allocator_background_threads')");
+      expect(r.getRows()[0]).toEqual(['32.0 MiB', true]);
+    } finally {
+      c.close();
+    }
+  });
+
   it('refuses to create a case in a non-empty folder', async () => {
     mkdirSync(join(tmp.dir, 'full'));
     writeFileSync(join(tmp.dir, 'full', 'x.txt'), 'x');

@@ -156,12 +156,22 @@ export class Case {
  */
 export const CASE_STORAGE_VERSION = 'v1.5.0';
 
+/**
+ * DuckDB's allocator gives freed memory back to the system sooner than by
+ * default (after any task that peaked past 32 MiB instead of 128 MiB, and
+ * from background threads): an analyst's laptop runs other tools beside it.
+ * Measured on `loupe import` of a 2 GB syslog file, whose Sigma run after the
+ * import is where the peak falls: 1.08-1.37 GB peak RSS in six runs at the
+ * defaults, 1.09-1.19 GB in five runs so; the import's own speed unchanged.
+ */
+const ALLOCATOR = { allocator_flush_threshold: '32MiB', allocator_background_threads: 'true' };
+
 async function openDatabase(file: string, tmp: string): Promise<DuckDBInstance> {
   try {
     // Spill to the case's own tmp folder: big sorts and joins never write outside the case.
     // An existing file keeps the format it was written in.
     const fresh = !existsSync(file);
-    return await DuckDBInstance.create(file, { temp_directory: tmp, ...(fresh ? { storage_compatibility_version: CASE_STORAGE_VERSION } : {}) });
+    return await DuckDBInstance.create(file, { temp_directory: tmp, ...ALLOCATOR, ...(fresh ? { storage_compatibility_version: CASE_STORAGE_VERSION } : {}) });
   } catch (e) {
     const msg = (e as Error).message;
     if (/lock/i.test(msg)) throw new LoupeError('CASE_LOCKED', `The case database is in use by another program: ${msg.split('\n')[0]}`);
