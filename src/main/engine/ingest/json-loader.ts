@@ -60,7 +60,10 @@ export interface JsonLoadRequest {
    * two). The events insert scans the field table, which a second thread
    * speeds up once it has more than one row group to share (the same file:
    * 0.48 s against 0.80 s); with one row group it only costs (OTRF LSASS,
-   * 42k rows: 0.15 s against 0.11 s).
+   * 42k rows: 0.15 s against 0.11 s). A small file sharing a table is one
+   * batch either way, and is left alone: switching costs a statement or two
+   * (resetting the thread pool about 10 ms), which a folder of small files
+   * would pay per file.
    */
   setThreads?: (n: 1 | 'default') => Promise<void>;
   /**
@@ -158,8 +161,9 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
 
   /** The own table's rows are committed (first transaction) and the events not yet (second). */
   let split = false;
+  const ownTable = placement.create && !placement.shared;
   try {
-    await req.setThreads?.(1);
+    if (ownTable) await req.setThreads?.(1);
     await conn.run('BEGIN TRANSACTION');
   } catch (e) {
     tables.rolledBack(placement);
@@ -169,11 +173,12 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     await req.prelude?.();
     let rows: number;
     let sourceColumns: SourceColumn[];
-    if (placement.create && !placement.shared) {
+    if (ownTable) {
       // A table of its own, only as wide as the file. The record ordinal is
       // the row's position in a table written in file order: its rowid.
-      // Copying it into rid afterwards costs less than WITH ORDINALITY, which
-      // keeps the parallel reader from running ahead.
+      // Copying it into rid afterwards costs no more than WITH ORDINALITY on
+      // one thread (LSASS: 1.20-1.27 s against 1.20-1.24 s), and on two
+      // ORDINALITY kept the parallel reader from running ahead.
       const select = leaves.map((l) => `${l.expr} AS ${quoteIdent(l.name)}`).join(', ');
       await conn.run(`DROP TABLE IF EXISTS ${table}`);
       await conn.run(`CREATE TABLE ${table} AS SELECT NULL::BIGINT AS rid, ${ev}::INTEGER AS evidence_id${select ? `, ${select}` : ''} FROM ${read}`);
@@ -202,7 +207,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     }
     await tables.recordRows(conn, placement, ev, rows, true);
 
-    await req.setThreads?.(rows > ROW_GROUP_ROWS ? 'default' : 1);
+    if (ownTable) await req.setThreads?.(rows > ROW_GROUP_ROWS ? 'default' : 1);
     const warnings = await insertSourceEvents({
       conn,
       table: placement.create && !placement.shared ? table : `(SELECT * FROM ${table} WHERE evidence_id = ${ev})`,
