@@ -2,10 +2,9 @@ import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBMa
 import { queryValue, quoteIdent } from '../db/sql';
 import { sqlString, timeZoneSql, type SourceColumn } from './core-sql';
 import { JSON_CORE_MAPPINGS, type JsonFamily } from './format-support';
-import { ROW_GROUP_ROWS } from './parse-file';
 import { insertSourceEvents } from './source-events';
 import { BOOKKEEPING_COLUMNS, DEFAULT_SHARING, SourceTables } from './source-tables';
-import { claimColumnName } from './worker-protocol';
+import { claimColumnName, ROW_GROUP_ROWS } from './worker-protocol';
 
 /**
  * JSON-family files (NDJSON, arrays, concatenated objects; Windows events as
@@ -210,7 +209,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     if (ownTable) await req.setThreads?.(rows > ROW_GROUP_ROWS ? 'default' : 1);
     const warnings = await insertSourceEvents({
       conn,
-      table: placement.create && !placement.shared ? table : `(SELECT * FROM ${table} WHERE evidence_id = ${ev})`,
+      table: ownTable ? table : `(SELECT * FROM ${table} WHERE evidence_id = ${ev})`,
       columns: sourceColumns,
       mapping: JSON_CORE_MAPPINGS[req.family],
       ctx: { path: req.zeekPath },

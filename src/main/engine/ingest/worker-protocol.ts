@@ -10,6 +10,16 @@ import type { JsonFamily, LineFormatName, ParserOptions, TextEncodingName } from
  * fast parser never fills the disk or memory ahead of a slower DuckDB.
  */
 
+/**
+ * DuckDB's row-group size. A transaction that appends whole row groups has
+ * them written to the database file as they fill; a ragged tail is rewritten
+ * at the next checkpoint (measured: 1M auth.log rows in 140k-row chunks cost
+ * 1.7 s more in checkpoints than the same rows in 122,880-row chunks). So
+ * chunks are cut on row-group boundaries, and the JSON loader counts a
+ * table's row groups by it.
+ */
+export const ROW_GROUP_ROWS = 122_880;
+
 /** How a file is read in JavaScript: a line format's parser, or JSON records (the read_json fallback). */
 export type ParseMode =
   | { kind: 'lines'; format: LineFormatName; parser: ParserOptions }
