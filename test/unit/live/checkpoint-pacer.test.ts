@@ -70,4 +70,42 @@ describe('live checkpoint pacing', () => {
     expect(Number(await queryValue(conn, 'SELECT count(*) FROM t'))).toBe(8 * 60_000);
     kase.release(conn);
   }, 60_000);
+
+  it('a bulk load lowers the threshold for its own commits only, and never under a live hold', async () => {
+    const fx = await freshEngine();
+    cleanup = fx.cleanup;
+    const kase = fx.engine.case;
+    const conn = await kase.connect();
+    const writes = eventWrites(kase);
+    const pacer = new CheckpointPacer(conn, join(kase.dir, `${DB_FILE}.wal`), writes);
+    const threshold = async (): Promise<string> => String(await queryValue(conn, `SELECT current_setting('checkpoint_threshold')`));
+    const defaultThreshold = await threshold();
+
+    let inside = '';
+    await writes.withBulkThreshold(conn, '1MB', async () => {
+      inside = await threshold();
+    });
+    expect(inside).not.toBe(defaultThreshold);
+    expect(await threshold()).toBe(defaultThreshold);
+
+    // A hold taken while a bulk load runs survives that load's end.
+    let release!: () => void;
+    const loading = writes.withBulkThreshold(conn, '1MB', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    await pacer.hold();
+    const held = await threshold();
+    expect(held).not.toBe(defaultThreshold);
+    release();
+    await loading;
+    expect(await threshold()).toBe(held);
+
+    // Under the hold a bulk load leaves the threshold as the sources want it.
+    await writes.withBulkThreshold(conn, '1MB', async () => {
+      inside = await threshold();
+    });
+    expect(inside).toBe(held);
+    await pacer.release();
+    expect(await threshold()).toBe(defaultThreshold);
+    kase.release(conn);
+  }, 60_000);
 });

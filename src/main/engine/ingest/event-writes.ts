@@ -24,6 +24,9 @@ export class EventWrites {
   private nextEvidence = 0;
   private ready: Promise<void> | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Live sources hold DuckDB's checkpoint threshold up (checkpoint-pacer.ts). */
+  private liveHold = false;
+  private settingTail: Promise<unknown> = Promise.resolve();
 
   /** Read the counters from the case the first time (later calls are free). */
   init(conn: DuckDBConnection): Promise<void> {
@@ -50,6 +53,47 @@ export class EventWrites {
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * DuckDB's `checkpoint_threshold` is one setting of the whole database,
+   * which two writers want moved: live sources raise it (so their many small
+   * commits never stall in a checkpoint) and a big file's bulk load lowers it
+   * (so its COMMIT writes the rows into the database file at once instead of
+   * into the write-ahead log and again at the next checkpoint). Every change
+   * goes through here, one after the other, and the live sources' hold wins:
+   * a bulk load neither lowers the threshold under it nor resets it after.
+   */
+  setLiveHold(conn: DuckDBConnection, hold: boolean, threshold: string): Promise<void> {
+    return this.changeSetting(async () => {
+      this.liveHold = hold;
+      await conn.run(hold ? `SET checkpoint_threshold = '${threshold}'` : 'RESET checkpoint_threshold');
+    });
+  }
+
+  /** Run `fn` (a bulk load) with the threshold at `threshold`, unless live sources hold it. */
+  async withBulkThreshold<T>(conn: DuckDBConnection, threshold: string, fn: () => Promise<T>): Promise<T> {
+    let lowered = false;
+    await this.changeSetting(async () => {
+      if (this.liveHold) return;
+      await conn.run(`SET checkpoint_threshold = '${threshold}'`);
+      lowered = true;
+    });
+    try {
+      return await fn();
+    } finally {
+      if (lowered) {
+        await this.changeSetting(async () => {
+          if (!this.liveHold) await conn.run('RESET checkpoint_threshold');
+        }).catch(() => undefined); // a closed connection: the database is closing anyway
+      }
+    }
+  }
+
+  private changeSetting(fn: () => Promise<void>): Promise<void> {
+    const run = this.settingTail.then(fn, fn);
+    this.settingTail = run.catch(() => undefined);
     return run;
   }
 }

@@ -71,11 +71,8 @@ export class CheckpointPacer {
       if (this.held === hold) return;
       this.held = hold;
       await this.checkpointing;
-      if (hold) await this.conn.run(`SET checkpoint_threshold = '${LIVE_CHECKPOINT_THRESHOLD}'`);
-      else {
-        await this.conn.run('RESET checkpoint_threshold');
-        if (this.walBytes() >= QUIET_CHECKPOINT_BYTES) await this.checkpoint().catch(() => undefined);
-      }
+      await this.writes.setLiveHold(this.conn, hold, LIVE_CHECKPOINT_THRESHOLD);
+      if (!hold && this.walBytes() >= QUIET_CHECKPOINT_BYTES) await this.checkpoint().catch(() => undefined);
     });
     this.changing = next.catch(() => undefined);
     return next;
