@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { expect } from 'vitest';
 import type { ImportSummary } from '../../../src/shared/contract';
 import { queryRows, type Row } from '../../../src/main/engine/db/sql';
@@ -76,4 +77,22 @@ export async function fieldTable(engine: Engine, evidenceId: number): Promise<st
   const rows = await sql(engine, 'SELECT s.table_name FROM source_evidence se JOIN sources s ON s.id = se.source_id WHERE se.evidence_id = $id', { id: evidenceId });
   expect(rows, `field tables of evidence ${evidenceId}`).toHaveLength(1);
   return String(rows[0]?.table_name);
+}
+
+/**
+ * Every statement an import runs on the connections it opens (runAndReadAll
+ * goes through run) passes through `hook`, which may run it (`run`) or not.
+ */
+export function onImportRun(
+  engine: Engine,
+  hook: (text: string, params: Record<string, unknown> | undefined, run: DuckDBConnection['run']) => ReturnType<DuckDBConnection['run']>,
+): void {
+  const kase = engine.case;
+  const connect = kase.connect.bind(kase);
+  kase.connect = async (): Promise<DuckDBConnection> => {
+    const c = await connect();
+    const run = c.run.bind(c);
+    c.run = ((text: string, params?: Record<string, unknown>) => hook(text, params, run)) as typeof c.run;
+    return c;
+  };
 }

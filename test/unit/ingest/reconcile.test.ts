@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/main/engine/service/engine';
-import { expectReconciled, fieldRows, freshEngine, importAndWait, sql } from './import-helpers';
+import { expectReconciled, fieldRows, freshEngine, importAndWait, onImportRun, sql } from './import-helpers';
 
 /**
  * A whole-corpus import once reported every file stored (seen = stored)
@@ -33,17 +33,10 @@ async function setup(ingest = {}) {
 
 /** The import's connections run `instead` for the events INSERTs of one evidence. */
 function onEventsInsertOf(engine: Engine, evidenceId: number, instead: (run: DuckDBConnection['run']) => ReturnType<DuckDBConnection['run']>): void {
-  const kase = engine.case;
-  const connect = kase.connect.bind(kase);
-  kase.connect = async (): Promise<DuckDBConnection> => {
-    const c = await connect();
-    const run = c.run.bind(c);
-    c.run = ((text: string, params?: Record<string, unknown>) => {
-      if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return instead(run);
-      return run(text, params as Parameters<typeof run>[1]);
-    }) as typeof c.run;
-    return c;
-  };
+  onImportRun(engine, (text, params, run) => {
+    if (/^\s*INSERT INTO events\b/.test(text) && params && Number(params.ev) === evidenceId) return instead(run);
+    return run(text, params as Parameters<typeof run>[1]);
+  });
 }
 
 /** The events INSERTs of one evidence are dropped without any error: rows that never land. */

@@ -29,7 +29,8 @@ import {
 import { eventWrites, type EventWrites } from './event-writes';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
-import { loadJsonWithDuckDB, type JsonShape } from './json-loader';
+import { loadJsonWithDuckDB, type JsonHalves, type JsonShape } from './json-loader';
+import { splitNdjsonInHalves } from './ndjson-halves';
 import type { ParseWorkers } from './parse-workers';
 import { heldCounts, mismatch, reconciledState, type HeldCounts } from './reconcile';
 import { StageLoader, removeChunkFiles } from './stage-loader';
@@ -689,12 +690,18 @@ export class ImportRun {
       await transcodeToUtf8(node.file, transcoded, sniff.encoding, sniff.bom);
       file = transcoded;
     }
+    let halves: JsonHalves | null = null;
     try {
+      halves = await this.splitJson(file, shape);
       await this.setThreads('default');
-      const onAbort = (): void => this.conn.interrupt();
+      const conns = halves ? [this.conn, halves.conn] : [this.conn];
+      const onAbort = (): void => {
+        for (const c of conns) c.interrupt();
+      };
       this.signal.addEventListener('abort', onAbort, { once: true });
       const poll = setInterval(() => {
-        const pct = safeProgress(this.conn);
+        const each = conns.map((c) => safeProgress(c));
+        const pct = each.some((p) => p === null) ? null : (each as number[]).reduce((a, b) => a + b, 0) / each.length;
         if (pct !== null) {
           fp.bytes = Math.round((node.size * pct) / 100);
           if (node.depth === 0) this.currentTopBytes = fp.bytes;
@@ -718,6 +725,7 @@ export class ImportRun {
             bytes: node.size,
             prelude: ev.start,
             setThreads: (n) => this.setThreads(n),
+            ...(halves ? { halves } : {}),
             finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
           });
           if (r.ok) this.ids.next += r.rows;
@@ -736,7 +744,32 @@ export class ImportRun {
         await final(c);
       });
     } finally {
+      if (halves) {
+        this.kase.release(halves.conn);
+        for (const f of halves.files) rmSync(f, { force: true });
+      }
       if (transcoded) rmSync(transcoded, { force: true });
+    }
+  }
+
+  /**
+   * A big NDJSON file in two halves with a second connection, so read_json
+   * reads both at once (json-loader.ts); null for other files, or when the
+   * file cannot be cut or the disk has no room for the copy.
+   */
+  private async splitJson(file: string, shape: JsonShape): Promise<JsonHalves | null> {
+    const min = this.settings.splitJsonMinBytes;
+    if (shape !== 'ndjson' || min <= 0) return null;
+    const size = statSync(file).size;
+    if (size < min) return null;
+    mkdirSync(this.tmpDir, { recursive: true });
+    const cut = await splitNdjsonInHalves(file, size, this.tmpDir, `halves-${++this.tmpCounter}`, this.settings.splitJsonGroupRows);
+    if (!cut) return null;
+    try {
+      return { files: cut.files, conn: await this.kase.connect() };
+    } catch (e) {
+      for (const f of cut.files) rmSync(f, { force: true });
+      throw e;
     }
   }
 

@@ -30,6 +30,13 @@ export interface IngestSettings {
   shareMaxBytes: number;
   /** Field columns a shared table grows to before its family starts another. */
   sharedMaxColumns: number;
+  /**
+   * NDJSON files of at least this many bytes are cut in two and read_json
+   * reads the halves side by side (ndjson-halves.ts); 0 turns it off.
+   */
+  splitJsonMinBytes: number;
+  /** The record count the cut respects: DuckDB's row group (tests make it small, to cut small files). */
+  splitJsonGroupRows: number;
 }
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
@@ -48,6 +55,8 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   duckdbReaders: true,
   shareMaxBytes: DEFAULT_SHARING.shareMaxBytes,
   sharedMaxColumns: DEFAULT_SHARING.sharedMaxColumns,
+  splitJsonMinBytes: 64 << 20,
+  splitJsonGroupRows: ROW_GROUP_ROWS,
 };
 
 export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {
