@@ -270,3 +270,31 @@ describe('cancelling an import while the halves load', () => {
     expect(again.files[0]).toMatchObject({ status: 'imported', stored: 3000 });
   });
 });
+
+describe('a half that fails to load', () => {
+  it('marks the file failed and keeps none of its rows, though the first half had committed', async () => {
+    const dir = tmp();
+    const file = join(dir, 'eve.json');
+    writeEveLike(file, 3000);
+    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+    cleanups.push(f.cleanup);
+    const { engine } = f;
+    let failed = false;
+    onImportRun(engine, async (text, params, run) => {
+      // The second half fails once the first has had time to commit.
+      if (!failed && /^INSERT INTO "src_\d+"/.test(text) && text.includes('-b.ndjson')) {
+        failed = true;
+        await new Promise((r) => setTimeout(r, 300));
+        throw new Error('IO Error: injected: the disk went away');
+      }
+      return run(text, params as Parameters<typeof run>[1]);
+    });
+    const s = await importAndWait(engine, { paths: [file] });
+    expect(failed).toBe(true);
+    expect(s.files[0]?.status).toBe('failed');
+    expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
+    const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
+    for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+    await expectReconciled(engine, s);
+  });
+});

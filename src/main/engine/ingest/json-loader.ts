@@ -283,31 +283,39 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
  * connection in a transaction of its own (one thread each keeps each half in
  * file order). The first half commits first, so the rows take their rowids
  * in file order, as the single-file load's do, and rid is numbered from
- * rowid the same way. Returns the row count inside a new transaction on `conn`.
+ * rowid the same way. It commits as soon as it is in, while the second half
+ * is still loading (its COMMIT writes its last row group: 0.3 s of 500k EVE
+ * events). Returns the row count inside a new transaction on `conn`.
  */
 async function loadHalvesSideBySide(conn: DuckDBConnection, halves: JsonHalves, table: string, values: string, readOf: (f: string) => string, base: number): Promise<number> {
   const conns = [conn, halves.conn] as const;
   await Promise.all(conns.map((c) => c.run('BEGIN TRANSACTION')));
+  const open = [true, true];
+  const load = async (i: 0 | 1, after?: Promise<unknown>): Promise<number> => {
+    const c = conns[i];
+    try {
+      const r = await c.runAndReadAll(`INSERT INTO ${table} SELECT ${values} FROM ${readOf(halves.files[i])}`);
+      if (after) await after;
+      await c.run('COMMIT');
+      open[i] = false;
+      return Number(r.getRows()[0]?.[0] ?? 0);
+    } catch (e) {
+      // The other half has no use going on.
+      conns[1 - i]?.interrupt();
+      throw e;
+    }
+  };
   let counts: number[];
   try {
-    const loads = conns.map(async (c, i) => {
-      try {
-        const r = await c.runAndReadAll(`INSERT INTO ${table} SELECT ${values} FROM ${readOf(halves.files[i] as string)}`);
-        return Number(r.getRows()[0]?.[0] ?? 0);
-      } catch (e) {
-        // The other half has no use going on.
-        conns[1 - i]?.interrupt();
-        throw e;
-      }
-    });
-    counts = await Promise.all(loads);
-    for (const c of conns) await c.run('COMMIT');
+    const first = load(0);
+    counts = await Promise.all([first, load(1, first)]);
   } catch (e) {
-    for (const c of conns) {
+    for (const [i, c] of conns.entries()) {
+      if (!open[i]) continue;
       try {
         await c.run('ROLLBACK');
       } catch {
-        // committed already, or the transaction is gone: the caller deletes what was kept
+        // the transaction is gone already; what committed, the caller deletes
       }
     }
     throw e;
