@@ -298,3 +298,25 @@ describe('a half that fails to load', () => {
     await expectReconciled(engine, s);
   });
 });
+
+describe('a damaged line in the second half', () => {
+  it('is found by the half’s schema pass: the file is read record by record, the line rejected with its number', async () => {
+    const dir = tmp();
+    const file = join(dir, 'eve.json');
+    writeEveLike(file, 3000);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2500] = '{"timestamp": "2024-05-01T10:00:00", "event_type": "dns", "dns": {"rrname": '; // cut short
+    writeFileSync(file, lines.join('\n'));
+    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+    cleanups.push(f.cleanup);
+    const ran = recordSql(f.engine);
+    const s = await importAndWait(f.engine, { paths: [file] });
+    expect(ran.some((q) => q.includes('-b.ndjson'))).toBe(true);
+    expect(s.files[0]).toMatchObject({ status: 'imported', seen: 3000, stored: 2999, rejected: 1 });
+    await expectReconciled(f.engine, s);
+    const [err] = await sql(f.engine, `SELECT pos, kind FROM ingest_errors WHERE kind = 'rejected'`);
+    expect(err).toEqual({ pos: 2501, kind: 'rejected' });
+    const left = readdirSync(f.engine.case.tmpDir, { recursive: true }).map(String);
+    expect(left.filter((n) => n.endsWith('.ndjson'))).toEqual([]);
+  });
+});
