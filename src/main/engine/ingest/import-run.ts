@@ -763,7 +763,13 @@ export class ImportRun {
     const size = statSync(file).size;
     if (size < min) return null;
     mkdirSync(this.tmpDir, { recursive: true });
-    const cut = await splitNdjsonInHalves(file, size, this.tmpDir, `halves-${++this.tmpCounter}`, this.settings.splitJsonGroupRows);
+    let cut;
+    try {
+      cut = await splitNdjsonInHalves(file, size, this.tmpDir, `halves-${++this.tmpCounter}`, this.settings.splitJsonGroupRows);
+    } catch {
+      // The copy failed (a full disk, a vanished file): read it whole, which reports its own errors.
+      return null;
+    }
     if (!cut) return null;
     try {
       return { files: cut.files, conn: await this.kase.connect() };

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statfsSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statfsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -41,8 +41,13 @@ export async function splitNdjsonInHalves(file: string, size: number, dir: strin
   const at = await cutPoint(file, size, groupRows);
   if (at === null || at >= size) return null;
   const files: [string, string] = [join(dir, `${stem}-a.ndjson`), join(dir, `${stem}-b.ndjson`)];
-  // Both copies at once: the thread pool reads and writes them side by side.
-  await Promise.all([copyRange(file, files[0], 0, at), copyRange(file, files[1], at, size)]);
+  try {
+    // Both copies at once: the thread pool reads and writes them side by side.
+    await Promise.all([copyRange(file, files[0], 0, at), copyRange(file, files[1], at, size)]);
+  } catch (e) {
+    for (const f of files) rmSync(f, { force: true });
+    throw e;
+  }
   return { files, at };
 }
 
