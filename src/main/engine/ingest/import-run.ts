@@ -691,10 +691,18 @@ export class ImportRun {
       file = transcoded;
     }
     let halves: JsonHalves | null = null;
+    // The scratch halves and the second connection go as soon as read_json is done, before any fallback.
+    const dropHalves = (): void => {
+      if (!halves) return;
+      this.kase.release(halves.conn);
+      for (const f of halves.files) rmSync(f, { force: true });
+      halves = null;
+    };
     try {
-      halves = await this.splitJson(file, shape);
+      const split = await this.splitJson(file, shape);
+      halves = split;
       await this.setThreads('default');
-      const conns = halves ? [this.conn, halves.conn] : [this.conn];
+      const conns = split ? [this.conn, split.conn] : [this.conn];
       const onAbort = (): void => {
         for (const c of conns) c.interrupt();
       };
@@ -725,7 +733,7 @@ export class ImportRun {
             bytes: node.size,
             prelude: ev.start,
             setThreads: (n) => this.setThreads(n),
-            ...(halves ? { halves } : {}),
+            ...(split ? { halves: split } : {}),
             finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
           });
           if (r.ok) this.ids.next += r.rows;
@@ -734,6 +742,7 @@ export class ImportRun {
       } finally {
         clearInterval(poll);
         this.signal.removeEventListener('abort', onAbort);
+        dropHalves();
       }
       if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
       if (result.interrupted || this.signal.aborted) throw abortError();
@@ -744,10 +753,7 @@ export class ImportRun {
         await final(c);
       });
     } finally {
-      if (halves) {
-        this.kase.release(halves.conn);
-        for (const f of halves.files) rmSync(f, { force: true });
-      }
+      dropHalves();
       if (transcoded) rmSync(transcoded, { force: true });
     }
   }
