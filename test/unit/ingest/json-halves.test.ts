@@ -6,6 +6,7 @@ import { mergeJsonSchemas, type JsonSchema } from '../../../src/main/engine/inge
 import { typeSql } from '../../../src/main/engine/ingest/json-loader';
 import { splitNdjsonInHalves } from '../../../src/main/engine/ingest/ndjson-halves';
 import type { Engine } from '../../../src/main/engine/service/engine';
+import { corpusMissing, corpusPath } from '../../corpus';
 import { tempDir } from '../../helpers';
 import { expectReconciled, fieldTable, freshEngine, importAndWait, onImportRun, sql } from './import-helpers';
 
@@ -170,12 +171,12 @@ function recordSql(engine: Engine): string[] {
   return seen;
 }
 
-async function importBothWays(file: string): Promise<{ split: Awaited<ReturnType<typeof contents>>; whole: Awaited<ReturnType<typeof contents>>; splitSql: string[]; caseTmp: string }> {
+async function importBothWays(file: string, groupRows = 500): Promise<{ split: Awaited<ReturnType<typeof contents>>; whole: Awaited<ReturnType<typeof contents>>; splitSql: string[]; caseTmp: string }> {
   const results: Array<Awaited<ReturnType<typeof contents>>> = [];
   let splitSql: string[] = [];
   let caseTmp = '';
   for (const splitJsonMinBytes of [1, 0]) {
-    const f = await freshEngine({ splitJsonMinBytes, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+    const f = await freshEngine({ splitJsonMinBytes, splitJsonGroupRows: groupRows, shareMaxBytes: 0 });
     cleanups.push(f.cleanup);
     const ran = recordSql(f.engine);
     const s = await importAndWait(f.engine, { paths: [file] });
@@ -214,6 +215,18 @@ describe('importing a big NDJSON file in two halves', () => {
     writeEveLike(file, 2000, { conflictAt: 1500 });
     const { split, whole, splitSql } = await importBothWays(file);
     expect(splitSql.some((q) => /sample_size=-1/.test(q) && !/-[ab]\.ndjson/.test(q))).toBe(true);
+    expect(split.fields).toBe(whole.fields);
+    expect(split.events).toBe(whole.events);
+  });
+});
+
+const SECURITY_EVTX = 'evtx/evtx-rs-samples/security.evtx';
+
+describe('an EVTX file, whose records go through the JSON loader', () => {
+  it.skipIf(corpusMissing(SECURITY_EVTX))('loads its records in two halves too, the same rows as whole', async () => {
+    const { split, whole, splitSql } = await importBothWays(corpusPath(SECURITY_EVTX), 100);
+    expect(splitSql.filter((q) => /^INSERT INTO "src_\d+"/.test(q) && /-[ab]\.ndjson/.test(q))).toHaveLength(2);
+    expect(split.columns).toEqual(whole.columns);
     expect(split.fields).toBe(whole.fields);
     expect(split.events).toBe(whole.events);
   });

@@ -29,7 +29,7 @@ import {
 import { eventWrites, type EventWrites } from './event-writes';
 import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
-import { loadJsonWithDuckDB, type JsonHalves, type JsonShape } from './json-loader';
+import { loadJsonWithDuckDB, type JsonHalves, type JsonLoadRequest, type JsonLoadResult, type JsonShape } from './json-loader';
 import { splitNdjsonInHalves } from './ndjson-halves';
 import type { ParseWorkers } from './parse-workers';
 import { heldCounts, mismatch, reconciledState, type HeldCounts } from './reconcile';
@@ -690,60 +690,16 @@ export class ImportRun {
       await transcodeToUtf8(node.file, transcoded, sniff.encoding, sniff.bom);
       file = transcoded;
     }
-    let halves: JsonHalves | null = null;
-    // The scratch halves and the second connection go as soon as read_json is done, before any fallback.
-    const dropHalves = (): void => {
-      if (!halves) return;
-      this.kase.release(halves.conn);
-      for (const f of halves.files) rmSync(f, { force: true });
-      halves = null;
-    };
     try {
-      const split = await this.splitJson(file, shape);
-      halves = split;
-      await this.setThreads('default');
-      const conns = split ? [this.conn, split.conn] : [this.conn];
-      const onAbort = (): void => {
-        for (const c of conns) c.interrupt();
-      };
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      const poll = setInterval(() => {
-        const each = conns.map((c) => safeProgress(c));
-        const pct = each.some((p) => p === null) ? null : (each as number[]).reduce((a, b) => a + b, 0) / each.length;
-        if (pct !== null) {
-          fp.bytes = Math.round((node.size * pct) / 100);
-          if (node.depth === 0) this.currentTopBytes = fp.bytes;
-          this.emitSoon(false);
-        }
-      }, 250);
-      let result;
-      try {
-        result = await this.writeEvents(async () => {
-          const r = await loadJsonWithDuckDB({
-            conn: this.conn,
-            file,
-            shape,
-            family,
-            zeekPath,
-            tz: node.tz ?? null,
-            evidenceId: id,
-            idBase: this.ids.next,
-            maxColumns: this.settings.maxColumns,
-            tables: this.tables,
-            bytes: node.size,
-            prelude: ev.start,
-            setThreads: (n) => this.setThreads(n),
-            ...(split ? { halves: split } : {}),
-            finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
-          });
-          if (r.ok) this.ids.next += r.rows;
-          return r;
-        }, node.size);
-      } finally {
-        clearInterval(poll);
-        this.signal.removeEventListener('abort', onAbort);
-        dropHalves();
-      }
+      const result = await this.readJson(file, shape, node, fp, true, {
+        family,
+        zeekPath,
+        tz: node.tz ?? null,
+        evidenceId: id,
+        bytes: node.size,
+        prelude: ev.start,
+        finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+      });
       if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the file: read it in JS, record by record, so each bad one is reported.
@@ -753,8 +709,63 @@ export class ImportRun {
         await final(c);
       });
     } finally {
-      dropHalves();
       if (transcoded) rmSync(transcoded, { force: true });
+    }
+  }
+
+  /**
+   * One JSON file through read_json (json-loader.ts), cancellable: a big
+   * NDJSON file in two halves on two connections (splitJson), both
+   * interrupted on cancel; the file's bytes follow DuckDB's progress when
+   * `trackBytes`. The halves and their connection are gone when it returns.
+   */
+  private async readJson(
+    file: string,
+    shape: JsonShape,
+    node: Node,
+    fp: ImportFileProgress,
+    trackBytes: boolean,
+    req: Omit<JsonLoadRequest, 'conn' | 'file' | 'shape' | 'idBase' | 'maxColumns' | 'tables' | 'setThreads' | 'halves'>,
+  ): Promise<JsonLoadResult> {
+    const halves = await this.splitJson(file, shape);
+    const conns = halves ? [this.conn, halves.conn] : [this.conn];
+    const onAbort = (): void => {
+      for (const c of conns) c.interrupt();
+    };
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    const poll = trackBytes
+      ? setInterval(() => {
+          const each = conns.map((c) => safeProgress(c));
+          if (each.some((p) => p === null)) return;
+          fp.bytes = Math.round((node.size * (each as number[]).reduce((a, b) => a + b, 0)) / each.length / 100);
+          if (node.depth === 0) this.currentTopBytes = fp.bytes;
+          this.emitSoon(false);
+        }, 250)
+      : null;
+    try {
+      await this.setThreads('default');
+      return await this.writeEvents(async () => {
+        const r = await loadJsonWithDuckDB({
+          ...req,
+          conn: this.conn,
+          file,
+          shape,
+          idBase: this.ids.next,
+          maxColumns: this.settings.maxColumns,
+          tables: this.tables,
+          setThreads: (n) => this.setThreads(n),
+          ...(halves ? { halves } : {}),
+        });
+        if (r.ok) this.ids.next += r.rows;
+        return r;
+      }, node.size);
+    } finally {
+      if (poll) clearInterval(poll);
+      this.signal.removeEventListener('abort', onAbort);
+      if (halves) {
+        this.kase.release(halves.conn);
+        for (const f of halves.files) rmSync(f, { force: true });
+      }
     }
   }
 
@@ -835,31 +846,19 @@ export class ImportRun {
     };
     try {
       let issueWarnings = 0;
-      await this.setThreads('default');
-      const result = await this.writeEvents(async () => {
-        const r = await loadJsonWithDuckDB({
-          conn: this.conn,
-          file: staging,
-          shape: 'ndjson',
-          family: 'windows',
-          zeekPath: null,
-          tz: null,
-          evidenceId: id,
-          idBase: this.ids.next,
-          maxColumns: this.settings.maxColumns,
-          hoist: 'EventData',
-          tables: this.tables,
-          bytes: node.size,
-          prelude: ev.start,
-          setThreads: (n) => this.setThreads(n),
-          finalize: async ({ rows, warnings }) => {
-            issueWarnings = await writeIssues();
-            await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
-          },
-        });
-        if (r.ok) this.ids.next += r.rows;
-        return r;
-      }, node.size);
+      const result = await this.readJson(staging, 'ndjson', node, fp, false, {
+        family: 'windows',
+        zeekPath: null,
+        tz: null,
+        evidenceId: id,
+        hoist: 'EventData',
+        bytes: node.size,
+        prelude: ev.start,
+        finalize: async ({ rows, warnings }) => {
+          issueWarnings = await writeIssues();
+          await final({ seen: rows + summary.recordsRejected, stored: rows, rejected: summary.recordsRejected, warnings: warnings + issueWarnings, bytes: node.size });
+        },
+      });
       if (result.ok) {
         return { seen: result.rows + summary.recordsRejected, stored: result.rows, rejected: summary.recordsRejected, warnings: result.warnings + issueWarnings, bytes: node.size };
       }
