@@ -312,6 +312,55 @@ describe('a half that fails to load', () => {
   });
 });
 
+describe('the second half failing while the first still commits', () => {
+  it('waits for that commit before cleaning up: the file is failed for its own reason, nothing of it stays', async () => {
+    const dir = tmp();
+    const file = join(dir, 'eve.json');
+    writeEveLike(file, 3000);
+    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+    cleanups.push(f.cleanup);
+    const { engine } = f;
+    let firstHalf: unknown = null;
+    let held = false;
+    let failed = false;
+    let committing: () => void = () => undefined;
+    const firstCommitting = new Promise<void>((r) => (committing = r));
+    let nextTransaction: () => void = () => undefined;
+    const beganNext = new Promise<void>((r) => (nextTransaction = r));
+    onImportRun(engine, async (text, params, run) => {
+      if (/^INSERT INTO "src_\d+"/.test(text) && text.includes('-a.ndjson')) firstHalf = run;
+      if (!failed && /^INSERT INTO "src_\d+"/.test(text) && text.includes('-b.ndjson')) {
+        failed = true;
+        // The second half fails once the first is in and committing.
+        await firstCommitting;
+        throw new Error('IO Error: injected: the second half cannot be read');
+      }
+      if (held && run === firstHalf && /^BEGIN/.test(text)) nextTransaction();
+      if (!held && run === firstHalf && text === 'COMMIT') {
+        // The first half's COMMIT is slow: the second half fails long before it ends. Let it
+        // go through when its connection begins its next transaction (or after 400 ms): were
+        // the failure handled without waiting for it, it would commit that transaction instead.
+        held = true;
+        committing();
+        await Promise.race([new Promise((r) => setTimeout(r, 400)), beganNext]);
+      }
+      return run(text, params as Parameters<typeof run>[1]);
+    });
+    const s = await importAndWait(engine, { paths: [file] });
+    expect(held).toBe(true);
+    expect(s.files[0]?.status).toBe('failed');
+    expect(s.files[0]?.message).toContain('the second half cannot be read');
+    expect(s.files[0]?.message).not.toContain('transaction');
+    expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
+    const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
+    for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+    await expectReconciled(engine, s);
+    // The case takes the file afterwards.
+    const again = await importAndWait(engine, { paths: [file], force: true });
+    expect(again.files[0]).toMatchObject({ status: 'imported', stored: 3000 });
+  });
+});
+
 describe('a damaged line in the second half', () => {
   it('is found by the half’s schema pass: the file is read record by record, the line rejected with its number', async () => {
     const dir = tmp();

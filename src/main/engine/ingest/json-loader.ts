@@ -123,7 +123,8 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
     if (halves && req.shape === 'ndjson') {
       await halves.conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
       // Each half's schema on its own connection, at the same time: the detection pass is one thread each.
-      const [a, b] = await Promise.all([probeSchema(conn, sqlString(halves.files[0]), fmt), probeSchema(halves.conn, sqlString(halves.files[1]), fmt)]);
+      const h = halves;
+      const [a, b] = await onBoth([conn, h.conn], (i) => probeSchema(i === 0 ? conn : h.conn, sqlString(h.files[i]), fmt));
       schema = mergeJsonSchemas(a, b);
     }
     if (!schema) {
@@ -291,24 +292,16 @@ async function loadHalvesSideBySide(conn: DuckDBConnection, halves: JsonHalves, 
   const conns = [conn, halves.conn] as const;
   await Promise.all(conns.map((c) => c.run('BEGIN TRANSACTION')));
   const open = [true, true];
-  const load = async (i: 0 | 1, after?: Promise<unknown>): Promise<number> => {
-    const c = conns[i];
-    try {
+  let counts: [number, number];
+  try {
+    counts = await onBoth(conns, async (i, first) => {
+      const c = conns[i];
       const r = await c.runAndReadAll(`INSERT INTO ${table} SELECT ${values} FROM ${readOf(halves.files[i])}`);
-      if (after) await after;
+      if (first) await first;
       await c.run('COMMIT');
       open[i] = false;
       return Number(r.getRows()[0]?.[0] ?? 0);
-    } catch (e) {
-      // The other half has no use going on.
-      conns[1 - i]?.interrupt();
-      throw e;
-    }
-  };
-  let counts: number[];
-  try {
-    const first = load(0);
-    counts = await Promise.all([first, load(1, first)]);
+    });
   } catch (e) {
     for (const [i, c] of conns.entries()) {
       if (!open[i]) continue;
@@ -322,7 +315,29 @@ async function loadHalvesSideBySide(conn: DuckDBConnection, halves: JsonHalves, 
   }
   await conn.run('BEGIN TRANSACTION');
   await conn.run(`UPDATE ${table} SET rid = rowid + ${Math.trunc(base)}`);
-  return counts.reduce((a, b) => a + b, 0);
+  return counts[0] + counts[1];
+}
+
+/**
+ * One task per connection, at once; the second gets the first's promise (to
+ * wait on it). The first to fail interrupts the other, and both settle before
+ * this returns or throws that first failure (the cause: the other then fails
+ * by being interrupted), so nothing of either still runs on its connection
+ * afterwards (a half still committing would commit the next transaction there).
+ */
+async function onBoth<T>(conns: readonly [DuckDBConnection, DuckDBConnection], task: (i: 0 | 1, first?: Promise<T>) => Promise<T>): Promise<[T, T]> {
+  let cause: { error: unknown } | null = null;
+  const guarded = (i: 0 | 1, p: Promise<T>): Promise<T> =>
+    p.catch((e: unknown) => {
+      cause ??= { error: e };
+      conns[1 - i]?.interrupt();
+      throw e;
+    });
+  const first = guarded(0, task(0));
+  const second = guarded(1, task(1, first));
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (cause) throw (cause as { error: unknown }).error;
+  return [(a as PromiseFulfilledResult<T>).value, (b as PromiseFulfilledResult<T>).value];
 }
 
 /** Schema over a whole file; LIMIT 0 keeps it to the detection pass. */
