@@ -220,6 +220,23 @@ describe('importing a big NDJSON file in two halves', () => {
   });
 });
 
+/** A fresh engine that cuts any NDJSON file in halves of 500-record groups, and a 3000-event file for it. */
+async function splitEngine(): Promise<{ engine: Engine; file: string }> {
+  const dir = tmp();
+  const file = join(dir, 'eve.json');
+  writeEveLike(file, 3000);
+  const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+  cleanups.push(f.cleanup);
+  return { engine: f.engine, file };
+}
+
+/** No event and no field-table row in the case. */
+async function expectNoRows(engine: Engine): Promise<void> {
+  expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
+  const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
+  for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+}
+
 const SECURITY_EVTX = 'evtx/evtx-rs-samples/security.evtx';
 
 describe('an EVTX file, whose records go through the JSON loader', () => {
@@ -234,12 +251,7 @@ describe('an EVTX file, whose records go through the JSON loader', () => {
 
 describe('cancelling an import while the halves load', () => {
   it('keeps nothing of the file, removes the halves and lets the second connection go', async () => {
-    const dir = tmp();
-    const file = join(dir, 'eve.json');
-    writeEveLike(file, 3000);
-    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
-    cleanups.push(f.cleanup);
-    const { engine } = f;
+    const { engine, file } = await splitEngine();
     let importId = 0;
     let secondHalf = false;
     onImportRun(engine, async (text, params, run) => {
@@ -273,9 +285,7 @@ describe('cancelling an import while the halves load', () => {
     expect(opened.filter((c) => !released.has(c))).toEqual([]);
     expect(s.state).toBe('cancelled');
     expect(s.files[0]?.status).toBe('cancelled');
-    expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
-    const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
-    for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+    await expectNoRows(engine);
     const tmpLeft = existsSync(engine.case.tmpDir) ? readdirSync(engine.case.tmpDir, { recursive: true }).map(String) : [];
     expect(tmpLeft.filter((n) => n.endsWith('.ndjson'))).toEqual([]);
     // The case still takes the file afterwards, whole.
@@ -286,12 +296,7 @@ describe('cancelling an import while the halves load', () => {
 
 describe('a half that fails to load', () => {
   it('marks the file failed and keeps none of its rows, though the first half had committed', async () => {
-    const dir = tmp();
-    const file = join(dir, 'eve.json');
-    writeEveLike(file, 3000);
-    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
-    cleanups.push(f.cleanup);
-    const { engine } = f;
+    const { engine, file } = await splitEngine();
     let failed = false;
     onImportRun(engine, async (text, params, run) => {
       // The second half fails once the first has had time to commit.
@@ -305,21 +310,14 @@ describe('a half that fails to load', () => {
     const s = await importAndWait(engine, { paths: [file] });
     expect(failed).toBe(true);
     expect(s.files[0]?.status).toBe('failed');
-    expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
-    const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
-    for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+    await expectNoRows(engine);
     await expectReconciled(engine, s);
   });
 });
 
 describe('the second half failing while the first still commits', () => {
   it('waits for that commit before cleaning up: the file is failed for its own reason, nothing of it stays', async () => {
-    const dir = tmp();
-    const file = join(dir, 'eve.json');
-    writeEveLike(file, 3000);
-    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
-    cleanups.push(f.cleanup);
-    const { engine } = f;
+    const { engine, file } = await splitEngine();
     let firstHalf: unknown = null;
     let held = false;
     let failed = false;
@@ -351,9 +349,7 @@ describe('the second half failing while the first still commits', () => {
     expect(s.files[0]?.status).toBe('failed');
     expect(s.files[0]?.message).toContain('the second half cannot be read');
     expect(s.files[0]?.message).not.toContain('transaction');
-    expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
-    const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
-    for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+    await expectNoRows(engine);
     await expectReconciled(engine, s);
     // The case takes the file afterwards.
     const again = await importAndWait(engine, { paths: [file], force: true });
