@@ -11,6 +11,10 @@ import { currentVersion, migrate, SCHEMA_VERSION } from './migrations';
 
 export const APP_VERSION = process.env.LOUPE_VERSION ?? '0.1.0';
 
+/** The methods of a connection and of a prepared statement that run a statement (watch follows them). */
+const CONNECTION_RUNNERS = ['run', 'runAndRead', 'runAndReadAll', 'runAndReadUntil', 'stream', 'streamAndRead', 'streamAndReadAll', 'streamAndReadUntil', 'start', 'startStream', 'startThenRead', 'startThenReadAll', 'startThenReadUntil', 'startStreamThenRead', 'startStreamThenReadAll', 'startStreamThenReadUntil'] as const;
+const STATEMENT_RUNNERS = ['run', 'runAndRead', 'runAndReadAll', 'runAndReadUntil', 'stream', 'streamAndRead', 'streamAndReadAll', 'streamAndReadUntil'] as const;
+
 /**
  * An open case: its folder, its DuckDB database and the lock that keeps a
  * second process out. Everything that reads or writes a case goes through
@@ -18,6 +22,8 @@ export const APP_VERSION = process.env.LOUPE_VERSION ?? '0.1.0';
  */
 export class Case {
   private readonly connections = new Set<DuckDBConnection>();
+  /** Statements running on each connection (see watch). */
+  private readonly running = new Map<DuckDBConnection, Set<Promise<unknown>>>();
   private closed = false;
 
   private constructor(
@@ -28,7 +34,7 @@ export class Case {
     readonly conn: DuckDBConnection,
     private readonly releaseLock: () => void,
   ) {
-    this.connections.add(conn);
+    this.connections.add(this.watch(conn));
   }
 
   get tmpDir(): string {
@@ -38,15 +44,81 @@ export class Case {
   /** A fresh connection for work that must be interruptible on its own (imports, searches). */
   async connect(): Promise<DuckDBConnection> {
     this.assertOpen();
-    const c = await this.instance.connect();
+    const c = this.watch(await this.instance.connect());
     this.connections.add(c);
     return c;
   }
 
+  /** Give a connection back; one still running a statement is interrupted and closed once it ends. */
   release(conn: DuckDBConnection): void {
     if (conn === this.conn) return;
     this.connections.delete(conn);
-    conn.closeSync();
+    this.closeWhenIdle(conn);
+  }
+
+  /**
+   * Interrupt whatever still runs on the case's connections and wait for it
+   * to end (at most `ms`), so close() closes idle connections only. Hosts
+   * call it before closing: a request may have started a query just before.
+   */
+  async settle(ms = 5000): Promise<void> {
+    const pending = [...this.running.values()].flatMap((set) => [...set]);
+    if (pending.length === 0) return;
+    for (const [conn, set] of this.running) if (set.size > 0) conn.interrupt();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Follow the statements a connection runs. Closing a connection under a
+   * running statement deadlocks the DuckDB thread running it for good (its
+   * last reference to the connection's context goes while it holds that
+   * context's lock), and that thread then keeps the process from exiting.
+   */
+  private watch(conn: DuckDBConnection): DuckDBConnection {
+    const set = new Set<Promise<unknown>>();
+    this.running.set(conn, set);
+    const follow = (p: Promise<unknown>): Promise<unknown> => {
+      set.add(p);
+      const done = (): void => void set.delete(p);
+      p.then(done, done);
+      return p;
+    };
+    const wrap = (target: object, names: readonly string[], then?: (value: unknown) => unknown): void => {
+      const t = target as Record<string, unknown>;
+      for (const name of names) {
+        const fn = t[name];
+        if (typeof fn !== 'function') continue;
+        t[name] = (...args: unknown[]): Promise<unknown> => {
+          const p = follow((fn as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+          return then ? p.then(then) : p;
+        };
+      }
+    };
+    wrap(conn, CONNECTION_RUNNERS);
+    // A prepared statement runs on its connection too.
+    wrap(conn, ['prepare'], (statement) => {
+      wrap(statement as object, STATEMENT_RUNNERS);
+      return statement;
+    });
+    return conn;
+  }
+
+  /** Close a connection now if nothing runs on it, else interrupt that and close it once it ended. */
+  private closeWhenIdle(conn: DuckDBConnection): void {
+    const set = this.running.get(conn);
+    this.running.delete(conn);
+    const close = (): void => {
+      try {
+        conn.closeSync();
+      } catch {
+        // already closed by its user
+      }
+    };
+    if (!set || set.size === 0) return close();
+    conn.interrupt();
+    void Promise.allSettled([...set]).then(close);
   }
 
   async info(): Promise<CaseInfo> {
@@ -68,13 +140,7 @@ export class Case {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of this.connections) {
-      try {
-        c.closeSync();
-      } catch {
-        // already closed by its user; closing the rest matters more
-      }
-    }
+    for (const c of this.connections) this.closeWhenIdle(c);
     this.connections.clear();
     this.instance.closeSync();
     this.releaseLock();

@@ -103,6 +103,7 @@ export class Engine {
     this.current = next;
     if (previous) this.alerts.cancel();
     if (previous) await this.queries.drain(previous);
+    await previous?.settle();
     previous?.close();
     await this.live.attach(next);
     const info = await next.info();
@@ -145,6 +146,7 @@ export class Engine {
     await this.imports.stopAll();
     await this.live.close();
     await this.queries.drain();
+    await this.current?.settle();
     this.closeCase();
   }
 
@@ -164,6 +166,7 @@ export class Engine {
         await this.imports.stopAll();
         await this.live.detach();
         await this.queries.drain();
+        await this.current?.settle();
         return { closed: this.closeCase() };
       },
       getCaseInfo: async () => this.case.info(),
