@@ -91,6 +91,8 @@ export class Case {
         const fn = t[name];
         if (typeof fn !== 'function') continue;
         t[name] = (...args: unknown[]): Promise<unknown> => {
+          // Nothing new starts once the case is closing: its connections may be on their way out.
+          if (this.closed) return Promise.reject(new LoupeError('NO_CASE_OPEN', 'The case is closed'));
           const p = follow((fn as (...a: unknown[]) => Promise<unknown>).apply(target, args));
           return then ? p.then(then) : p;
         };
@@ -140,10 +142,18 @@ export class Case {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const c of this.connections) this.closeWhenIdle(c);
-    this.connections.clear();
-    this.instance.closeSync();
-    this.releaseLock();
+    const pending = [...this.running.values()].flatMap((set) => [...set]);
+    const finish = (): void => {
+      for (const c of this.connections) this.closeWhenIdle(c);
+      this.connections.clear();
+      this.instance.closeSync();
+      this.releaseLock();
+    };
+    if (pending.length === 0) return finish();
+    // Closing the database closes its connections too: not under a running statement.
+    // What runs is interrupted, and the database (and the case's lock) goes once it ended.
+    for (const [conn, set] of this.running) if (set.size > 0) conn.interrupt();
+    void Promise.allSettled(pending).then(finish);
   }
 
   get isClosed(): boolean {

@@ -34,15 +34,16 @@ export function registerServe(program: Command): void {
         });
         const watchdog = startStopWatchdog({
           ms: STOP_DEADLINE_MS,
-          steps: ['closing the web host', 'closing the case', 'exiting: DuckDB work of a request still held the process'],
+          steps: ['closing the web host', 'closing the case'],
           message: `Loupe did not stop within ${STOP_DEADLINE_MS / 1000} s (%s); exiting now. The case keeps everything committed.\n`,
         });
-        await host.close();
-        watchdog.step(1);
-        await engine.close();
-        // Armed until the process is gone: native work still pending in the thread pool (a
-        // query a request started as the case closed) would otherwise keep it alive for good.
-        watchdog.step(2);
+        try {
+          await host.close();
+          watchdog.step(1);
+          await engine.close();
+        } finally {
+          watchdog.done();
+        }
       }),
     );
 }
