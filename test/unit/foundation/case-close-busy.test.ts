@@ -68,3 +68,15 @@ describe('closing a case while statements run', () => {
     expect(await settlesWithin(running, 5000)).toBe(true);
   });
 });
+
+describe('a connection released while its statement runs, then the case closed', () => {
+  it('keeps the database open until that statement ended', async () => {
+    const kase = await Case.create(join(tmp.dir, 'c'));
+    const c = await kase.connect();
+    const running = c.run(LONG);
+    await underWay();
+    kase.release(c);
+    kase.close();
+    expect(await settlesWithin(running, 5000)).toBe(true);
+  });
+});

@@ -110,8 +110,9 @@ export class Case {
   /** Close a connection now if nothing runs on it, else interrupt that and close it once it ended. */
   private closeWhenIdle(conn: DuckDBConnection): void {
     const set = this.running.get(conn);
-    this.running.delete(conn);
+    // Followed until closed: close() waits for its statement before closing the database.
     const close = (): void => {
+      this.running.delete(conn);
       try {
         conn.closeSync();
       } catch {
