@@ -96,3 +96,29 @@ export function onImportRun(
     return c;
   };
 }
+
+/** No event and no field-table row in the case. */
+export async function expectNoRows(engine: Engine): Promise<void> {
+  expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
+  const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
+  for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
+}
+
+/** The connections the import opens from now on, and which of them it gave back. */
+export function followConnections(engine: Engine): { opened: unknown[]; released: Set<unknown> } {
+  const kase = engine.case;
+  const opened: unknown[] = [];
+  const released = new Set<unknown>();
+  const connect = kase.connect.bind(kase);
+  kase.connect = async () => {
+    const c = await connect();
+    opened.push(c);
+    return c;
+  };
+  const release = kase.release.bind(kase);
+  kase.release = (c) => {
+    released.add(c);
+    release(c);
+  };
+  return { opened, released };
+}

@@ -8,7 +8,7 @@ import { splitNdjsonInHalves } from '../../../src/main/engine/ingest/ndjson-halv
 import type { Engine } from '../../../src/main/engine/service/engine';
 import { corpusMissing, corpusPath } from '../../corpus';
 import { tempDir } from '../../helpers';
-import { expectReconciled, fieldTable, freshEngine, importAndWait, onImportRun, sql } from './import-helpers';
+import { expectNoRows, expectReconciled, fieldTable, freshEngine, followConnections, importAndWait, onImportRun, sql } from './import-helpers';
 
 /**
  * Big NDJSON files are cut in two and read_json reads the halves side by
@@ -230,13 +230,6 @@ async function splitEngine(): Promise<{ engine: Engine; file: string }> {
   return { engine: f.engine, file };
 }
 
-/** No event and no field-table row in the case. */
-async function expectNoRows(engine: Engine): Promise<void> {
-  expect(await sql(engine, 'SELECT count(*) AS n FROM events')).toEqual([{ n: 0 }]);
-  const tables = await sql(engine, `SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, 'src_')`);
-  for (const t of tables) expect(await sql(engine, `SELECT count(*) AS n FROM "${String(t.table_name)}"`)).toEqual([{ n: 0 }]);
-}
-
 const SECURITY_EVTX = 'evtx/evtx-rs-samples/security.evtx';
 
 describe('an EVTX file, whose records go through the JSON loader', () => {
@@ -263,20 +256,7 @@ describe('cancelling an import while the halves load', () => {
       }
       return run(text, params as Parameters<typeof run>[1]);
     });
-    const kase = engine.case;
-    const opened: unknown[] = [];
-    const released = new Set<unknown>();
-    const connect = kase.connect.bind(kase);
-    kase.connect = async () => {
-      const c = await connect();
-      opened.push(c);
-      return c;
-    };
-    const release = kase.release.bind(kase);
-    kase.release = (c) => {
-      released.add(c);
-      release(c);
-    };
+    const { opened, released } = followConnections(engine);
     importId = await engine.imports.start({ paths: [file] });
     const s = await engine.imports.wait(importId);
     expect(secondHalf).toBe(true);

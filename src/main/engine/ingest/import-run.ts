@@ -728,7 +728,10 @@ export class ImportRun {
     req: Omit<JsonLoadRequest, 'conn' | 'file' | 'shape' | 'idBase' | 'maxColumns' | 'tables' | 'setThreads' | 'halves'>,
   ): Promise<JsonLoadResult> {
     const halves = await this.splitJson(file, shape);
-    const conns = halves ? [this.conn, halves.conn] : [this.conn];
+    // A table of its own read whole: its events core is computed beside it (json-loader.ts).
+    const beside = !halves && this.settings.eventsBeside && req.bytes !== undefined && !this.tables.shares(req.bytes) ? await this.besideFor() : null;
+    const second = halves?.conn ?? beside?.conn;
+    const conns = second ? [this.conn, second] : [this.conn];
     const onAbort = (): void => {
       for (const c of conns) c.interrupt();
     };
@@ -755,6 +758,7 @@ export class ImportRun {
           tables: this.tables,
           setThreads: (n) => this.setThreads(n),
           ...(halves ? { halves } : {}),
+          ...(beside ? { beside } : {}),
         });
         if (r.ok) this.ids.next += r.rows;
         return r;
@@ -766,7 +770,17 @@ export class ImportRun {
         this.kase.release(halves.conn);
         for (const f of halves.files) rmSync(f, { force: true });
       }
+      if (beside) {
+        this.kase.release(beside.conn);
+        rmSync(beside.file, { force: true });
+      }
     }
+  }
+
+  /** A second connection and a scratch file name under the case's tmp/ (the caller releases and removes them). */
+  private async besideFor(): Promise<{ conn: DuckDBConnection; file: string }> {
+    mkdirSync(this.tmpDir, { recursive: true });
+    return { conn: await this.kase.connect(), file: this.tmpFile('events.parquet') };
   }
 
   /**

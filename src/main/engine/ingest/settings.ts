@@ -37,6 +37,12 @@ export interface IngestSettings {
   splitJsonMinBytes: number;
   /** The record count the cut respects: DuckDB's row group (tests make it small, to cut small files). */
   splitJsonGroupRows: number;
+  /**
+   * A JSON file read whole into a table of its own has its events core
+   * computed from the file on a second connection while the field table
+   * loads (json-loader.ts); off, from the field table once it is committed.
+   */
+  eventsBeside: boolean;
 }
 
 export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
@@ -57,6 +63,7 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   sharedMaxColumns: DEFAULT_SHARING.sharedMaxColumns,
   splitJsonMinBytes: 64 << 20,
   splitJsonGroupRows: ROW_GROUP_ROWS,
+  eventsBeside: true,
 };
 
 export function ingestSettings(overrides: Partial<IngestSettings> = {}): IngestSettings {
