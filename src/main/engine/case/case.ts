@@ -62,12 +62,22 @@ export class Case {
    * call it before closing: a request may have started a query just before.
    */
   async settle(ms = 5000): Promise<void> {
-    const pending = [...this.running.values()].flatMap((set) => [...set]);
+    const pending = this.interruptRunning();
     if (pending.length === 0) return;
-    for (const [conn, set] of this.running) if (set.size > 0) conn.interrupt();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
+  }
+
+  /** Interrupt every connection running a statement; the statements still running (to wait for). */
+  private interruptRunning(): Promise<unknown>[] {
+    const pending: Promise<unknown>[] = [];
+    for (const [conn, set] of this.running) {
+      if (set.size === 0) continue;
+      conn.interrupt();
+      pending.push(...set);
+    }
+    return pending;
   }
 
   /**
@@ -143,17 +153,16 @@ export class Case {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const pending = [...this.running.values()].flatMap((set) => [...set]);
     const finish = (): void => {
       for (const c of this.connections) this.closeWhenIdle(c);
       this.connections.clear();
       this.instance.closeSync();
       this.releaseLock();
     };
-    if (pending.length === 0) return finish();
     // Closing the database closes its connections too: not under a running statement.
     // What runs is interrupted, and the database (and the case's lock) goes once it ended.
-    for (const [conn, set] of this.running) if (set.size > 0) conn.interrupt();
+    const pending = this.interruptRunning();
+    if (pending.length === 0) return finish();
     void Promise.allSettled(pending).then(finish);
   }
 
