@@ -16,6 +16,9 @@ test('the shell loads in browser mode with the case open and every view reachabl
   // Keyboard: Alt+1 jumps to Import.
   await page.keyboard.press('Alt+1');
   await expect(page.locator('[data-view="import"]')).toBeVisible();
+  // The picture as the analyst sees it at rest: the list loaded, no nav item under the pointer.
+  await expect(page.getByTestId('evidence')).toHaveAttribute('data-state', 'loaded');
+  await page.mouse.move(640, 400);
   await screenshot(page, 'shell-dark');
   await page.getByRole('button', { name: /Switch to light theme/ }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
