@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/main/engine/service/engine';
@@ -11,7 +11,7 @@ import { expectNoRows, expectReconciled, fieldTable, freshEngine, followConnecti
  * from the file on a second connection while the field table loads, staged in
  * a Parquet file and loaded into the same transaction (json-loader.ts,
  * source-events.ts). What the case holds must not depend on it: these tests
- * import the same files both ways (`eventsBeside` on and off) and compare.
+ * import the same files both ways (`eventsBesideMinColumns` 1 and 0) and compare.
  */
 let cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -76,8 +76,8 @@ async function importBothWays(file: string): Promise<{ beside: Awaited<ReturnTyp
   const warnings: number[] = [];
   let besideSql: string[] = [];
   for (const eventsBeside of [true, false]) {
-    // shareMaxBytes 0: every file gets a table of its own; no halves.
-    const f = await freshEngine({ eventsBeside, shareMaxBytes: 0, splitJsonMinBytes: 0 });
+    // shareMaxBytes 0: every file gets a table of its own; no halves; beside whatever the width.
+    const f = await freshEngine({ eventsBesideMinColumns: eventsBeside ? 1 : 0, shareMaxBytes: 0, splitJsonMinBytes: 0 });
     cleanups.push(f.cleanup);
     const ran = recordSql(f.engine);
     const s = await importAndWait(f.engine, { paths: [file] });
@@ -115,6 +115,19 @@ describe('the events core computed beside the field table', () => {
     expect(JSON.parse(beside.errors)).toContainEqual({ pos: 1501, pos_kind: 'record', kind: 'warning', reason: 'time not understood: not a time 1500', excerpt: null });
   });
 
+  it('gives the same rows for a file that is one JSON array', async () => {
+    const dir = tmp();
+    const lines = join(dir, 'eve.json');
+    writeEvents(lines, 2000);
+    const file = join(dir, 'events-array.json');
+    writeFileSync(file, `[\n${readFileSync(lines, 'utf8').trim().split('\n').join(',\n')}\n]\n`);
+    const { beside, after, besideSql } = await importBothWays(file);
+    expect(besideSql.some((q) => /^COPY \(/.test(q) && q.includes("format='array'"))).toBe(true);
+    expect(beside.fields).toBe(after.fields);
+    expect(beside.events).toBe(after.events);
+    expect(beside.errors).toBe(after.errors);
+  });
+
   const SECURITY_EVTX = 'evtx/evtx-rs-samples/security.evtx';
   it.skipIf(corpusMissing(SECURITY_EVTX))('gives the same rows for an EVTX file, whose records go through the JSON loader', async () => {
     const { beside, after, besideSql } = await importBothWays(corpusPath(SECURITY_EVTX));
@@ -126,11 +139,30 @@ describe('the events core computed beside the field table', () => {
   });
 });
 
+describe('which files get their events core beside', () => {
+  it('only a table of at least eventsBesideMinColumns columns: narrower ones take theirs from the committed table', async () => {
+    const file = join(tmp(), 'eve.json');
+    writeEvents(file, 500);
+    const staged: boolean[] = [];
+    // The file makes 14 field columns.
+    for (const eventsBesideMinColumns of [15, 14]) {
+      const f = await freshEngine({ eventsBesideMinColumns, shareMaxBytes: 0, splitJsonMinBytes: 0 });
+      cleanups.push(f.cleanup);
+      const ran = recordSql(f.engine);
+      const s = await importAndWait(f.engine, { paths: [file] });
+      expect(s.files[0]?.status).toBe('imported');
+      expect((await contents(f.engine, s.files[0]?.evidenceId as number)).columns).toHaveLength(14 + 2);
+      staged.push(ran.some((q) => /^COPY \(/.test(q) && q.includes('events.parquet')));
+    }
+    expect(staged).toEqual([false, true]);
+  });
+});
+
 /** A fresh engine that stages every JSON file's events beside, and a 3000-event file for it. */
 async function besideEngine(): Promise<{ engine: Engine; file: string }> {
   const file = join(tmp(), 'eve.json');
   writeEvents(file, 3000);
-  const f = await freshEngine({ shareMaxBytes: 0, splitJsonMinBytes: 0 });
+  const f = await freshEngine({ eventsBesideMinColumns: 1, shareMaxBytes: 0, splitJsonMinBytes: 0 });
   cleanups.push(f.cleanup);
   return { engine: f.engine, file };
 }

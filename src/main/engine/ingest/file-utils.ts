@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, statfsSync } from 'node:fs';
 import { once } from 'node:events';
 import { TextDecoder } from 'node:util';
 import type { TextEncodingName } from './format-support';
+
+/** Free space a scratch file must leave on its disk, so the case's database can still grow. */
+const SPARE_BYTES = 512 << 20;
+
+/** Whether `dir`'s disk takes `bytes` more and still has SPARE_BYTES free (no when it cannot tell). */
+export function diskHasRoom(dir: string, bytes: number): boolean {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize >= bytes + SPARE_BYTES;
+  } catch {
+    return false;
+  }
+}
 
 /** SHA-256 of a file, streamed. */
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {

@@ -27,7 +27,7 @@ import {
   type EvidencePatch,
 } from './evidence-store';
 import { eventWrites, type EventWrites } from './event-writes';
-import { readHead, sha256File, transcodeToUtf8 } from './file-utils';
+import { diskHasRoom, readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonHalves, type JsonLoadRequest, type JsonLoadResult, type JsonShape } from './json-loader';
 import { splitNdjsonInHalves } from './ndjson-halves';
@@ -725,13 +725,19 @@ export class ImportRun {
     node: Node,
     fp: ImportFileProgress,
     trackBytes: boolean,
-    req: Omit<JsonLoadRequest, 'conn' | 'file' | 'shape' | 'idBase' | 'maxColumns' | 'tables' | 'setThreads' | 'halves'>,
+    req: Omit<JsonLoadRequest, 'conn' | 'file' | 'shape' | 'idBase' | 'maxColumns' | 'tables' | 'setThreads' | 'halves' | 'beside'>,
   ): Promise<JsonLoadResult> {
     const halves = await this.splitJson(file, shape);
-    // A table of its own read whole: its events core is computed beside it (json-loader.ts).
-    const beside = !halves && this.settings.eventsBeside && req.bytes !== undefined && !this.tables.shares(req.bytes) ? await this.besideFor() : null;
-    const second = halves?.conn ?? beside?.conn;
-    const conns = second ? [this.conn, second] : [this.conn];
+    const conns = halves ? [this.conn, halves.conn] : [this.conn];
+    /** The second connection and scratch file of the events core beside the load, once the loader asks (json-loader.ts). */
+    let beside: { conn: DuckDBConnection; file: string } | null = null;
+    const besideOnAsk = async (columns: number): Promise<typeof beside> => {
+      const min = this.settings.eventsBesideMinColumns;
+      if (min <= 0 || columns < min) return null;
+      beside = await this.besideFor(file);
+      if (beside) conns.push(beside.conn);
+      return beside;
+    };
     const onAbort = (): void => {
       for (const c of conns) c.interrupt();
     };
@@ -757,8 +763,7 @@ export class ImportRun {
           maxColumns: this.settings.maxColumns,
           tables: this.tables,
           setThreads: (n) => this.setThreads(n),
-          ...(halves ? { halves } : {}),
-          ...(beside ? { beside } : {}),
+          ...(halves ? { halves } : { beside: besideOnAsk }),
         });
         if (r.ok) this.ids.next += r.rows;
         return r;
@@ -770,16 +775,22 @@ export class ImportRun {
         this.kase.release(halves.conn);
         for (const f of halves.files) rmSync(f, { force: true });
       }
-      if (beside) {
-        this.kase.release(beside.conn);
-        rmSync(beside.file, { force: true });
+      const b = beside as { conn: DuckDBConnection; file: string } | null;
+      if (b) {
+        this.kase.release(b.conn);
+        rmSync(b.file, { force: true });
       }
     }
   }
 
-  /** A second connection and a scratch file name under the case's tmp/ (the caller releases and removes them). */
-  private async besideFor(): Promise<{ conn: DuckDBConnection; file: string }> {
+  /**
+   * A second connection and a scratch file name under the case's tmp/ (the
+   * caller releases and removes them), when the disk has room for the staged
+   * events: at most about the JSON's own size (its text, less the names).
+   */
+  private async besideFor(json: string): Promise<{ conn: DuckDBConnection; file: string } | null> {
     mkdirSync(this.tmpDir, { recursive: true });
+    if (!diskHasRoom(this.tmpDir, statSync(json).size)) return null;
     return { conn: await this.kase.connect(), file: this.tmpFile('events.parquet') };
   }
 

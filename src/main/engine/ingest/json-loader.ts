@@ -22,12 +22,12 @@ import { claimColumnName, ROW_GROUP_ROWS } from './worker-protocol';
  * 3. fill the events core with one INSERT ... SELECT generated from the
  *    format layer's JSON core mapping (core-sql.ts).
  *
- * A file read whole into a table of its own comes with a second connection
- * (`beside`): step 3 then runs at the same time as step 2, on that
- * connection, from a second read of the file into a scratch Parquet file,
- * and the events load from it into the field table's own transaction (the
- * load keeps one thread, so the other core was idle; OTRF LSASS 42k events:
- * 1.05-1.14 s against 1.14-1.29 s).
+ * A wide file read whole into a table of its own may come with a second
+ * connection (`beside`, settings.ts says which): step 3 then runs at the
+ * same time as step 2, on that connection, from a second read of the file
+ * into a scratch Parquet file, and the events load from it into the field
+ * table's own transaction (the load keeps one thread, so the other core was
+ * idle; OTRF LSASS 42k events: 1.09-1.22 s against 1.18-1.29 s).
  *
  * A big NDJSON file may come cut in two (`halves`, ndjson-halves.ts) with a
  * second connection: steps 1 and 2 then run on both halves at once, one
@@ -48,6 +48,7 @@ import { claimColumnName, ROW_GROUP_ROWS } from './worker-protocol';
  */
 
 export type JsonShape = 'ndjson' | 'array' | 'concat';
+
 
 export interface JsonLoadRequest {
   conn: DuckDBConnection;
@@ -91,12 +92,14 @@ export interface JsonLoadRequest {
   /** The file in two halves, to read side by side (ignored unless the halves' schemas merge). */
   halves?: JsonHalves;
   /**
-   * A second connection and a scratch file for a table of its own read
-   * whole: the events core is computed from the file on that connection
-   * while this one loads the field table (source-events.ts, stageSourceEvents).
-   * The caller owns both (interrupts the connection to cancel, removes the file).
+   * A second connection and a scratch file, asked for a file read whole into
+   * a table of its own of `columns` columns: the events core is then computed
+   * from the file on that connection while this one loads the field table
+   * (source-events.ts, stageSourceEvents). Null when the caller gives none
+   * (too narrow a table to gain from it, no disk room). The caller owns both
+   * (interrupts the connection to cancel, releases it, removes the file).
    */
-  beside?: { conn: DuckDBConnection; file: string };
+  beside?: (columns: number) => Promise<{ conn: DuckDBConnection; file: string } | null>;
   /** Runs inside the transaction before COMMIT (the evidence row's final state). */
   finalize: (r: { rows: number; warnings: number }) => Promise<void>;
 }
@@ -240,6 +243,7 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
       const select = leaves.map((l) => `${l.expr} AS ${quoteIdent(l.name)}`).join(', ');
       await conn.run(`DROP TABLE IF EXISTS ${table}`);
       sourceColumns = leaves.map((l) => ({ name: l.name, kind: l.kind }));
+      const beside = halves ? null : ((await req.beside?.(leaves.length)) ?? null);
       if (halves) {
         // The second connection sees only a committed table: the empty table goes
         // first, with the evidence row, which stays `importing` until the events commit.
@@ -249,13 +253,12 @@ export async function loadJsonWithDuckDB(req: JsonLoadRequest): Promise<JsonLoad
         tables.committed(placement);
         split = true;
         rows = await loadHalvesSideBySide(conn, halves, table, `NULL, ${ev}${select ? `, ${select}` : ''}`, readOf, base);
-      } else if (req.beside) {
+      } else if (beside) {
         // The field table here, its events core from a second read of the file on
         // the other connection at the same time (both one thread, each in file
         // order: rid is the record ordinal on both sides). The events then load
         // from that scratch file into this transaction, which thus holds the
         // whole file: nothing reads the new table before it commits.
-        const beside = req.beside;
         const staging = { ...eventsOf(`(SELECT ${base} + ordinality - 1 AS rid${select ? `, ${select}` : ''} FROM ${read} WITH ORDINALITY)`, sourceColumns), conn: beside.conn };
         await beside.conn.run(`SET TimeZone = ${sqlString(zone.session)}`);
         const out: { staged?: StagedEvents } = {};
