@@ -775,6 +775,7 @@ export class ImportRun {
         this.kase.release(halves.conn);
         for (const f of halves.files) rmSync(f, { force: true });
       }
+      // Set in the loader's callback, which TypeScript's narrowing does not see.
       const b = beside as { conn: DuckDBConnection; file: string } | null;
       if (b) {
         this.kase.release(b.conn);

@@ -27,7 +27,7 @@ import { claimColumnName, ROW_GROUP_ROWS } from './worker-protocol';
  * same time as step 2, on that connection, from a second read of the file
  * into a scratch Parquet file, and the events load from it into the field
  * table's own transaction (the load keeps one thread, so the other core was
- * idle; OTRF LSASS 42k events: 1.09-1.22 s against 1.18-1.29 s).
+ * idle; OTRF LSASS 42k events: 1.05-1.16 s against 1.14-1.29 s).
  *
  * A big NDJSON file may come cut in two (`halves`, ndjson-halves.ts) with a
  * second connection: steps 1 and 2 then run on both halves at once, one
@@ -48,7 +48,6 @@ import { claimColumnName, ROW_GROUP_ROWS } from './worker-protocol';
  */
 
 export type JsonShape = 'ndjson' | 'array' | 'concat';
-
 
 export interface JsonLoadRequest {
   conn: DuckDBConnection;
