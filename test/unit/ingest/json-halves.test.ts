@@ -208,15 +208,31 @@ describe('importing a big NDJSON file in two halves', () => {
     expect(left.filter((n) => n.endsWith('.ndjson'))).toEqual([]);
   });
 
-  it('reads the whole file for its schema when the halves disagree, and still stores the same rows', async () => {
+  it('reads the whole file for its schema when the halves disagree, and still loads the halves side by side, the same rows', async () => {
     const dir = tmp();
     const file = join(dir, 'eve.json');
     // src_port is a number in the first half and text in the second: only the whole file can type it.
     writeEveLike(file, 2000, { conflictAt: 1500 });
     const { split, whole, splitSql } = await importBothWays(file);
     expect(splitSql.some((q) => /sample_size=-1/.test(q) && !/-[ab]\.ndjson/.test(q))).toBe(true);
+    expect(splitSql.filter((q) => /^INSERT INTO "src_\d+"/.test(q) && /-[ab]\.ndjson/.test(q))).toHaveLength(2);
+    expect(split.columns).toEqual(whole.columns);
     expect(split.fields).toBe(whole.fields);
     expect(split.events).toBe(whole.events);
+  });
+
+  it('types a field that is null all through the first half from the whole file', async () => {
+    const dir = tmp();
+    const file = join(dir, 'eve.json');
+    // The first half's schema says JSON (only nulls), the second's VARCHAR: the halves cannot settle it.
+    const lines = readFileSync((writeEveLike(file, 2000), file), 'utf8').trim().split('\n');
+    writeFileSync(file, `${lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), community_id: i < 1000 ? null : `1:${i}` })).join('\n')}\n`);
+    const { split, whole, splitSql } = await importBothWays(file);
+    expect(splitSql.some((q) => /sample_size=-1/.test(q) && !/-[ab]\.ndjson/.test(q))).toBe(true);
+    expect(splitSql.filter((q) => /^INSERT INTO "src_\d+"/.test(q) && /-[ab]\.ndjson/.test(q))).toHaveLength(2);
+    expect(split.fields).toBe(whole.fields);
+    expect(split.events).toBe(whole.events);
+    expect(JSON.parse(split.fields).at(-1).community_id).toBe('1:1999');
   });
 });
 
