@@ -93,4 +93,24 @@ describe('text fallback', () => {
     expect(leadingTimestamp('Nov  9 12:01:01 x', c)).toBe('2020-11-09T12:01:01.000Z');
     expect(ok(createLineParser('text').line('anything at all', 1)).core.message).toBe('anything at all');
   });
+
+  it('reads Unix seconds (squid, nsd, Linux audit), Kerio and MySQL stamps, and leaves other leading numbers alone', () => {
+    const c = new SyslogClock({ year: 2020, tz: 'Europe/Berlin' });
+    // Unix seconds are UTC whatever zone the source was given.
+    expect(leadingTimestamp('1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://example.com/', c)).toBe('2010-10-08T11:11:48.779Z');
+    expect(leadingTimestamp('[1387288694] nsd[7745]: info: ratelimit block example.com.', c)).toBe('2013-12-17T13:58:14.000Z');
+    expect(leadingTimestamp('1403884279 - 06/27/2014 17:51:19 Host: 192.168.56.1', c)).toBe('2014-06-27T15:51:19.000Z');
+    expect(leadingTimestamp('type=USER_LOGIN msg=audit(1373330716.415:4063): pid=11 uid=0 res=failed', c)).toBe('2013-07-09T00:45:16.415Z');
+    expect(leadingTimestamp('node=web1 type=USER_AUTH msg=audit(1668381071.000:373474): pid=173582', c)).toBe('2022-11-13T23:11:11.000Z');
+    // Wall times are read in the source's zone (Berlin: UTC+1 in winter, +2 in summer).
+    expect(leadingTimestamp('[18/Jan/2014 06:39:44] IP address 91.232.105.66 found in DNS blacklist', c)).toBe('2014-01-18T05:39:44.000Z');
+    expect(leadingTimestamp('2015-10-07 8:25:38 139845235329792 [Warning] Access denied', c)).toBe('2015-10-07T06:25:38.000Z');
+    // Not times: too few digits, out of range, an unclosed bracket, no space after the number.
+    expect(leadingTimestamp('130324 0:04:00 [Warning] Access denied', c)).toBeNull();
+    expect(leadingTimestamp('9999999999 bytes', c)).toBeNull();
+    expect(leadingTimestamp('0000012345 records', c)).toBeNull();
+    expect(leadingTimestamp('[1387288694 nsd', c)).toBeNull();
+    expect(leadingTimestamp('1387288694,42,x', c)).toBeNull();
+    expect(leadingTimestamp('type=USER_LOGIN msg=hello', c)).toBeNull();
+  });
 });
