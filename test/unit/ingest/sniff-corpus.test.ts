@@ -145,7 +145,7 @@ const EXPECTED: Record<string, string> = {
   "linux/fail2ban/routeros-auth": 'syslog-3164',
   "linux/fail2ban/scanlogd": 'syslog-3164',
   "linux/fail2ban/screensharingd": 'syslog-3164',
-  "linux/fail2ban/selinux-ssh": 'text',
+  "linux/fail2ban/selinux-ssh": 'linux-audit',
   "linux/fail2ban/sendmail-auth": 'syslog-3164',
   "linux/fail2ban/sendmail-reject": 'syslog-3164',
   "linux/fail2ban/sieve": 'syslog-3164',
@@ -415,7 +415,7 @@ const RULES: Array<[RegExp, string]> = [
 /** Members of the corpus zips (archive!member). */
 const ZIP_MEMBERS: Record<string, string> = {
   "ndjson/otrf/datasets/atomic/aws/discovery/aws_s3_honeybucketlogs.zip!AWS_S3_HoneyBucketLogs.csv": 'csv',
-  "ndjson/otrf/datasets/atomic/linux/discovery/host/sh_arp_cache.zip!sh_arp_cache_2020-11-10074812.log": 'text',
+  "ndjson/otrf/datasets/atomic/linux/discovery/host/sh_arp_cache.zip!sh_arp_cache_2020-11-10074812.log": 'linux-audit',
   "ndjson/otrf/datasets/atomic/windows/credential_access/host/cmd_lsass_memory_dumpert_syscalls.zip!cmd_lsass_memory_dumpert_syscalls_2020-10-1822561997.json": 'ndjson',
   "ndjson/otrf/datasets/atomic/windows/credential_access/host/empire_mimikatz_logonpasswords.zip!empire_mimikatz_logonpasswords_2020-08-07103224.json": 'ndjson',
   "ndjson/otrf/datasets/atomic/windows/credential_access/host/psh_lsass_memory_dump_comsvcs.zip!psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json": 'ndjson',

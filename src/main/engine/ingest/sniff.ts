@@ -349,9 +349,10 @@ function sniffJson(text: string, truncated: boolean, base: Omit<SniffResult, 'fo
 
 // ------------------------------------------------------------------ line votes
 
-type LineKind = 'syslog-3164' | 'syslog-5424' | 'web-access' | 'web-error' | 'ids-slg' | 'slg-access' | 'cef' | 'leef';
+type LineKind = 'syslog-3164' | 'syslog-5424' | 'linux-audit' | 'web-access' | 'web-error' | 'ids-slg' | 'slg-access' | 'cef' | 'leef';
 
 const RE_5424 = /^<\d{1,3}>\d{1,2} (?:\d{4}-\d{2}-\d{2}T|- )/;
+const RE_AUDIT = /^(?:node=\S+ )?type=\S+ msg=audit\(\d{1,11}(?:\.\d{1,6})?:\d+\):/;
 const RE_CEF = /(?:^|\s)CEF:\d+\|/;
 const RE_LEEF = /(?:^|\s)LEEF:[12]\.\d\|/;
 const RE_SLG_ENDPOINT_KEY = /^(Date|Event Type|Scan Type|User|Computer|File Name|File Path|File Hash|Threat Name|Action Taken|Malware Found|Reason|File\/Process|Update Type|Update Version):( |$)/;
@@ -363,6 +364,7 @@ function classifyLine(line: string, clock: SyslogClock): { kind: LineKind; auth?
   if (RE_LEEF.test(head.slice(0, 600))) return { kind: 'leef' };
   if (RE_5424.test(head)) return { kind: 'syslog-5424' };
   const c = head.charCodeAt(0);
+  if ((c === 116 || c === 110) && RE_AUDIT.test(head)) return { kind: 'linux-audit' };
   if (c === 91) {
     if ('core' in parseWebErrorLine(head)) return { kind: 'web-error' };
     if ('core' in parseSlgAccessLine(head)) return { kind: 'slg-access' };
@@ -394,6 +396,7 @@ function classifyLine(line: string, clock: SyslogClock): { kind: LineKind; auth?
 const KIND_REASON: Record<LineKind, string> = {
   'syslog-3164': 'syslog lines ("Mmm dd hh:mm:ss host program: message")',
   'syslog-5424': 'RFC 5424 syslog lines ("<PRI>1 timestamp host app ...")',
+  'linux-audit': 'Linux audit records ("type=... msg=audit(seconds:serial): ...")',
   'web-access': 'web access log lines (common/combined)',
   'web-error': 'web server error log lines',
   'ids-slg': 'IDS lines of the Security Log Generator',

@@ -3,6 +3,7 @@ import { CefLeefParser } from './cef-leef';
 import { CsvParser } from './csv';
 import { IisW3cParser } from './iis-w3c';
 import { parseIdsSlgLine, parseSlgAccessLine, SlgEndpointParser } from './ids-slg';
+import { parseLinuxAuditLine } from './linux-audit';
 import { parseSyslogLine, SyslogClock } from './syslog';
 import { TextParser } from './text';
 import { checkTimeZone, type TimeZoneSpec } from './time';
@@ -98,6 +99,9 @@ export function createLineParser(format: LineFormatName, opts: ParserOptions = {
       p = new SimpleParser(format, (l) => cl.parseLeef(l));
       break;
     }
+    case 'linux-audit':
+      p = new SimpleParser(format, parseLinuxAuditLine);
+      break;
     case 'ids-slg':
       p = new SimpleParser(format, (l) => parseIdsSlgLine(l, { tz }));
       break;
