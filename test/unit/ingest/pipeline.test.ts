@@ -264,12 +264,22 @@ describe('import pipeline', () => {
     const { engine, write } = await setup();
     await importAndWait(engine, { paths: [write('one.log', 'a\nb\n')] });
     const calls: Array<{ ids: number[]; first: number | null }> = [];
+    // What the UI hears, in order: the new files are in the case (caseChanged with their events)
+    // before the hooks run, which can take seconds; importFinished only after them.
+    const heard: string[] = [];
+    const unsub = engine.push.subscribe((e, p) => {
+      if (e === 'caseChanged') heard.push(`caseChanged ${(p as { case: { events: number } }).case.events}`);
+      if (e === 'importFinished') heard.push('importFinished');
+    });
     engine.onImported(async (e) => {
+      heard.push('hook');
       calls.push({ ids: e.evidenceIds, first: e.firstNewEventId });
     });
     const s = await importAndWait(engine, { paths: [write('two.log', 'c\nd\ne\n')] });
+    unsub();
     expect(calls).toEqual([{ ids: [s.files[0]?.evidenceId], first: 3 }]);
     expect(s.firstNewEventId).toBe(3);
+    expect(heard).toEqual(['caseChanged 5', 'hook', 'caseChanged 5', 'importFinished']);
   });
 
   it('caps the columns of one source and keeps the rest as JSON in _overflow', async () => {

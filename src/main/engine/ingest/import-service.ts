@@ -185,6 +185,9 @@ export class ImportService {
     } finally {
       workers.close();
     }
+    // The files are in the case now: the top bar's counts and the evidence list can show them
+    // while the after-import steps (Sigma rules, IP intel) still run.
+    if (run.importedEvidence.length > 0) await this.caseChanged(kase);
     if (!kase.isClosed && run.importedEvidence.length > 0) {
       const event: ImportedEvent = { case: kase, importId: req.importId, evidenceIds: run.importedEvidence, firstNewEventId: run.firstNewEventId };
       for (const hook of this.onImported) {
@@ -196,16 +199,20 @@ export class ImportService {
       }
     }
     t.last = { ...run.snapshot(), state: summary.state };
-    if (!kase.isClosed) {
-      // The top bar's event and file counts changed.
-      try {
-        this.push.emit('caseChanged', { case: await kase.info() });
-      } catch {
-        // the case closed meanwhile
-      }
-    }
+    // Alerts and counts changed again (or, for an import that stored nothing, for the first time).
+    await this.caseChanged(kase);
     this.push.emit('importFinished', summary);
     return summary;
+  }
+
+  /** Tell the UI the case's event and file counts changed (the top bar, the views that reload on them). */
+  private async caseChanged(kase: Case): Promise<void> {
+    if (kase.isClosed) return;
+    try {
+      this.push.emit('caseChanged', { case: await kase.info() });
+    } catch {
+      // the case closed meanwhile
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EvidenceInfo, ImportProgress } from '@shared/contract';
 import { useApi, useConnection, usePushEvent } from '../api/context';
 import { useAppState } from '../app-state';
@@ -52,7 +52,16 @@ export function ImportView() {
     api.listFormats({}).then((r) => setFormats(r.formats), () => undefined);
   }, [api]);
 
-  usePushEvent('importProgress', (p) => setProgress(p));
+  // The evidence list follows an import as soon as its files are in: the
+  // after-import steps (Sigma rules, IP intel) that precede importFinished can take seconds.
+  const listed = useRef<number | null>(null);
+  usePushEvent('importProgress', (p) => {
+    setProgress(p);
+    if (p.state !== 'running' && p.state !== 'queued' && listed.current !== p.importId) {
+      listed.current = p.importId;
+      void refresh();
+    }
+  });
   usePushEvent('importFinished', () => {
     setCancelling(false);
     void refresh();
