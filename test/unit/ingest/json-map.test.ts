@@ -145,6 +145,34 @@ describe('Suricata EVE and Zeek JSON', () => {
     expect(detectJsonFamily({ ts: 1, uid: 'C', id: { orig_h: 'x' } })).toBe('zeek');
   });
 
+  it('maps a systemd journal export (journalctl -o json): microsecond times, priority, auth facility', () => {
+    const rec = {
+      __CURSOR: 's=1;i=2',
+      __REALTIME_TIMESTAMP: '1668381071123456',
+      _HOSTNAME: 'web1',
+      SYSLOG_FACILITY: '10',
+      SYSLOG_IDENTIFIER: 'sshd',
+      _COMM: 'sshd',
+      _EXE: '/usr/sbin/sshd',
+      _PID: '4242',
+      PRIORITY: '6',
+      MESSAGE: 'Failed password for root from 203.0.113.9 port 52311 ssh2',
+    };
+    expect(detectJsonFamily(rec)).toBe('journald');
+    expect(mapJsonRecord(rec)).toMatchObject({
+      ts: '2022-11-13T23:11:11.123456Z',
+      dataset: 'linux.auth',
+      host: 'web1',
+      event_code: 'sshd',
+      severity: 'informational',
+      message: 'Failed password for root from 203.0.113.9 port 52311 ssh2',
+      process: '/usr/sbin/sshd',
+    });
+    // The source's own time first; no facility: the system log; priority 3 is an error.
+    const kernel = mapJsonRecord({ __REALTIME_TIMESTAMP: '1668381071000000', _SOURCE_REALTIME_TIMESTAMP: '1668381070500000', MESSAGE: 'oops', PRIORITY: '3', _TRANSPORT: 'kernel' });
+    expect(kernel).toMatchObject({ ts: '2022-11-13T23:11:10.500Z', dataset: 'linux.syslog', severity: 'high', process: null });
+  });
+
   it('falls back to the generic family with loose names', () => {
     const c = mapJsonRecord({ '@timestamp': '2022-02-18T17:34:57Z', 'Source IP': '177.131.167.145', UserName: 'bob', Message: 'hello', level: 'WARNING' });
     expect(c).toMatchObject({ dataset: 'json', ts: '2022-02-18T17:34:57.000Z', src_ip: '177.131.167.145', user: 'bob', message: 'hello', severity: 'medium' });

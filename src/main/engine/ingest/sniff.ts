@@ -342,7 +342,7 @@ function sniffJson(text: string, truncated: boolean, base: Omit<SniffResult, 'fo
     ...base,
     format: 'ndjson',
     confidence: conf,
-    reason: `JSON lines (${objs.length} objects sampled${fam.family === 'windows' ? ', Windows events' : ''})${mixed ? ' with some non-JSON lines' : ''}`,
+    reason: `JSON lines (${objs.length} objects sampled${fam.family === 'windows' ? ', Windows events' : fam.family === 'journald' ? ', systemd journal export' : ''})${mixed ? ' with some non-JSON lines' : ''}`,
     jsonFamily: fam.family,
   };
 }

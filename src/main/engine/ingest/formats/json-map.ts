@@ -350,6 +350,41 @@ const ZEEK: CoreMapping = {
   },
 };
 
+// ------------------------------------------------------------------ systemd journal
+
+/**
+ * `journalctl -o json` (and `-o json-seq` lines): every value is text, times in
+ * microseconds since the epoch, the syslog priority and facility as numbers.
+ * Facility 4 (auth) and 10 (authpriv) are the auth log, as in syslog; the
+ * identifier (sshd, sudo, ...) is the event code, which is what Sigma's
+ * linux service rules select on.
+ */
+const JOURNALD: CoreMapping = {
+  family: 'journald',
+  prefixes: [''],
+  columns: {
+    ts: f('_SOURCE_REALTIME_TIMESTAMP', '__REALTIME_TIMESTAMP'),
+    dataset: { kind: 'lookup', of: f('SYSLOG_FACILITY'), table: { '4': 'linux.auth', '10': 'linux.auth' }, otherwise: c('linux.syslog') },
+    host: f('_HOSTNAME'),
+    event_code: f('SYSLOG_IDENTIFIER', '_COMM'),
+    severity: {
+      kind: 'lookup',
+      of: f('PRIORITY'),
+      table: { '0': 'critical', '1': 'critical', '2': 'critical', '3': 'high', '4': 'medium', '5': 'low', '6': 'informational', '7': 'informational' },
+    },
+    message: f('MESSAGE'),
+    src_ip: c(null),
+    src_port: c(null),
+    dst_ip: c(null),
+    dst_port: c(null),
+    protocol: c(null),
+    user: c(null),
+    process: f('_EXE', '_COMM', 'SYSLOG_IDENTIFIER'),
+    action: c(null),
+    outcome: c(null),
+  },
+};
+
 // ------------------------------------------------------------------ generic JSON
 
 const GENERIC: CoreMapping = {
@@ -406,6 +441,7 @@ export const JSON_CORE_MAPPINGS: Readonly<Record<JsonFamily, CoreMapping>> = {
   windows: WINDOWS,
   suricata: SURICATA,
   zeek: ZEEK,
+  journald: JOURNALD,
   generic: GENERIC,
 };
 
@@ -422,6 +458,7 @@ export function detectJsonFamily(obj: Readonly<Record<string, unknown>>): JsonFa
   if ((has('EventID') || has('EventId') || has('event_id')) && (has('Channel') || has('channel') || has('ProviderGuid') || has('SourceName') || has('Provider') || has('Computer') || has('Hostname'))) {
     return 'windows';
   }
+  if (has('__REALTIME_TIMESTAMP') && (has('MESSAGE') || has('_HOSTNAME') || has('__CURSOR'))) return 'journald';
   const winlog = obj.winlog;
   if (winlog && typeof winlog === 'object' && 'event_id' in winlog) return 'windows';
   if (has('winlog.event_id')) return 'windows';
