@@ -1,4 +1,4 @@
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CORE_COLUMNS } from '@shared/events';
 import { queryRows, queryValue, quoteIdent } from '../db/sql';
 import { compileCoreSql, convertCoreSql, sqlString, type CompileContext, type SourceColumn, type TimeZoneSql } from './core-sql';
@@ -119,6 +119,9 @@ async function insertEvents(conn: DuckDBConnection, req: Omit<SourceEventsReques
      SELECT ${rid}, $ev, $sid, ${rid}, ${pos}, ${typed.join(', ')}, NULL
      FROM ${from} b${joins}`,
     { ev: req.evidenceId, sid: req.sourceId, ...(ipMap ? { ipr: listValue(ipMap.raws), ipc: listValue(ipMap.canons) } : {}) },
+    // Typed: inferred from its first element, a list that starts with null (a value that is
+    // no address, `ec2.amazonaws.com`) became a list of NULLs and every address of the file was lost.
+    ipMap ? { ipr: LIST(VARCHAR), ipc: LIST(VARCHAR) } : undefined,
   );
 }
 
