@@ -80,5 +80,5 @@ export function isLineFormat(f: FormatName): f is LineFormatName {
 export const CSV_FLAVORS = ['hayabusa', 'evtxecmd', 'mftecmd', 'plaso', 'generic'] as const;
 export type CsvFlavor = (typeof CSV_FLAVORS)[number];
 
-export const JSON_FAMILIES = ['windows', 'suricata', 'zeek', 'journald', 'generic'] as const;
+export const JSON_FAMILIES = ['windows', 'suricata', 'zeek', 'journald', 'cloudtrail', 'generic'] as const;
 export type JsonFamily = (typeof JSON_FAMILIES)[number];

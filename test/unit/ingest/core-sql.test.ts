@@ -31,6 +31,26 @@ const RECORDS: Record<JsonFamily, Array<Record<string, unknown>>> = {
     { _path: 'dns', ts: 1521912991.5, uid: 'C2', 'id.orig_h': '10.0.0.2', 'id.orig_p': 1000, 'id.resp_h': '10.0.0.53', 'id.resp_p': 53, query: 'example.org', qtype_name: 'A', rcode_name: 'NXDOMAIN' },
     { '@stream': 'http', ts: '2020-05-01T04:48:00.000Z', uid: 'C3', id_orig_h: '10.0.0.3', id_orig_p: 2000, id_resp_h: '10.0.0.80', id_resp_p: 80, method: 'GET', host: 'h', uri: '/', status_code: 200, username: 'u1' },
   ],
+  journald: [
+    { __REALTIME_TIMESTAMP: '1668381071123456', _HOSTNAME: 'web1', SYSLOG_FACILITY: '10', SYSLOG_IDENTIFIER: 'sshd', _EXE: '/usr/sbin/sshd', PRIORITY: '5', MESSAGE: 'Failed password for root' },
+    { __REALTIME_TIMESTAMP: '1668381072000000', _SOURCE_REALTIME_TIMESTAMP: '1668381071500000', _TRANSPORT: 'kernel', PRIORITY: '2', MESSAGE: 'Out of memory' },
+  ],
+  cloudtrail: [
+    {
+      eventVersion: '1.08',
+      userIdentity: { type: 'IAMUser', principalId: 'AIDA1', arn: 'arn:aws:iam::123456789012:user/alice', accountId: '123456789012', userName: 'alice' },
+      eventTime: '2024-03-01T10:00:00Z',
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: '203.0.113.7',
+      responseElements: { ConsoleLogin: 'Failure' },
+      errorMessage: 'Failed authentication',
+      recipientAccountId: '123456789012',
+    },
+    { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/r/i-0abc' }, eventTime: '2024-03-01T10:05:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', awsRegion: 'eu-west-1', sourceIPAddress: 'ec2.amazonaws.com', errorCode: 'Client.UnauthorizedOperation' },
+    { userIdentity: { type: 'Root', accountId: '123456789012' }, eventTime: '2024-03-01T10:06:00Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.9' },
+  ],
   generic: [
     { '@timestamp': '2024-01-01T00:00:00Z', host: 'h1', level: 'warning', message: 'disk almost full', user: 'root', src_ip: '1.2.3.4', action: 'Write' },
     { time: 1704067200000, hostname: 'h2', severity: 'err', msg: 'boom', outcome: 'FAILED' },

@@ -315,6 +315,10 @@ export function resolveLogsource(ls: SigmaLogsource | undefined): LogsourceResol
       ],
     };
   }
+  if (product === 'aws' && (!service || service === 'cloudtrail')) {
+    // CloudTrail log files (json-unwrap.ts, the cloudtrail JSON family); other exports of it by their fields.
+    return { variants: [{ label: 'dataset aws.cloudtrail', datasets: ['aws.cloudtrail'] }, byFields(`${describe} by fields`)] };
+  }
   if (product === 'macos') {
     return { variants: [byFields(`macOS ${category ?? service ?? ''} by fields`.replace(/ +/g, ' '))] };
   }

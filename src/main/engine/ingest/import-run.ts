@@ -30,6 +30,7 @@ import { eventWrites, type EventWrites } from './event-writes';
 import { diskHasRoom, readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonHalves, type JsonLoadRequest, type JsonLoadResult, type JsonShape } from './json-loader';
+import { unwrapJsonArray } from './json-unwrap';
 import { splitNdjsonInHalves } from './ndjson-halves';
 import type { ParseWorkers } from './parse-workers';
 import { heldCounts, mismatch, reconciledState, type HeldCounts } from './reconcile';
@@ -685,31 +686,50 @@ export class ImportRun {
     const zeekPath = sniff.zeekPath ?? null;
     let file = node.file;
     let transcoded: string | null = null;
+    let unwrapped: string | null = null;
+    let unwrapNote = '';
     if (sniff.encoding !== 'utf8' || sniff.bom > 0) {
       transcoded = this.tmpFile('utf8');
       await transcodeToUtf8(node.file, transcoded, sniff.encoding, sniff.bom);
       file = transcoded;
     }
     try {
-      const result = await this.readJson(file, shape, node, fp, true, {
+      let readShape = shape;
+      if (sniff.jsonUnwrap) {
+        // {"Records": [...]}: its elements, one per line, are the records (json-unwrap.ts).
+        unwrapped = this.tmpFile('unwrapped.ndjson');
+        const u = await unwrapJsonArray(file, unwrapped, sniff.jsonUnwrap, this.signal);
+        if (u) {
+          file = unwrapped;
+          readShape = 'ndjson';
+          if (u.truncated) unwrapNote = ` (the file ends inside "${sniff.jsonUnwrap}": the records before the cut are kept)`;
+        } else {
+          unwrapNote = ` (not one "${sniff.jsonUnwrap}" array throughout: read as whole objects)`;
+        }
+      }
+      /** The final state, with what the analyst should know about how the file was read. */
+      const done = async (c: Counts, why = ''): Promise<void> => {
+        const note = unwrapNote + why;
+        if (note) await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: note });
+        await final(c);
+      };
+      const result = await this.readJson(file, readShape, node, fp, true, {
         family,
         zeekPath,
         tz: node.tz ?? null,
         evidenceId: id,
         bytes: node.size,
         prelude: ev.start,
-        finalize: async ({ rows, warnings }) => final({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
+        finalize: async ({ rows, warnings }) => done({ seen: rows, stored: rows, rejected: 0, warnings, bytes: node.size }),
       });
       if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the file: read it in JS, record by record, so each bad one is reported.
       const why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
-      return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => {
-        await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why });
-        await final(c);
-      });
+      return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c, why));
     } finally {
       if (transcoded) rmSync(transcoded, { force: true });
+      if (unwrapped) rmSync(unwrapped, { force: true });
     }
   }
 

@@ -34,6 +34,8 @@ export interface SniffResult {
   jsonFamily?: JsonFamily;
   /** Zeek: the log path from #path or `_path` (else the pipeline can use the file name). */
   zeekPath?: string | null;
+  /** JSON: one object holding the records in an array under this key (`{"Records": [...]}`, json-unwrap.ts). */
+  jsonUnwrap?: string;
 }
 
 /** How much of a file sniffing reads. */
@@ -272,6 +274,28 @@ function zeekPathOf(objs: Array<Record<string, unknown>>): string | null {
   return null;
 }
 
+/** `{"Records": [ {...`: one object whose single key holds the records (AWS CloudTrail and other exports). */
+const RE_WRAPPER = /^\{\s*"([^"\\]{1,64})"\s*:\s*\[\s*(?=\{)/;
+const FAMILY_NOTES: Partial<Record<JsonFamily, string>> = { cloudtrail: 'AWS CloudTrail' };
+
+function sniffWrapped(t: string, base: Omit<SniffResult, 'format' | 'confidence' | 'reason'>): SniffResult | null {
+  const m = RE_WRAPPER.exec(t);
+  if (!m) return null;
+  const key = m[1] as string;
+  const elements = parseObjects(scanJsonObjects(t.slice(m[0].length), 50).objects);
+  if (elements.length === 0) return null;
+  const fam = familyVote(elements);
+  const note = FAMILY_NOTES[fam.family];
+  return {
+    ...base,
+    format: 'json-concat',
+    confidence: 0.9,
+    reason: `one JSON object holding its records in the array "${key}"${note ? ` (${note})` : ''}: read element by element`,
+    jsonFamily: fam.family,
+    jsonUnwrap: key,
+  };
+}
+
 function sniffJson(text: string, truncated: boolean, base: Omit<SniffResult, 'format' | 'confidence' | 'reason'>): SniffResult | null {
   const t = text.trimStart();
   if (t.startsWith('[')) {
@@ -302,6 +326,8 @@ function sniffJson(text: string, truncated: boolean, base: Omit<SniffResult, 'fo
     return null;
   }
   if (!t.startsWith('{')) return null;
+  const wrapped = sniffWrapped(t, base);
+  if (wrapped) return wrapped;
   const scan = scanJsonObjects(t, 400);
   const objs = parseObjects(scan.objects);
   if (objs.length === 0) {

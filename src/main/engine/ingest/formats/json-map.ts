@@ -385,6 +385,44 @@ const JOURNALD: CoreMapping = {
   },
 };
 
+// ------------------------------------------------------------------ AWS CloudTrail
+
+/**
+ * CloudTrail records (the elements of a log file's `Records`, json-unwrap.ts):
+ * the account as host, the API call as event code and action, the caller's
+ * address (a service name such as `iam.amazonaws.com` is no address: null),
+ * the identity's name, else its ARN or principal. A call failed when it has
+ * an errorCode, and a console sign-in says so in responseElements.ConsoleLogin.
+ */
+const CLOUDTRAIL: CoreMapping = {
+  family: 'cloudtrail',
+  prefixes: [''],
+  columns: {
+    ts: f('eventTime'),
+    dataset: c('aws.cloudtrail'),
+    host: f('recipientAccountId', 'userIdentity.accountId'),
+    event_code: f('eventName'),
+    severity: c(null),
+    message: { kind: 'concat', sep: ' ', parts: [f('eventSource'), f('eventName'), f('errorCode'), f('errorMessage')] },
+    src_ip: f('sourceIPAddress'),
+    src_port: c(null),
+    dst_ip: c(null),
+    dst_port: c(null),
+    protocol: c(null),
+    user: f('userIdentity.userName', 'userIdentity.sessionContext.sessionIssuer.userName', 'userIdentity.arn', 'userIdentity.principalId', 'userIdentity.invokedBy'),
+    process: f('eventSource'),
+    action: { kind: 'lower', of: f('eventName') },
+    outcome: {
+      kind: 'first',
+      of: [
+        { kind: 'lookup', of: f('responseElements.ConsoleLogin'), table: { success: 'success', failure: 'failure' } },
+        { kind: 'replace', of: f('errorCode'), pattern: '^.+$', with: 'failure', global: false },
+        c('success'),
+      ],
+    },
+  },
+};
+
 // ------------------------------------------------------------------ generic JSON
 
 const GENERIC: CoreMapping = {
@@ -442,6 +480,7 @@ export const JSON_CORE_MAPPINGS: Readonly<Record<JsonFamily, CoreMapping>> = {
   suricata: SURICATA,
   zeek: ZEEK,
   journald: JOURNALD,
+  cloudtrail: CLOUDTRAIL,
   generic: GENERIC,
 };
 
@@ -459,6 +498,7 @@ export function detectJsonFamily(obj: Readonly<Record<string, unknown>>): JsonFa
     return 'windows';
   }
   if (has('__REALTIME_TIMESTAMP') && (has('MESSAGE') || has('_HOSTNAME') || has('__CURSOR'))) return 'journald';
+  if (has('eventSource') && has('eventName') && has('eventTime') && (has('userIdentity') || has('awsRegion') || has('userIdentity.type'))) return 'cloudtrail';
   const winlog = obj.winlog;
   if (winlog && typeof winlog === 'object' && 'event_id' in winlog) return 'windows';
   if (has('winlog.event_id')) return 'windows';
