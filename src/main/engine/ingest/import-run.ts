@@ -30,6 +30,7 @@ import { eventWrites, type EventWrites } from './event-writes';
 import { diskHasRoom, readHead, sha256File, transcodeToUtf8 } from './file-utils';
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonHalves, type JsonLoadRequest, type JsonLoadResult, type JsonShape } from './json-loader';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import { unwrapJsonArray } from './json-unwrap';
 import { splitNdjsonInHalves } from './ndjson-halves';
 import type { ParseWorkers } from './parse-workers';
@@ -707,13 +708,17 @@ export class ImportRun {
           unwrapNote = ` (not one "${sniff.jsonUnwrap}" array throughout: read as whole objects)`;
         }
       }
+      // Started now, awaited just before DuckDB reads the file: the walk overlaps the steps before it.
+      const tooDeep = nestsDeeperThan(file, readShape === 'ndjson', MAX_JSON_DEPTH, this.signal);
+      // Handled where it is awaited; a failure before that point must not surface as unhandled.
+      tooDeep.catch(() => undefined);
       /** The final state, with what the analyst should know about how the file was read. */
       const done = async (c: Counts, why = ''): Promise<void> => {
         const note = unwrapNote + why;
         if (note) await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: note });
         await final(c);
       };
-      const result = await this.readJson(file, readShape, node, fp, true, {
+      const result = await this.readJson(file, readShape, node, fp, true, tooDeep, {
         family,
         zeekPath,
         tz: node.tz ?? null,
@@ -745,6 +750,8 @@ export class ImportRun {
     node: Node,
     fp: ImportFileProgress,
     trackBytes: boolean,
+    /** Resolves true when a record nests too deep for DuckDB's reader (json-depth.ts): the file is then not given to it. */
+    tooDeep: Promise<boolean> | null,
     req: Omit<JsonLoadRequest, 'conn' | 'file' | 'shape' | 'idBase' | 'maxColumns' | 'tables' | 'setThreads' | 'halves' | 'beside'>,
   ): Promise<JsonLoadResult> {
     const halves = await this.splitJson(file, shape);
@@ -772,6 +779,9 @@ export class ImportRun {
         }, 250)
       : null;
     try {
+      if (await tooDeep) {
+        return { ok: false, reason: `a record nests deeper than ${MAX_JSON_DEPTH.toLocaleString('en-US')} levels, more than DuckDB's reader can take`, interrupted: false };
+      }
       await this.setThreads('default');
       return await this.writeEvents(async () => {
         const r = await loadJsonWithDuckDB({
@@ -892,7 +902,8 @@ export class ImportRun {
     };
     try {
       let issueWarnings = 0;
-      const result = await this.readJson(staging, 'ndjson', node, fp, false, {
+      // Our own NDJSON, its depth bounded by the EVTX reader: no walk.
+      const result = await this.readJson(staging, 'ndjson', node, fp, false, null, {
         family: 'windows',
         zeekPath: null,
         tz: null,

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, valueNestsDeeperThan } from './json-depth';
 import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, RowRecord, type Fields, type LineParser, type LineResult } from './format-support';
 import { JsonRecordSplitter } from './json-records';
 import { LineSplitter } from './line-splitter';
@@ -127,6 +128,11 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     let recordNo = 0;
     const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
       record(value, startLine) {
+        if (valueNestsDeeperThan(value)) {
+          // Flattening it would overflow the stack; nothing real nests this deep.
+          reject(startLine, `record nests deeper than ${MAX_JSON_DEPTH.toLocaleString('en-US')} levels: not read`, null);
+          return;
+        }
         recordNo++;
         const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
         let fields = flattenRecord(obj);
