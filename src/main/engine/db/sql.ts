@@ -11,7 +11,8 @@ export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
  * values never do: they are bound parameters.
  */
 export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
+  // DuckDB reads a statement as a C string: a NUL would cut it inside the identifier.
+  return `"${name.replaceAll('"', '""').replaceAll('\0', '\uFFFD')}"`;
 }
 
 /** Run a statement and return JSON-safe row objects. */

@@ -104,7 +104,8 @@ export const BOOKKEEPING_COLUMNS = ['rid', 'evidence_id'] as const;
  * the text, JSON and Zeek paths name the same field the same way.
  */
 export function claimColumnName(taken: Set<string>, field: string): string {
-  let name = field.length === 0 ? '(empty)' : field;
+  // A NUL ends DuckDB's reading of the statement: it becomes U+FFFD, as in values.
+  let name = field.length === 0 ? '(empty)' : field.replaceAll('\0', '\uFFFD');
   const lower = name.toLowerCase();
   if (taken.has(lower)) {
     let n = 2;
