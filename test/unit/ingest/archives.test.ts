@@ -146,6 +146,23 @@ describe('archives', () => {
     expect(member?.stored).toBeLessThan(20000);
   });
 
+  it('a gzip with junk after its end or a bad trailer keeps every line it inflated, and says so', async () => {
+    const { engine, input } = await setup();
+    const full = gzipSync(Buffer.from(LINES(1000)));
+    writeFileSync(join(input, 'junk.log.gz'), Buffer.concat([full, Buffer.from('GARBAGE')]));
+    const badCrc = Buffer.from(full);
+    badCrc[badCrc.length - 8] = (badCrc[badCrc.length - 8] as number) ^ 0xff;
+    writeFileSync(join(input, 'crc.log.gz'), badCrc);
+    const s = await importAndWait(engine, { paths: [input] });
+    await expectReconciled(engine, s);
+    for (const name of ['junk.log.gz!junk.log', 'crc.log.gz!crc.log']) {
+      const member = s.files.find((f) => f.path.endsWith(name));
+      // All 1,000 lines: the last 8 KiB used to be lost with the failing trailer.
+      expect(member, name).toMatchObject({ status: 'incomplete', stored: 1000, rejected: 0 });
+      expect(member?.message).toMatch(/damaged or truncated after 16,893 decompressed bytes/);
+    }
+  });
+
   it('reads a zip with bytes appended after its end record', async () => {
     const { engine, input } = await setup();
     writeZip(join(input, 'trailing.zip'), [{ name: 'a.log', data: LINES(2) }], Buffer.from('\n'));

@@ -1063,7 +1063,7 @@ export class ImportRun {
     const head = await gunzipHead(file, SNIFF_BYTES);
     const inner = sniffFormat(head);
     if (inner.format === 'tar') {
-      const { stream, compressed } = gunzipStream(file);
+      const { stream, compressed } = gunzipStream(file, true);
       yield* readTar(stream, this.settings.limits, this.budget, { tmpDir: this.tmpDir, signal: this.signal, compressedSoFar: compressed, label });
       return;
     }
