@@ -105,6 +105,44 @@ describe('JSON records wrapped in an array under one key', () => {
   });
 });
 
+describe('a one-line JSON array longer than a line may be', () => {
+  let cleanup: (() => void) | null = null;
+  afterEach(() => {
+    cleanup?.();
+    cleanup = null;
+  });
+
+  it('is unwrapped element by element (key null) and strictly', async () => {
+    const tmp = tempDir('loupe-unwrap-array-');
+    try {
+      const run = async (text: string): Promise<[Awaited<ReturnType<typeof unwrapJsonArray>>, string[]]> => {
+        writeFileSync(join(tmp.dir, 'a.json'), text);
+        const r = await unwrapJsonArray(join(tmp.dir, 'a.json'), join(tmp.dir, 'a.ndjson'), null);
+        return [r, r ? readFileSync(join(tmp.dir, 'a.ndjson'), 'utf8').split('\n').filter(Boolean) : []];
+      };
+      expect(await run('[{"a":1}, {"b":[2]}]\n')).toEqual([{ records: 2, truncated: false }, ['{"a":1}', '{"b":[2]}']]);
+      expect((await run('[{"a":1}] [{"b":2}]'))[0]).toBeNull();
+      expect((await run('{"a":[{"b":1}]}'))[0]).toBeNull();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('with one broken record: that record is rejected, the other 19,999 imported', async () => {
+    const f = await freshEngine();
+    cleanup = f.cleanup;
+    const recs = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ts: '2024-03-01T10:00:00Z', host: 'h', message: `record ${i} ${'x'.repeat(40)}` }));
+    recs[12_345] = '{"ts":"2024-03-01T10:00:00Z","message":tru}';
+    const file = join(f.dir, 'export.json');
+    writeFileSync(file, `[${recs.join(',')}]`);
+    const s = await importAndWait(f.engine, { paths: [file] });
+    await expectReconciled(f.engine, s);
+    expect(s.files[0]).toMatchObject({ format: 'json-array', stored: 19_999, rejected: 1 });
+    const [err] = await sql(f.engine, `SELECT pos FROM ingest_errors WHERE kind = 'rejected'`);
+    expect(err).toMatchObject({ pos: 12_346 });
+  });
+});
+
 describe('AWS CloudTrail', () => {
   let cleanup: (() => void) | null = null;
   afterEach(() => {

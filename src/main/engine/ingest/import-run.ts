@@ -31,7 +31,7 @@ import { diskHasRoom, readHead, sha256File, transcodeToUtf8 } from './file-utils
 import { FORMATS, isLineFormat, sniffFormat, SNIFF_BYTES, zeekPathFromFileName, type FormatName, type JsonFamily, type SniffResult } from './format-support';
 import { loadJsonWithDuckDB, type JsonHalves, type JsonLoadRequest, type JsonLoadResult, type JsonShape } from './json-loader';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
-import { unwrapJsonArray } from './json-unwrap';
+import { firstLineLonger, unwrapJsonArray } from './json-unwrap';
 import { splitNdjsonInHalves } from './ndjson-halves';
 import type { ParseWorkers } from './parse-workers';
 import { heldCounts, mismatch, reconciledState, type HeldCounts } from './reconcile';
@@ -688,6 +688,7 @@ export class ImportRun {
     let file = node.file;
     let transcoded: string | null = null;
     let unwrapped: string | null = null;
+    let unwrapped2: string | null = null;
     let unwrapNote = '';
     if (sniff.encoding !== 'utf8' || sniff.bom > 0) {
       transcoded = this.tmpFile('utf8');
@@ -730,11 +731,23 @@ export class ImportRun {
       if (result.ok) return { seen: result.rows, stored: result.rows, rejected: 0, warnings: result.warnings, bytes: node.size };
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the file: read it in JS, record by record, so each bad one is reported.
-      const why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
+      let why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
+      if (readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars))) {
+        // One line longer than the line reader takes (a compact export): its elements one per line instead,
+        // so a bad one costs only itself. Positions are then the elements' ordinals.
+        const elements = this.tmpFile('elements.ndjson');
+        if (await unwrapJsonArray(file, elements, null, this.signal)) {
+          unwrapped2 = elements;
+          file = elements;
+          readShape = 'ndjson';
+          why += '; its one long line read element by element (positions are element numbers)';
+        } else rmSync(elements, { force: true });
+      }
       return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c, why));
     } finally {
       if (transcoded) rmSync(transcoded, { force: true });
       if (unwrapped) rmSync(unwrapped, { force: true });
+      if (unwrapped2) rmSync(unwrapped2, { force: true });
     }
   }
 

@@ -39,8 +39,9 @@ const enum Phase {
   Close,
 }
 
-export async function unwrapJsonArray(file: string, out: string, key: string, signal?: AbortSignal): Promise<UnwrapResult | null> {
-  const want = Buffer.from(`"${key}"`, 'utf8');
+export async function unwrapJsonArray(file: string, out: string, key: string | null, signal?: AbortSignal): Promise<UnwrapResult | null> {
+  // key null: the file is one top-level array (a one-line export too long to read line by line).
+  const want = Buffer.from(key === null ? '' : `"${key}"`, 'utf8');
   const input = await open(file, 'r');
   const output = await open(out, 'w');
   try {
@@ -62,6 +63,7 @@ export async function unwrapJsonArray(file: string, out: string, key: string, si
     let records = 0;
     // The key: its bytes up to the colon and the array's `[` (a short sequence, kept whole).
     let keyBytes: number[] = [];
+    let sawArray = false;
     let depth = 0;
     let inString = false;
     let escape = false;
@@ -76,6 +78,13 @@ export async function unwrapJsonArray(file: string, out: string, key: string, si
         switch (phase) {
           case Phase.Start:
             if (isSpace(c)) continue;
+            if (key === null) {
+              // One array only: a second top-level value is not this shape.
+              if (c !== 0x5b || records > 0 || sawArray) return null;
+              sawArray = true;
+              phase = Phase.Array;
+              continue;
+            }
             if (c !== 0x7b) return null;
             phase = Phase.Key;
             keyBytes = [];
@@ -92,7 +101,8 @@ export async function unwrapJsonArray(file: string, out: string, key: string, si
           case Phase.Array:
             if (isSpace(c) || c === 0x2c /* , */) continue;
             if (c === 0x5d /* ] */) {
-              phase = Phase.Close;
+              // A top-level array's `]` closes the document; a wrapper's, its object next.
+              phase = key === null ? Phase.Start : Phase.Close;
               continue;
             }
             if (c !== 0x7b) return null;
@@ -161,4 +171,16 @@ function keyMatches(bytes: number[], want: Buffer): boolean {
   i++;
   while (i < bytes.length && isSpace(bytes[i] as number)) i++;
   return i === bytes.length - 1;
+}
+
+/** Whether the file's first line runs past `maxChars` characters (bytes, as an upper bound). */
+export async function firstLineLonger(file: string, maxChars: number): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(maxChars + 1, 64 << 20));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return bytesRead === buf.length && buf.indexOf(10) < 0;
+  } finally {
+    await fh.close();
+  }
 }
