@@ -101,14 +101,21 @@ describe('logsource mapping', () => {
     expect(res.rows()).toEqual([0]);
   });
 
-  it('cloud rules run on generic JSON sources only when every field is there', async () => {
+  it('cloud rules run on generic JSON sources only when every field is there, and AWS rules on CloudTrail', async () => {
     const det = `    sel:\n        eventSource: iam.amazonaws.com\n        eventName: CreateAccessKey\n    condition: sel`;
     const res = await run(rule(det, 'product: aws\n    service: cloudtrail'), [
       { dataset: 'json', rows: [{ eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey' }, { eventSource: 'iam.amazonaws.com', eventName: 'ListUsers' }] },
       { dataset: 'json', rows: [{ eventSource: 'iam.amazonaws.com', other: 'CreateAccessKey' }] },
+      { dataset: 'aws.cloudtrail', rows: [{ eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey' }, { eventSource: 's3.amazonaws.com', eventName: 'GetObject' }] },
     ]);
-    expect(res.rows()).toEqual([0]);
-    expect(res.status.rules[0]?.targets[0]).toMatch(/by fields/);
+    expect(res.rows()).toEqual([0, 3]);
+    expect(res.status.rules[0]?.targets).toEqual(['dataset aws.cloudtrail', expect.stringMatching(/by fields/)]);
+    const azure = await run(rule(`    sel:\n        operationName: Delete\n    condition: sel`, 'product: azure\n    service: activitylogs'), [
+      { dataset: 'json', rows: [{ operationName: 'Delete' }] },
+      { dataset: 'aws.cloudtrail', rows: [{ operationName: 'Delete' }] },
+    ]);
+    expect(azure.rows()).toEqual([0]);
+    expect(azure.status.rules[0]?.targets[0]).toMatch(/by fields/);
   });
 
   it('resolves every Windows category SigmaHQ uses, and says why when it cannot', () => {
