@@ -25,7 +25,7 @@ export const FORMATS = {
   'slg-access': 'Web access log (Security Log Generator)',
   'slg-endpoint': 'Endpoint protection log (Security Log Generator)',
   'web-access': 'Web access log (Apache / nginx)',
-  'iis-w3c': 'IIS W3C extended log',
+  'iis-w3c': 'W3C extended log (IIS, Windows Firewall)',
   'web-error': 'Web server error log (Apache / nginx)',
   csv: 'CSV with header',
   tsv: 'TSV with header',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createLineParser } from '../../../src/main/engine/ingest/formats';
 import { IisW3cParser } from '../../../src/main/engine/ingest/formats/iis-w3c';
+import { sniffFormat } from '../../../src/main/engine/ingest/sniff';
 import { parseWebAccessLine } from '../../../src/main/engine/ingest/formats/web-access';
 import { parseWebErrorLine } from '../../../src/main/engine/ingest/formats/web-error';
 import { corpusMissing, corpusPath } from '../../corpus';
@@ -99,6 +100,26 @@ describe('IIS W3C', () => {
     expect(records[0]?.fields).toMatchObject({ 'cs-uri-query': 'proxy&port=3389', 's-port': 80, 'cs-username': null, 'cs(User-Agent)': 'Mozilla/5.0+(Windows)', 'sc-status': 200, 'time-taken': 7 });
     expect(records[0]?.core).toMatchObject({ ts: '2019-09-03T10:13:36.000Z', src_ip: '10.0.2.17', dst_ip: '10.0.2.15', dst_port: 80, outcome: 'success', message: 'GET /erp/conn.aspx?proxy&port=3389 200' });
     expect(records[1]?.core).toMatchObject({ src_ip: '10.0.2.99', outcome: 'failure' });
+  });
+
+  it('reads the Windows Firewall log (pfirewall.log) as connections in the local zone', () => {
+    const text = [
+      '#Version: 1.5',
+      '#Software: Microsoft Windows Firewall',
+      '#Time Format: Local',
+      '#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path pid',
+      '',
+      '2024-03-01 10:00:01 DROP TCP 203.0.113.5 10.0.0.4 51515 3389 52 S 123 0 64240 - - - RECEIVE 4',
+      '2024-03-01 10:00:02 ALLOW UDP 10.0.0.4 8.8.8.8 5353 53 0 - - - - - - - SEND 1234',
+    ].join('\r\n');
+    expect(sniffFormat(Buffer.from(text)).format).toBe('iis-w3c');
+    const { records, errors } = feed(new IisW3cParser({ tz: 'Europe/Berlin' }), text.replaceAll('\r', ''));
+    expect(errors).toEqual([]);
+    expect(records.map((r) => r.core)).toEqual([
+      expect.objectContaining({ ts: '2024-03-01T09:00:01.000Z', dataset: 'windows.firewall', src_ip: '203.0.113.5', src_port: 51515, dst_ip: '10.0.0.4', dst_port: 3389, protocol: 'tcp', action: 'drop', outcome: 'failure', event_code: 'DROP', message: 'DROP TCP 203.0.113.5:51515 -> 10.0.0.4:3389 RECEIVE' }),
+      expect.objectContaining({ dataset: 'windows.firewall', action: 'allow', outcome: 'success', protocol: 'udp', dst_port: 53 }),
+    ]);
+    expect(records[1]?.fields).toMatchObject({ action: 'ALLOW', 'src-ip': '10.0.0.4', path: 'SEND', pid: '1234' });
   });
 
   it('rejects data before any #Fields', () => {

@@ -1,5 +1,6 @@
 import { canonicalIp, parsePort } from './net';
 import { parseTimestamp, type TimeZoneSpec } from './time';
+import type { CoreFields } from '@shared/events';
 import { emptyCore, quoteForReason, type Fields, type LineParser, type LineResult } from './types';
 import { httpOutcome } from './web-access';
 
@@ -10,6 +11,11 @@ import { httpOutcome } from './web-access';
  * (`cs-uri-stem`, `cs(User-Agent)`, `sc-status` ...); `-` is null; numeric
  * status/size/time-taken columns become numbers. IIS writes `date`/`time`
  * in UTC unless the server was configured otherwise (then pass `tz`).
+ *
+ * The Windows Firewall log (pfirewall.log) is the same format with its own
+ * columns (`action protocol src-ip dst-ip src-port dst-port ... path pid`,
+ * times in local time: pass `tz`): told by those columns, its lines are
+ * connections, dataset windows.firewall, outcome failure for DROP.
  */
 
 const NUMERIC = new Set(['sc-status', 'sc-substatus', 'sc-win32-status', 'sc-bytes', 'cs-bytes', 'time-taken', 's-port']);
@@ -57,7 +63,8 @@ export class IisW3cParser implements LineParser {
       else if (NUMERIC.has(name) && /^-?\d{1,15}$/.test(v)) fields[name] = Number(v);
       else fields[name] = v;
     }
-    const core = emptyCore('web.access');
+    const firewall = 'src-ip' in fields && 'dst-ip' in fields && 'action' in fields;
+    const core = emptyCore(firewall ? 'windows.firewall' : 'web.access');
     const date = fields.date as string | null | undefined;
     const time = fields.time as string | null | undefined;
     const warnings: string[] = [];
@@ -66,6 +73,10 @@ export class IisW3cParser implements LineParser {
       if (core.ts === null) warnings.push(`W3C date/time ${quoteForReason(`${date} ${time}`)} did not parse`);
     } else if (typeof fields['date-time'] === 'string') {
       core.ts = parseTimestamp(fields['date-time'], { tz: this.tz });
+    }
+    if (firewall) {
+      firewallCore(fields, core);
+      return warnings.length ? { fields, core, warnings } : { fields, core };
     }
     core.src_ip = canonicalIp(fields['c-ip'] as string | null);
     core.dst_ip = canonicalIp(fields['s-ip'] as string | null);
@@ -88,4 +99,27 @@ export class IisW3cParser implements LineParser {
   end(): LineResult[] {
     return [];
   }
+}
+
+/** A Windows Firewall line: ALLOW / DROP / OPEN / CLOSE of a connection (or INFO-EVENTS-LOST). */
+function firewallCore(fields: Fields, core: CoreFields): void {
+  const text = (k: string): string | null => {
+    const v = fields[k];
+    return v === null || v === undefined ? null : String(v);
+  };
+  const action = text('action');
+  const protocol = text('protocol');
+  core.src_ip = canonicalIp(text('src-ip'));
+  core.dst_ip = canonicalIp(text('dst-ip'));
+  core.src_port = parsePort(text('src-port'));
+  core.dst_port = parsePort(text('dst-port'));
+  core.protocol = protocol === null ? null : protocol.toLowerCase();
+  core.event_code = action;
+  core.action = action === null ? null : action.toLowerCase();
+  core.outcome = action === 'DROP' ? 'failure' : action === 'ALLOW' ? 'success' : null;
+  core.process = 'windows-firewall';
+  const path = text('path');
+  const from = `${text('src-ip') ?? '?'}${text('src-port') ? `:${text('src-port')}` : ''}`;
+  const to = `${text('dst-ip') ?? '?'}${text('dst-port') ? `:${text('dst-port')}` : ''}`;
+  core.message = `${action ?? ''} ${protocol ?? ''} ${from} -> ${to}${path ? ` ${path}` : ''}`.replace(/ +/g, ' ').trim();
 }
