@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLineParser } from '../../../src/main/engine/ingest/formats';
 import { CsvParser, csvFlavorOf, csvRecordComplete, detectCsvHeader, mapCsvRow, splitCsvRecord, uniqueColumns } from '../../../src/main/engine/ingest/formats/csv';
@@ -6,6 +7,7 @@ import { leadingTimestamp, TextParser } from '../../../src/main/engine/ingest/fo
 import { SyslogClock } from '../../../src/main/engine/ingest/formats/syslog';
 import { corpusMissing, corpusPath } from '../../corpus';
 import { feed, ok } from './helpers';
+import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
 
 describe('CSV records', () => {
   it('splits RFC 4180 records: quotes, doubled quotes, embedded delimiters and newlines', () => {
@@ -73,6 +75,48 @@ describe('CSV records', () => {
     const { records, errors } = feed(createLineParser('csv'), text);
     expect(errors).toEqual([]);
     expect(records).toHaveLength(4);
+  });
+});
+
+describe('a CSV quote that never closes', () => {
+  const rows = (n: number): string[] => Array.from({ length: n }, (_, i) => `2024-03-01T10:00:00Z,host${i},"a, quoted value ${i}",ok`);
+
+  it('costs its own line only: the lines after it are read again, at their own positions', () => {
+    const lines = ['time,host,detail,status', ...rows(3000)];
+    lines[100] = '2024-03-01T10:00:00Z,host99,"a stray quote,ok';
+    const { records, errors } = feed(createLineParser('csv'), `${lines.join('\n')}\n`);
+    expect(errors).toEqual([{ line: 101, error: expect.stringMatching(/CSV record starting at line 101 .*this line rejected, the ones after it read again/) }]);
+    expect(records).toHaveLength(2999);
+    expect(records[99]?.pos).toBe(102);
+    expect(records[99]?.fields.host).toBe('host100');
+    expect(records[2998]?.fields.host).toBe('host2999');
+  });
+
+  it('still reads a quoted value that really spans lines, and gives up after 10,000 lines the same way', () => {
+    const multi = feed(createLineParser('csv'), 'a,b\n1,"two\nlines"\n3,four\n');
+    expect(multi.records.map((r) => r.fields.b)).toEqual(['two\nlines', 'four']);
+    const lines = ['a,b', '1,"never closed', ...Array.from({ length: 10_050 }, (_, i) => `${i},plain`)];
+    const { records, errors } = feed(createLineParser('csv'), `${lines.join('\n')}\n`);
+    expect(errors.map((e) => e.line)).toEqual([2]);
+    expect(records).toHaveLength(10_050);
+    expect(records[0]?.pos).toBe(3);
+  });
+
+  it('imports that way: one rejected row at its line, every other row stored at its own', async () => {
+    const f = await freshEngine();
+    try {
+      const lines = ['time,host,detail,status', ...rows(3000)];
+      lines[100] = '2024-03-01T10:00:00Z,host99,"a stray quote,ok';
+      const file = join(f.dir, 'timeline.csv');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const s = await importAndWait(f.engine, { paths: [file] });
+      await expectReconciled(f.engine, s);
+      expect(s.files[0]).toMatchObject({ format: 'csv', seen: 3000, stored: 2999, rejected: 1 });
+      expect(await sql(f.engine, `SELECT pos FROM ingest_errors WHERE kind = 'rejected'`)).toEqual([{ pos: 101 }]);
+      expect(await sql(f.engine, `SELECT min(pos)::INTEGER AS lo, max(pos)::INTEGER AS hi, count(*)::INTEGER AS n FROM events WHERE pos > 100`)).toEqual([{ lo: 102, hi: 3001, n: 2900 }]);
+    } finally {
+      f.cleanup();
+    }
   });
 });
 

@@ -23,12 +23,13 @@ export function feed(p: LineParser, text: string): { records: ParsedRecord[]; er
   let n = 0;
   const take = (r: LineResult, line: number): void => {
     if ('core' in r) records.push(r);
-    else if ('error' in r) errors.push({ line, error: r.error });
+    else if ('error' in r) errors.push({ line: r.pos ?? line, error: r.error });
     else skips++;
   };
   for (const raw of lines) {
     n++;
     take(p.line(raw.endsWith('\r') ? raw.slice(0, -1) : raw, n), n);
+    for (const r of p.drain?.() ?? []) take(r, n);
   }
   for (const r of p.end()) take(r, n + 1);
   return { records, errors, skips };

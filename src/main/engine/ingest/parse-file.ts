@@ -110,14 +110,19 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
         // `#` annotation lines (fail2ban's "# failJSON:", config headers) are
         // not records of a format that has no comments: kept as a warning with
         // their text, not counted against the file.
-        if (COMMENT_REJECTION.test(r.error)) warn(lineNo, r.error, line);
-        else reject(lineNo, r.error, line);
+        if (COMMENT_REJECTION.test(r.error)) warn(r.pos ?? lineNo, r.error, r.text ?? line);
+        else reject(r.pos ?? lineNo, r.error, r.text ?? line);
         return;
       }
       const fields = r instanceof RowRecord ? new RowValues(r.columns, r.values) : r.fields;
       store(fields, r.core, r.pos ?? lineNo, keepRaw ? (r.raw ?? line) : null, r.warnings, r.pos ?? lineNo, r.raw ?? line);
     };
-    onLine = (text, lineNo) => handle(parser.line(text, lineNo), lineNo, text);
+    onLine = (text, lineNo) => {
+      handle(parser.line(text, lineNo), lineNo, text);
+      // Lines a multi-line format read again (CSV after an unclosed quote), each at its own position.
+      const again = parser.drain?.();
+      if (again) for (const r of again) handle(r, lineNo, null);
+    };
     onEnd = (lineNo) => {
       for (const r of parser.end()) handle(r, lineNo, null);
     };

@@ -330,6 +330,8 @@ export class CsvParser implements LineParser {
   private pending: string[] = [];
   private pendingChars = 0;
   private pendingStart = 0;
+  /** Results of lines read again after an unclosed quote (see giveUp), for `drain`. */
+  private replayed: LineResult[] = [];
   private readonly noHeader: boolean;
   private readonly forcedFlavor: CsvFlavor | null;
   private mapper: RowCoreMapper | null = null;
@@ -356,9 +358,9 @@ export class CsvParser implements LineParser {
     const record = this.pending.length === 1 ? text : this.pending.join('\n');
     if (!csvRecordComplete(record)) {
       if (this.pending.length >= MAX_RECORD_LINES || this.pendingChars >= MAX_RECORD_CHARS) {
-        const start = this.pendingStart;
-        this.reset();
-        return { error: `CSV record starting at line ${start} has an unclosed quote (gave up after ${MAX_RECORD_LINES} lines or 4 MiB)` };
+        const r = this.giveUp(`has an unclosed quote (gave up after ${MAX_RECORD_LINES} lines or 4 MiB)`);
+        this.replayed.push(...r.slice(1));
+        return r[0] as LineResult;
       }
       return { skip: 'CSV record continues on the next line' };
     }
@@ -376,6 +378,39 @@ export class CsvParser implements LineParser {
   private reset(): void {
     this.pending = [];
     this.pendingChars = 0;
+  }
+
+  drain(): LineResult[] {
+    const r = this.replayed;
+    this.replayed = [];
+    return r;
+  }
+
+  /**
+   * A record whose quote never closed: only its first line is rejected, and
+   * the lines after it are read again as records of their own. One stray
+   * quote used to take every following line of the file with it (rows 100 to
+   * 3,000 of a timeline as one rejected record). Results carry their positions.
+   */
+  private giveUp(why: string): LineResult[] {
+    const start = this.pendingStart;
+    const lines = this.pending;
+    this.reset();
+    const out: LineResult[] = [{ error: `CSV record starting at line ${start} ${why}: this line rejected, the ones after it read again`, pos: start, text: lines[0] ?? '' }];
+    for (let i = 1; i < lines.length; i++) {
+      const lineNo = start + i;
+      const r = this.line(lines[i] as string, lineNo);
+      out.push(...this.positioned(r, lineNo), ...this.replayed.splice(0));
+    }
+    return out;
+  }
+
+  /** A result of a line read again, with its position (a skip is dropped). */
+  private positioned(r: LineResult, lineNo: number): LineResult[] {
+    if ('skip' in r) return [];
+    if ('error' in r) return [{ ...r, pos: r.pos ?? lineNo }];
+    r.pos ??= lineNo;
+    return [r];
   }
 
   private record(record: string, start: number): LineResult {
@@ -409,9 +444,9 @@ export class CsvParser implements LineParser {
   }
 
   end(): LineResult[] {
-    if (this.pending.length === 0) return [];
-    const start = this.pendingStart;
-    this.reset();
-    return [{ error: `CSV record starting at line ${start} ends inside a quoted field (file truncated?)` }];
+    const out = this.replayed.splice(0);
+    // The lines read again may leave another unclosed record: give up on that one too.
+    while (this.pending.length > 0) out.push(...this.giveUp('ends inside a quoted field (file truncated, or a quote never closed)'));
+    return out;
   }
 }

@@ -67,6 +67,10 @@ class Guarded implements LineParser {
   end(): LineResult[] {
     return this.inner.end();
   }
+
+  drain(): LineResult[] {
+    return this.inner.drain?.() ?? [];
+  }
 }
 
 /**

@@ -68,6 +68,10 @@ export class RowRecord implements ParsedRecord {
 /** A record that could not be parsed: counted against the file with this reason. */
 export interface Rejection {
   error: string;
+  /** Where the rejected text starts, when not the line just fed (a record handed back by `drain`). */
+  pos?: number;
+  /** The rejected text, when not the line just fed. */
+  text?: string;
 }
 
 /** A line that is not a record and not an error (a Zeek `#fields` header, a blank line). */
@@ -104,6 +108,12 @@ export interface LineParser {
   line(text: string, lineNo: number): LineResult;
   /** Flush at end of input (multi-line formats hold their last record until then). */
   end(): LineResult[];
+  /**
+   * Results beyond the one `line` returned, to take right after it: lines a
+   * multi-line format read again after giving up on the record they seemed to
+   * continue (a CSV quote never closed). Each carries its own `pos`.
+   */
+  drain?(): LineResult[];
 }
 
 export function emptyCore(dataset: string): CoreFields {
