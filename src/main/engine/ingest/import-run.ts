@@ -653,7 +653,7 @@ export class ImportRun {
       }
       return loaded(await this.loadJson(node, id, format, shape, family, sniff, fp, ev, final));
     }
-    if (format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0) {
+    if (format === 'zeek-tsv' && this.settings.duckdbReaders && sniff.encoding === 'utf8' && sniff.bom === 0 && !sniff.crOnly) {
       const bulk = await this.loadZeekBulk(node, id, fp, ev, final);
       if (bulk) return loaded(bulk);
     }
@@ -1017,7 +1017,7 @@ export class ImportRun {
     format: FormatName,
     fp: ImportFileProgress,
     mode: ParseMode,
-    enc: { encoding: SniffResult['encoding']; bom: number; zeekPath?: string | null },
+    enc: { encoding: SniffResult['encoding']; bom: number; zeekPath?: string | null; crOnly?: boolean },
     file: string,
     ev: EvidenceRow,
     final: (c: Counts) => Promise<void>,
@@ -1044,6 +1044,7 @@ export class ImportRun {
         mode,
         encoding: enc.encoding,
         bom: enc.bom,
+        ...(enc.crOnly ? { crOnly: true } : {}),
         stagingDir: staging,
         chunkRows: this.settings.chunkRows,
         credit: 2,

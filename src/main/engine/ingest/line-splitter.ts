@@ -42,6 +42,8 @@ export class LineSplitter {
     bom: number,
     private readonly maxChars: number,
     private readonly sink: LineSink,
+    /** Lines end with a lone CR: it is read as the line break. */
+    private readonly crOnly = false,
   ) {
     this.bomLeft = bom;
     this.decoder = encoding === 'utf16le' ? new TextDecoder('utf-16le') : encoding === 'utf16be' ? new TextDecoder('utf-16be') : null;
@@ -60,8 +62,10 @@ export class LineSplitter {
       this.bomLeft -= cut;
     }
     if (chunk.length === 0) return;
-    if (this.decoder) this.pushText(this.decoder.decode(chunk, { stream: true }));
-    else this.pushBytes(chunk);
+    if (this.decoder) {
+      const text = this.decoder.decode(chunk, { stream: true });
+      this.pushText(this.crOnly ? text.replaceAll('\r', '\n') : text);
+    } else this.pushBytes(this.crOnly ? crToLf(chunk) : chunk);
   }
 
   end(): void {
@@ -215,4 +219,11 @@ export class LineSplitter {
     this.sink.tooLong(this.skipLineNo, this.skippedLength, this.skipHead);
     this.skipHead = '';
   }
+}
+
+/** A copy of the bytes with each CR as LF (CR is one byte in UTF-8 and Latin-1, never part of another character). */
+function crToLf(chunk: Buffer): Buffer {
+  const out = Buffer.from(chunk);
+  for (let i = out.indexOf(13); i >= 0; i = out.indexOf(13, i + 1)) out[i] = 10;
+  return out;
 }

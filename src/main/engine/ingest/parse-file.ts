@@ -154,13 +154,14 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
   }
 
-  const splitter = new LineSplitter(job.encoding, job.bom, job.maxLineChars, {
-    line(text, lineNo, latin1) {
+  const sink = {
+    line(text: string, lineNo: number, latin1: boolean): void {
       if (latin1) warn(lineNo, LATIN1_WARNING, text);
       onLine(text, lineNo);
     },
-    tooLong: (lineNo, length, head) => onTooLong(lineNo, length, head),
-  });
+    tooLong: (lineNo: number, length: number, head: string): void => onTooLong(lineNo, length, head),
+  };
+  const splitter = new LineSplitter(job.encoding, job.bom, job.maxLineChars, sink, job.crOnly === true);
 
   const buf = Buffer.allocUnsafe(READ_BYTES);
   for (;;) {

@@ -36,6 +36,8 @@ export interface SniffResult {
   zeekPath?: string | null;
   /** JSON: one object holding the records in an array under this key (`{"Records": [...]}`, json-unwrap.ts). */
   jsonUnwrap?: string;
+  /** Lines end with a lone CR (classic Mac OS): no LF in the sample, some CR. */
+  crOnly?: boolean;
 }
 
 /** How much of a file sniffing reads. */
@@ -471,8 +473,11 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
     }
   }
   const enc = detectEncoding(buf, truncated);
-  const text = decodeText(buf, enc.encoding, enc.bom);
-  const base = { encoding: enc.encoding, bom: enc.bom };
+  const decoded = decodeText(buf, enc.encoding, enc.bom);
+  // Lines ended by a lone CR (classic Mac OS) are sniffed, and then read, as lines.
+  const crOnly = !decoded.includes('\n') && decoded.includes('\r');
+  const text = crOnly ? decoded.replaceAll('\r', '\n') : decoded;
+  const base = { encoding: enc.encoding, bom: enc.bom, ...(crOnly ? { crOnly: true } : {}) };
   const { score: ctrl, share: ctrlShare } = controlRatio(text);
   if (ctrl > 0.02 || (enc.encoding === 'latin1' && ctrl > 0.005)) {
     return { ...base, format: 'binary', confidence: Math.min(1, 0.6 + ctrl * 4), reason: `binary: ${(ctrlShare * 100).toFixed(1)}% control bytes in the sample`, encoding: 'utf8', bom: 0 };

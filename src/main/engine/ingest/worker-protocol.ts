@@ -35,6 +35,8 @@ export interface ParseJob {
   encoding: TextEncodingName;
   /** Bytes of byte-order mark to skip. */
   bom: number;
+  /** Lines end with a lone CR (classic Mac OS): split on it. */
+  crOnly?: boolean;
   /** Folder (inside the case's tmp/) for the staging CSV files. */
   stagingDir: string;
   /** Records per staged chunk. */
