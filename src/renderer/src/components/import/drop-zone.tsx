@@ -79,7 +79,7 @@ export function DropZone({ disabled, pathForFile, onFiles, onPaths, onBrowse }: 
         </svg>
         <div>
           <strong>Drop files, folders or archives here</strong>
-          <div className="muted">EVTX, JSON, syslog, auth.log, Zeek, Suricata, IDS, web logs, CSV, CEF/LEEF · zip, tar, tar.gz, gz</div>
+          <div className="muted">EVTX, JSON, syslog, auth.log, auditd, journald, Zeek, Suricata, IDS, web and firewall logs, CloudTrail, CSV, CEF/LEEF · zip, tar, tar.gz, gz</div>
         </div>
         <div className="drop-actions">
           {onBrowse ? (
