@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRuleSet, parseRuleText, runRules } from '../../../src/main/engine/detect';
 import { mapJsonRecord } from '../../../src/main/engine/ingest/formats/json-map';
 import { unwrapJsonArray } from '../../../src/main/engine/ingest/json-unwrap';
 import { sniffFormat } from '../../../src/main/engine/ingest/sniff';
 import { corpusMissing, corpusPath } from '../../corpus';
 import { tempDir } from '../../helpers';
-import { expectReconciled, fieldTable, freshEngine, importAndWait, sql } from './import-helpers';
+import { enginesPerTest, expectReconciled, fieldTable, importAndWait, sql } from './import-helpers';
 
 /** CloudTrail records of the kinds the SigmaHQ rules look for, as AWS writes them. */
 function records(n: number): Array<Record<string, unknown>> {
@@ -59,7 +59,6 @@ function records(n: number): Array<Record<string, unknown>> {
 
 describe('JSON records wrapped in an array under one key', () => {
   const tmp = tempDir('loupe-unwrap-');
-  afterEach(() => undefined);
 
   const unwrap = async (text: string | Buffer, key = 'Records'): Promise<{ r: Awaited<ReturnType<typeof unwrapJsonArray>>; lines: string[] }> => {
     const input = join(tmp.dir, `in-${Math.random().toString(36).slice(2)}.json`);
@@ -106,11 +105,7 @@ describe('JSON records wrapped in an array under one key', () => {
 });
 
 describe('a one-line JSON array longer than a line may be', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('is unwrapped element by element (key null) and strictly', async () => {
     const tmp = tempDir('loupe-unwrap-array-');
@@ -129,8 +124,7 @@ describe('a one-line JSON array longer than a line may be', () => {
   });
 
   it('with one broken record: that record is rejected, the other 19,999 imported', async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const recs = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ts: '2024-03-01T10:00:00Z', host: 'h', message: `record ${i} ${'x'.repeat(40)}` }));
     recs[12_345] = '{"ts":"2024-03-01T10:00:00Z","message":tru}';
     const file = join(f.dir, 'export.json');
@@ -144,11 +138,7 @@ describe('a one-line JSON array longer than a line may be', () => {
 });
 
 describe('AWS CloudTrail', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('maps a record: account, call, caller, identity, outcome', () => {
     const [login, key] = [records(1)[0], records(2)[1]] as Array<Record<string, unknown>>;
@@ -178,8 +168,7 @@ describe('AWS CloudTrail', () => {
   });
 
   it('imports a gzipped log file as its records, with nested names as columns, and SigmaHQ-style rules fire', async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const recs = records(3000);
     const file = join(f.dir, '123456789012_CloudTrail_us-east-1_20240301T1000Z_abc.json.gz');
     writeFileSync(file, gzipSync(JSON.stringify({ Records: recs })));
@@ -227,8 +216,7 @@ level: medium
   });
 
   it('keeps the records before the cut of a truncated log file and rejects the broken one', async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const text = JSON.stringify({ Records: records(50) });
     const file = join(f.dir, 'cut.json');
     writeFileSync(file, text.slice(0, text.lastIndexOf('{"eventVersion"') + 40));

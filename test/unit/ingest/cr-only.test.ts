@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sniffFormat } from '../../../src/main/engine/ingest/sniff';
-import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
+import { enginesPerTest, expectReconciled, importAndWait, sql } from './import-helpers';
 
 /**
  * Lines ended by a lone CR (classic Mac OS, some old appliances): found by
@@ -21,11 +21,7 @@ const ZEEK = [
 ];
 
 describe('lines ended by a lone CR', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('are sniffed as lines', () => {
     const s = sniffFormat(Buffer.from(AUTH.join('\r')));
@@ -37,8 +33,7 @@ describe('lines ended by a lone CR', () => {
     ['auth.log', 'auth.log', AUTH, 3000],
     ['Zeek TSV', 'conn.log', ZEEK, 500],
   ])('import as lines: %s', async (_what, name, lines, n) => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const file = join(f.dir, name);
     writeFileSync(file, `${lines.join('\r')}\r`);
     const s = await importAndWait(f.engine, { paths: [file] });

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, nestsDeeperThan, valueNestsDeeperThan } from '../../../src/main/engine/ingest/json-depth';
 import { tempDir } from '../../helpers';
-import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
+import { enginesPerTest, expectReconciled, importAndWait, sql } from './import-helpers';
 
 /**
  * One record nested 100,000 levels deep (a 200 KB line) overflowed the stack
@@ -16,11 +16,7 @@ const objects = (d: number): string => `{"ts":"2024-03-01T10:00:00Z","o":${'{"k"
 const good = (i: number): string => JSON.stringify({ ts: `2024-03-01T10:00:0${i % 10}Z`, host: 'h', message: `ok ${i}`, nested: { a: { b: [1, { c: '[[[{{{' }] } } });
 
 describe('deeply nested JSON', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('is found by the byte walk (strings with brackets and escaped quotes do not count) and by the value walk', async () => {
     const tmp = tempDir('loupe-depth-');
@@ -48,8 +44,7 @@ describe('deeply nested JSON', () => {
     ['a JSON array', 'deep.json', (recs: string[]): string => `[\n${recs.join(',\n')}\n]\n`],
     ['concatenated objects', 'deep-concat.json', (recs: string[]): string => `${recs.join('\n\n')}\n`],
   ])('in %s: the deep records are rejected, the others imported, the process lives', async (_what, name, shape) => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const recs = [...Array.from({ length: 5 }, (_, i) => good(i)), arrays(100_000), ...Array.from({ length: 5 }, (_, i) => good(i + 5)), objects(20_000)];
     const file = join(f.dir, name);
     writeFileSync(file, shape(recs));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { ImportSummary } from '../../../src/shared/contract';
 import { queryRows, type Row } from '../../../src/main/engine/db/sql';
 import type { ImportStartRequest } from '../../../src/main/engine/ingest/import-service';
@@ -21,6 +21,19 @@ export async function freshEngine(ingest: Partial<IngestSettings> = {}): Promise
       engine.close();
       tmp.cleanup();
     },
+  };
+}
+
+/** For a describe block: engines made by the returned function are closed and removed after each test. */
+export function enginesPerTest(): (ingest?: Partial<IngestSettings>) => ReturnType<typeof freshEngine> {
+  const made: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of made.splice(0)) cleanup();
+  });
+  return async (ingest = {}) => {
+    const f = await freshEngine(ingest);
+    made.push(f.cleanup);
+    return f;
   };
 }
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRuleSet, parseRuleText, runRules } from '../../../src/main/engine/detect';
 import { sniffFormat } from '../../../src/main/engine/ingest/sniff';
-import { expectReconciled, freshEngine, importAndWait, sql } from './import-helpers';
+import { enginesPerTest, expectReconciled, importAndWait, sql } from './import-helpers';
 
 /** Records as `journalctl -o json` writes them: every value text, times in microseconds. */
 function journal(n: number): string {
@@ -33,11 +33,7 @@ function journal(n: number): string {
 }
 
 describe('systemd journal exports', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('are sniffed as JSON lines of the journald family', () => {
     const s = sniffFormat(Buffer.from(journal(20)), 'journal.json');
@@ -46,8 +42,7 @@ describe('systemd journal exports', () => {
   });
 
   it('import with the auth facility as linux.auth, every field kept, and Sigma sshd rules run on them', async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const file = join(f.dir, 'journal.json');
     writeFileSync(file, journal(300));
     const s = await importAndWait(f.engine, { paths: [file] });

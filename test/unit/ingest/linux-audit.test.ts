@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRuleSet, parseRuleText, runRules } from '../../../src/main/engine/detect';
 import { createLineParser } from '../../../src/main/engine/ingest/formats';
 import { parseLinuxAuditLine } from '../../../src/main/engine/ingest/formats/linux-audit';
 import { sniffFormat } from '../../../src/main/engine/ingest/sniff';
 import { corpusMissing, corpusPath } from '../../corpus';
 import { feed, ok, rejected } from './helpers';
-import { expectReconciled, fieldTable, freshEngine, importAndWait, sql } from './import-helpers';
+import { enginesPerTest, expectReconciled, fieldTable, importAndWait, sql } from './import-helpers';
 
 const GS = '\u001d';
 
@@ -97,15 +97,10 @@ describe('Linux audit records', () => {
 });
 
 describe('importing an audit log', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it('stores linux.auditd events with every key a column, and auditd Sigma rules fire on them', async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const file = join(f.dir, 'audit.log');
     writeFileSync(file, `${LOG.join('\n')}\nnot an audit record\n`);
     const s = await importAndWait(f.engine, { paths: [file] });
@@ -140,8 +135,7 @@ describe('importing an audit log', () => {
   });
 
   it.skipIf(corpusMissing('ndjson/otrf/datasets/atomic/linux/discovery/host/sh_arp_cache.zip'))("imports the OTRF Linux dataset's audit log from its zip: one exec's records pulled together by serial", async () => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const s = await importAndWait(f.engine, { paths: [corpusPath('ndjson/otrf/datasets/atomic/linux/discovery/host/sh_arp_cache.zip')] });
     await expectReconciled(f.engine, s);
     const leaf = s.files.find((x) => x.kind === 'file');

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectReconciled, fieldTable, freshEngine, importAndWait, sql } from './import-helpers';
+import { describe, expect, it } from 'vitest';
+import { enginesPerTest, expectReconciled, fieldTable, importAndWait, sql } from './import-helpers';
 
 /**
  * A NUL in a field name (one flipped byte in a LEEF key, a Zeek #fields line,
@@ -22,15 +22,10 @@ const CASES: Array<[string, string, string]> = [
 ];
 
 describe('a NUL in a field name', () => {
-  let cleanup: (() => void) | null = null;
-  afterEach(() => {
-    cleanup?.();
-    cleanup = null;
-  });
+  const fresh = enginesPerTest();
 
   it.each(CASES)('in %s: the file imports, the column named with U+FFFD', async (_what, name, text) => {
-    const f = await freshEngine();
-    cleanup = f.cleanup;
+    const f = await fresh();
     const file = join(f.dir, name);
     writeFileSync(file, `${text}\n`);
     const s = await importAndWait(f.engine, { paths: [file] });
