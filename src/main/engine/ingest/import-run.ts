@@ -365,9 +365,6 @@ export class ImportRun {
 
   // ------------------------------------------------------------------ one file
 
-  /** Nesting walks of JSON files started at their sniff, by path (json-depth.ts). */
-  private readonly depthWalks = new Map<string, Promise<boolean>>();
-
   private async processNode(node: Node): Promise<void> {
     if (this.signal.aborted) throw abortError();
     const id = node.reuseId ?? this.writes.takeEvidenceId();
@@ -383,13 +380,6 @@ export class ImportRun {
     const container = sniff !== null && (sniff.format === 'zip' || sniff.format === 'gzip' || sniff.format === 'tar');
     const forced = sniff !== null && !container && node.format !== undefined;
     const format: FormatName | null = sniff === null ? null : forced ? (node.format as FormatName) : sniff.format;
-    const jsonShape = format === null ? undefined : JSON_SHAPES[format];
-    if (jsonShape && sniff && sniff.encoding === 'utf8' && sniff.bom === 0 && !sniff.jsonUnwrap) {
-      // Its nesting walked from now (json-depth.ts), beside the steps before the load; loadJson awaits it.
-      const walk = nestsDeeperThan(node.file, jsonShape === 'ndjson', MAX_JSON_DEPTH, this.signal);
-      walk.catch(() => undefined);
-      this.depthWalks.set(node.file, walk);
-    }
     const kind = container ? ('container' as const) : ('file' as const);
     const formatFacts = {
       format,
@@ -528,7 +518,6 @@ export class ImportRun {
         if (this.kase.isClosed) throw e2;
       }
     }
-    this.depthWalks.delete(node.file);
     if (kind === 'file') this.leaves.set(id, ev);
   }
 
@@ -720,9 +709,9 @@ export class ImportRun {
           unwrapNote = ` (not one "${sniff.jsonUnwrap}" array throughout: read as whole objects)`;
         }
       }
-      // Started with the sniff when the file is read as it is (processNode), else now; awaited just before DuckDB reads it.
-      const early = file === node.file && readShape === shape ? this.depthWalks.get(node.file) : undefined;
-      const tooDeep = early ?? nestsDeeperThan(file, readShape === 'ndjson', MAX_JSON_DEPTH, this.signal);
+      // Awaited just before DuckDB reads the file (readJson). Its reads are synchronous up to 64 MiB
+      // (json-depth.ts), so starting it earlier, at the sniff, overlapped nothing and read duplicates for naught.
+      const tooDeep = nestsDeeperThan(file, readShape === 'ndjson', MAX_JSON_DEPTH, this.signal);
       // Handled where it is awaited; a failure before that point must not surface as unhandled.
       tooDeep.catch(() => undefined);
       /** The final state, with what the analyst should know about how the file was read. */
