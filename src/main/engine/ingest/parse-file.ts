@@ -157,6 +157,15 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
   const sink = {
     line(text: string, lineNo: number, latin1: boolean): void {
       if (latin1) warn(lineNo, LATIN1_WARNING, text);
+      // A log preallocated, or extended by a crash before its data reached the
+      // disk, holds NUL runs where lines were to be: they are not part of the
+      // record that follows (or precedes) them.
+      if (text.charCodeAt(0) === 0 || text.charCodeAt(text.length - 1) === 0) {
+        const kept = withoutNulPadding(text);
+        warn(lineNo, kept.length === 0 ? `${text.length.toLocaleString('en-US')} NUL bytes of padding and nothing else: not a record` : `${(text.length - kept.length).toLocaleString('en-US')} NUL bytes of padding removed around this line`, kept.length === 0 ? null : kept);
+        if (kept.length === 0) return;
+        text = kept;
+      }
       onLine(text, lineNo);
     },
     tooLong: (lineNo: number, length: number, head: string): void => onTooLong(lineNo, length, head),
@@ -188,6 +197,15 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     removeFiles(chunk.finish());
   }
   return { seen, stored, rejected, warnings, bytes, lines: splitter.lines };
+}
+
+/** The line without the NULs it begins or ends with. */
+export function withoutNulPadding(text: string): string {
+  let a = 0;
+  let b = text.length;
+  while (a < b && text.charCodeAt(a) === 0) a++;
+  while (b > a && text.charCodeAt(b - 1) === 0) b--;
+  return text.slice(a, b);
 }
 
 function removeFiles(f: { eventsFile: string | null; srcFile: string | null; errorsFile: string | null }): void {

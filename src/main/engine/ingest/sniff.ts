@@ -148,28 +148,61 @@ export function decodeText(b: Buffer, encoding: TextEncodingName, bom: number): 
   }
 }
 
-/** Share of characters that are controls other than tab/newline/CR/FF/ESC, or NUL. */
 /**
- * How binary a sample looks: `score` weighs a NUL four times (text formats
- * almost never hold one), `share` is the plain fraction of control characters
- * that the analyst is told.
+ * How binary a few bytes look (for a weak magic such as "MZ"): controls other
+ * than tab/newline/CR/FF/ESC per character, a NUL weighing four times.
  */
-function controlRatio(text: string): { score: number; share: number } {
+function controlRatio(text: string): { score: number } {
   const n = Math.min(text.length, 16384);
-  if (n === 0) return { score: 0, share: 0 };
+  if (n === 0) return { score: 0 };
   let bad = 0;
-  let chars = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0) {
       bad += 4;
-      chars++;
     } else if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) || c === 0xfffd) {
       bad++;
-      chars++;
     }
   }
-  return { score: bad / n, share: chars / n };
+  return { score: bad / n };
+}
+
+/** A run of this many NULs is padding, not content. */
+const NUL_PADDING_RUN = 16;
+
+/**
+ * How binary a decoded sample looks, leaving NUL padding aside: a log file
+ * that was preallocated, or extended by a crash before its data reached the
+ * disk, holds blocks of NULs between good lines, and those lines are
+ * evidence. `score` is the share of the other characters that are controls
+ * (other than tab/newline/CR/FF/ESC), U+FFFD or scattered NULs; `padding`
+ * counts the NULs in runs.
+ */
+function sampleDamage(text: string): { score: number; padding: number } {
+  const n = Math.min(text.length, 16384);
+  let bad = 0;
+  let padding = 0;
+  let run = 0;
+  let lines = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : -1;
+    if (c === 0) {
+      run++;
+      continue;
+    }
+    if (c === 10) lines++;
+    if (run > 0) {
+      if (run >= NUL_PADDING_RUN) padding += run;
+      else bad += run;
+      run = 0;
+    }
+    if (c >= 0 && ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) || c === 0xfffd)) bad++;
+  }
+  const content = n - padding;
+  // Padding sits between lines of a log: a few words among NULs (a database's
+  // sparse pages) are no text at all.
+  if (padding > 0 && (content < 64 || lines < 2)) return { score: 1, padding };
+  return { score: content === 0 ? 1 : bad / content, padding };
 }
 
 // ------------------------------------------------------------------ JSON shapes
@@ -478,11 +511,12 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
   const crOnly = !decoded.includes('\n') && decoded.includes('\r');
   const text = crOnly ? decoded.replaceAll('\r', '\n') : decoded;
   const base = { encoding: enc.encoding, bom: enc.bom, ...(crOnly ? { crOnly: true } : {}) };
-  const { score: ctrl, share: ctrlShare } = controlRatio(text);
+  const { score: ctrl, padding } = sampleDamage(text);
   if (ctrl > 0.02 || (enc.encoding === 'latin1' && ctrl > 0.005)) {
-    return { ...base, format: 'binary', confidence: Math.min(1, 0.6 + ctrl * 4), reason: `binary: ${(ctrlShare * 100).toFixed(1)}% control bytes in the sample`, encoding: 'utf8', bom: 0 };
+    const what = padding > 0 && ctrl === 1 ? `mostly NUL bytes (${padding.toLocaleString('en-US')} of the sample's ${Math.min(text.length, 16384).toLocaleString('en-US')} characters), no lines of text` : `${(ctrl * 100).toFixed(1)}% control characters in the sample${padding > 0 ? ' (NUL padding aside)' : ''}`;
+    return { ...base, format: 'binary', confidence: Math.min(1, 0.6 + ctrl * 4), reason: `binary: ${what}`, encoding: 'utf8', bom: 0 };
   }
-  const enc8 = enc.encoding === 'utf8' ? '' : ` (${enc.note})`;
+  const enc8 = (enc.encoding === 'utf8' ? '' : ` (${enc.note})`) + (padding > 0 ? ` (${padding.toLocaleString('en-US')} NUL bytes of padding in the sample)` : '');
 
   const json = sniffJson(text, truncated, base);
   if (json) return { ...json, reason: json.reason + enc8 };
