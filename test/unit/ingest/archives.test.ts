@@ -171,6 +171,27 @@ describe('archives', () => {
     expect(s.files.find((f) => f.path.endsWith('trailing.zip!a.log'))).toMatchObject({ status: 'imported', stored: 2 });
   });
 
+  it('a zip member whose data fails its CRC-32 is imported as read and marked incomplete', async () => {
+    const { engine, input } = await setup();
+    const data = LINES(50);
+    const buf = zipBuffer([
+      { name: 'flipped.log', data, stored: true },
+      { name: 'good.log', data: LINES(3) },
+    ]);
+    // One bit flipped inside the stored data: every size still matches.
+    const at = buf.indexOf(Buffer.from(data)) + 100;
+    buf[at] = (buf[at] as number) ^ 0x01;
+    writeFileSync(join(input, 'crc.zip'), buf);
+    const s = await importAndWait(engine, { paths: [input] });
+    await expectReconciled(engine, s);
+    expect(s.files.find((f) => f.path.endsWith('crc.zip!flipped.log'))).toMatchObject({
+      status: 'incomplete',
+      stored: 50,
+      message: expect.stringMatching(/fails its CRC-32 check \([0-9a-f]{8} where the archive records [0-9a-f]{8}\): the member is damaged/),
+    });
+    expect(s.files.find((f) => f.path.endsWith('crc.zip!good.log'))).toMatchObject({ status: 'imported', stored: 3 });
+  });
+
   it('a damaged zip fails with a message, not a crash', async () => {
     const { engine, input } = await setup();
     writeFileSync(join(input, 'broken.zip'), Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 
 /**
  * What keeps an archive from hurting the machine that opens it. An archive is
@@ -88,6 +89,8 @@ export interface GuardedCopy {
   sha256: string;
   /** Set when the source stream failed part-way (truncated gzip, damaged zip data): what was copied is kept. */
   error: Error | null;
+  /** The CRC-32 of the bytes copied, when asked for (a zip member's integrity check). */
+  crc32: number | null;
 }
 
 /**
@@ -103,10 +106,11 @@ export type ByteSource = AsyncIterable<Buffer> & { destroy(err?: Error): unknown
 export async function guardedCopy(
   source: ByteSource,
   target: string,
-  opts: { limits: ArchiveLimits; budget: ByteBudget; compressedSoFar: () => number; what: string; signal?: AbortSignal },
+  opts: { limits: ArchiveLimits; budget: ByteBudget; compressedSoFar: () => number; what: string; signal?: AbortSignal; crc32?: boolean },
 ): Promise<GuardedCopy> {
   const hash = createHash('sha256');
   let bytes = 0;
+  let crc: number | null = opts.crc32 ? 0 : null;
   // Written synchronously chunk by chunk (not through pipeline()) so that
   // when the source fails mid-way every byte it did deliver is on disk.
   const fd = openSync(target, 'w');
@@ -124,13 +128,14 @@ export async function guardedCopy(
         }
       }
       hash.update(chunk);
+      if (crc !== null) crc = crc32(chunk, crc);
       writeSync(fd, chunk);
     }
-    return { bytes, sha256: hash.digest('hex'), error: null };
+    return { bytes, sha256: hash.digest('hex'), error: null, crc32: crc };
   } catch (e) {
     source.destroy();
     if (e instanceof ArchiveBombError || (e as Error).name === 'AbortError') throw e;
-    return { bytes, sha256: hash.digest('hex'), error: e as Error };
+    return { bytes, sha256: hash.digest('hex'), error: e as Error, crc32: crc };
   } finally {
     closeSync(fd);
   }

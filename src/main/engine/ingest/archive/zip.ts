@@ -81,6 +81,7 @@ export async function* readZip(file: string, limits: ArchiveLimits, budget: Byte
         budget,
         compressedSoFar: () => compressed,
         what: `"${name}"`,
+        crc32: true,
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       raw.destroy();
@@ -88,6 +89,9 @@ export async function* readZip(file: string, limits: ArchiveLimits, budget: Byte
       let problem: string | null = null;
       if (copy.error) problem = `only ${copy.bytes.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} bytes could be read: ${copy.error.message}`;
       else if (copy.bytes !== expected) problem = `${copy.bytes.toLocaleString('en-US')} bytes extracted where the archive declares ${expected.toLocaleString('en-US')}`;
+      // yauzl does not check the CRC: a flipped bit in stored data (or one
+      // that still inflates) would otherwise import damaged records unmarked.
+      else if (copy.crc32 !== entry.crc32) problem = `the data fails its CRC-32 check (${hex32(copy.crc32)} where the archive records ${hex32(entry.crc32)}): the member is damaged, and what it holds was read as it is`;
       yield { type: 'member', name, file: target, size: copy.bytes, sha256: copy.sha256, mtime, problem };
     }
   } finally {
@@ -188,6 +192,10 @@ function openStream(zip: ZipFile, entry: Entry): Promise<Readable> {
       else ok(stream);
     });
   });
+}
+
+function hex32(n: number | null): string {
+  return n === null ? 'none' : (n >>> 0).toString(16).padStart(8, '0');
 }
 
 function safeDate(entry: Entry): string | null {
