@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportSummary } from '../../../src/shared/contract';
@@ -32,6 +32,25 @@ describe.skipIf(corpusMissing('evtx/evtx-rs-samples'))('EVTX through the pipelin
     expect(cols).toEqual(expect.arrayContaining(['EventRecordID', 'EventID', 'Channel', 'Computer', 'Provider_Guid', 'TargetUserName', 'SubjectUserName', 'LogonType', 'rid']));
     const [logon] = await sql(engine, `SELECT dataset, action, outcome, "user", host FROM events WHERE evidence_id = ${sec?.evidenceId} AND event_code = '4624' LIMIT 1`);
     expect(logon).toMatchObject({ dataset: 'windows.security', action: 'logon', outcome: 'success' });
+  });
+
+  it('forced onto a file that is no EVTX, the import fails and says why; a damaged signature alone does not', async () => {
+    const f = await freshEngine();
+    try {
+      const text = join(f.dir, 'auth.log');
+      writeFileSync(text, 'Mar  1 10:00:00 web1 sshd[1]: Accepted password for root from 203.0.113.5 port 4000 ssh2\n'.repeat(50));
+      // The file header's signature wiped: its chunks are still found.
+      const wiped = readFileSync(corpusPath('evtx/evtx-rs-samples/security.evtx'));
+      wiped.fill(0, 0, 8);
+      writeFileSync(join(f.dir, 'wiped.evtx'), wiped);
+      const s = await importAndWait(f.engine, { paths: [text, join(f.dir, 'wiped.evtx')], format: 'evtx' });
+      await expectReconciled(f.engine, s);
+      expect(s.files[0]).toMatchObject({ status: 'failed', seen: 0, message: expect.stringMatching(/not an EVTX file: no "ElfFile" signature and no readable chunk in its 4,450 bytes/) });
+      const sec = summary.files.find((x) => x.path.endsWith('security.evtx'));
+      expect(s.files[1]).toMatchObject({ status: 'imported', stored: sec?.stored });
+    } finally {
+      f.cleanup();
+    }
   });
 
   it('a damaged EVTX reports the records it lost with their byte offsets', async () => {

@@ -83,6 +83,7 @@ function emptySummary(): EvtxSummary {
     recordsRecovered: 0,
     issues: 0,
     dirty: false,
+    signature: false,
   };
 }
 
@@ -111,6 +112,7 @@ async function* readPieces(path: string, opts: EvtxReadOptions, output: 'events'
     const head = await readAt(fh, 0, Math.min(size, FILE_HEADER_SIZE));
     const { header, issues } = parseFileHeader(head, size);
     summary.dirty = header.dirty;
+    summary.signature = header.valid;
     for (const issue of issues) report(issue);
 
     const start = header.chunksStart;

@@ -84,6 +84,8 @@ export interface EvtxSummary {
   issues: number;
   /** The file header says the file was not closed cleanly. */
   dirty: boolean;
+  /** The file starts with the EVTX signature ("ElfFile"). */
+  signature: boolean;
 }
 
 export interface EvtxReadOptions {

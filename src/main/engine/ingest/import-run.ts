@@ -898,6 +898,11 @@ export class ImportRun {
     out.end();
     await once(out, 'finish');
     const summary = reader.summary;
+    if (!summary.signature && summary.recordsSeen === 0) {
+      // Forced onto a file that is no EVTX: nothing of it was read, which "imported, 0 events" would hide.
+      rmSync(staging, { force: true });
+      throw new Error(`not an EVTX file: no "ElfFile" signature and no readable chunk in its ${summary.fileSize.toLocaleString('en-US')} bytes`);
+    }
     const writeIssues = async (): Promise<number> => {
       let warnings = 0;
       for (const i of issues) {
