@@ -44,7 +44,8 @@ describe('deeply nested JSON', () => {
     ['a JSON array', 'deep.json', (recs: string[]): string => `[\n${recs.join(',\n')}\n]\n`],
     ['concatenated objects', 'deep-concat.json', (recs: string[]): string => `${recs.join('\n\n')}\n`],
   ])('in %s: the deep records are rejected, the others imported, the process lives', async (_what, name, shape) => {
-    const f = await fresh();
+    // The walk guards read_json, which a file this small would not meet otherwise.
+    const f = await fresh({ jsonJsMaxBytes: 0 });
     const recs = [...Array.from({ length: 5 }, (_, i) => good(i)), arrays(100_000), ...Array.from({ length: 5 }, (_, i) => good(i + 5)), objects(20_000)];
     const file = join(f.dir, name);
     writeFileSync(file, shape(recs));
@@ -55,5 +56,14 @@ describe('deeply nested JSON', () => {
     expect(reasons.map((r) => String(r.reason))).toEqual([expect.stringMatching(/nests deeper than 1,000 levels/), expect.stringMatching(/nests deeper than 1,000 levels/)]);
     const [ev] = await sql(f.engine, `SELECT format_reason FROM evidence`);
     expect(String(ev?.format_reason)).toContain('nests deeper than 1,000 levels');
+  });
+
+  it('a small file goes to the JS reader, which rejects the deep records itself', async () => {
+    const f = await fresh();
+    const file = join(f.dir, 'deep-small.ndjson');
+    writeFileSync(file, `${[good(1), arrays(100_000), good(2), objects(20_000)].join('\n')}\n`);
+    const s = await importAndWait(f.engine, { paths: [file] });
+    await expectReconciled(f.engine, s);
+    expect(s.files[0]).toMatchObject({ status: 'imported', stored: 2, rejected: 2 });
   });
 });

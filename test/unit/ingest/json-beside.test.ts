@@ -77,7 +77,7 @@ async function importBothWays(file: string): Promise<{ beside: Awaited<ReturnTyp
   let besideSql: string[] = [];
   for (const eventsBeside of [true, false]) {
     // shareMaxBytes 0: every file gets a table of its own; no halves; beside whatever the width.
-    const f = await freshEngine({ eventsBesideMinColumns: eventsBeside ? 1 : 0, shareMaxBytes: 0, splitJsonMinBytes: 0 });
+    const f = await freshEngine({ eventsBesideMinColumns: eventsBeside ? 1 : 0, shareMaxBytes: 0, splitJsonMinBytes: 0, jsonJsMaxBytes: 0 });
     cleanups.push(f.cleanup);
     const ran = recordSql(f.engine);
     const s = await importAndWait(f.engine, { paths: [file] });
@@ -146,7 +146,7 @@ describe('which files get their events core beside', () => {
     const staged: boolean[] = [];
     // The file makes 14 field columns.
     for (const eventsBesideMinColumns of [15, 14]) {
-      const f = await freshEngine({ eventsBesideMinColumns, shareMaxBytes: 0, splitJsonMinBytes: 0 });
+      const f = await freshEngine({ eventsBesideMinColumns, shareMaxBytes: 0, splitJsonMinBytes: 0, jsonJsMaxBytes: 0 });
       cleanups.push(f.cleanup);
       const ran = recordSql(f.engine);
       const s = await importAndWait(f.engine, { paths: [file] });
@@ -162,7 +162,7 @@ describe('which files get their events core beside', () => {
 async function besideEngine(): Promise<{ engine: Engine; file: string }> {
   const file = join(tmp(), 'eve.json');
   writeEvents(file, 3000);
-  const f = await freshEngine({ eventsBesideMinColumns: 1, shareMaxBytes: 0, splitJsonMinBytes: 0 });
+  const f = await freshEngine({ eventsBesideMinColumns: 1, shareMaxBytes: 0, splitJsonMinBytes: 0, jsonJsMaxBytes: 0 });
   cleanups.push(f.cleanup);
   return { engine: f.engine, file };
 }

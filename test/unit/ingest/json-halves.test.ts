@@ -176,7 +176,7 @@ async function importBothWays(file: string, groupRows = 500): Promise<{ split: A
   let splitSql: string[] = [];
   let caseTmp = '';
   for (const splitJsonMinBytes of [1, 0]) {
-    const f = await freshEngine({ splitJsonMinBytes, splitJsonGroupRows: groupRows, shareMaxBytes: 0 });
+    const f = await freshEngine({ splitJsonMinBytes, splitJsonGroupRows: groupRows, shareMaxBytes: 0, jsonJsMaxBytes: 0 });
     cleanups.push(f.cleanup);
     const ran = recordSql(f.engine);
     const s = await importAndWait(f.engine, { paths: [file] });
@@ -241,7 +241,7 @@ async function splitEngine(): Promise<{ engine: Engine; file: string }> {
   const dir = tmp();
   const file = join(dir, 'eve.json');
   writeEveLike(file, 3000);
-  const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+  const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0, jsonJsMaxBytes: 0 });
   cleanups.push(f.cleanup);
   return { engine: f.engine, file };
 }
@@ -361,7 +361,7 @@ describe('a damaged line in the second half', () => {
     const lines = readFileSync(file, 'utf8').split('\n');
     lines[2500] = '{"timestamp": "2024-05-01T10:00:00", "event_type": "dns", "dns": {"rrname": '; // cut short
     writeFileSync(file, lines.join('\n'));
-    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0 });
+    const f = await freshEngine({ splitJsonMinBytes: 1, splitJsonGroupRows: 500, shareMaxBytes: 0, jsonJsMaxBytes: 0 });
     cleanups.push(f.cleanup);
     const ran = recordSql(f.engine);
     const s = await importAndWait(f.engine, { paths: [file] });

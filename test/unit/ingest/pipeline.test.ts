@@ -31,8 +31,11 @@ async function setup(ingest = {}) {
 const LSASS_ZIP = 'ndjson/otrf/datasets/compound/LSASS_campaign_02/metasploit_procdump_lsass_memory_dump.zip';
 
 describe('import pipeline', () => {
-  it('loads NDJSON with DuckDB: every field a column (nested flattened, arrays as JSON), original text kept, core mapped', async () => {
-    const { engine, write } = await setup();
+  it.each([
+    ['DuckDB (read_json)', 0],
+    ['the JS reader (a small file)', 1 << 20],
+  ])('loads NDJSON with %s: every field a column (nested flattened, arrays as JSON), original text kept, core mapped', async (_how, jsonJsMaxBytes) => {
+    const { engine, write } = await setup({ jsonJsMaxBytes });
     const lines = [
       { ts: '2024-03-01T12:00:00.5Z', host: 'web1', message: 'hello', src_ip: '010.000.000.001', src_port: 443, user: 'alice', guid: 'ABCDEF01-2345-6789-ABCD-EF0123456789', http: { status: 200, headers: { ua: 'curl' } }, tags: ['a', 'b'] },
       { ts: '2024-03-01 13:00:00', host: 'web2', message: 'world', rare: true, guid: 'abcdef01-2345-6789-abcd-ef0123456789', http: { status: 404 }, tags: [] },
@@ -90,7 +93,7 @@ describe('import pipeline', () => {
   }, 60_000);
 
   it('falls back to record-by-record reading when read_json refuses a file: every bad record reported with its line', async () => {
-    const { engine, write } = await setup();
+    const { engine, write } = await setup({ jsonJsMaxBytes: 0 });
     const file = write('broken.json', '{"a": 1, "message": "one"}\n{"a": 2, "message": \n{"a": 3, "message": "three"}\nGARBAGE LINE\n{"a": 4}\n');
     const s = await importAndWait(engine, { paths: [file] });
     await expectReconciled(engine, s);
@@ -179,8 +182,11 @@ describe('import pipeline', () => {
     expect(hashes).toHaveLength(1);
   });
 
-  it('reads zone-less times in the zone the analyst states (IANA or fixed offset)', async () => {
-    const { engine, write } = await setup();
+  it.each([
+    ['DuckDB (read_json)', 0],
+    ['the JS reader (a small file)', 1 << 20],
+  ])('reads zone-less JSON times in the zone the analyst states (IANA or fixed offset), through %s', async (_how, jsonJsMaxBytes) => {
+    const { engine, write } = await setup({ jsonJsMaxBytes });
     const paris = write('paris.json', '{"ts": "2024-07-01 12:00:00", "message": "summer"}\n{"ts": "2024-07-01T12:00:00Z", "message": "zoned"}\n');
     const india = write('india.json', '{"ts": "2024-07-01 12:00:00", "message": "ist"}\n');
     const s1 = await importAndWait(engine, { paths: [paris], tz: 'Europe/Paris' });

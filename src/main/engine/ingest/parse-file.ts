@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH, valueNestsDeeperThan } from './json-depth';
 import { createLineParser, flattenRecord, isRejection, isSkipped, mapFlatRecord, RowRecord, type Fields, type LineParser, type LineResult } from './format-support';
+import type { MapContext } from './formats/json-map';
 import { JsonRecordSplitter } from './json-records';
 import { LineSplitter } from './line-splitter';
 import { ColumnSet, RowValues, StagingChunk } from './staging-writer';
@@ -128,9 +129,12 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     };
     onTooLong = (lineNo, length, head) => reject(lineNo, `line of ${length.toLocaleString('en-US')} characters is longer than the ${job.maxLineChars.toLocaleString('en-US')} limit: not parsed`, head);
   } else {
-    const { family, path, hoist } = job.mode;
+    const { family, path, hoist, tz } = job.mode;
     const prefix = hoist ? `${hoist}.` : null;
     let recordNo = 0;
+    // A time that is there but does not parse is kept as NULL and reported, as the SQL path does (source-events.ts).
+    let badTime: string | null = null;
+    const ctx: MapContext = { path: path ?? null, tz: tz ?? null, onBadTime: (text) => (badTime = text) };
     const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
       record(value, startLine) {
         if (valueNestsDeeperThan(value)) {
@@ -142,8 +146,9 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
         const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
         let fields = flattenRecord(obj);
         if (prefix) fields = hoistFields(fields, prefix);
-        const core = mapFlatRecord(fields, family, { path: path ?? null });
-        store(fields, core, recordNo, null, undefined, startLine);
+        badTime = null;
+        const core = mapFlatRecord(fields, family, ctx);
+        store(fields, core, recordNo, null, badTime === null ? undefined : [`time not understood: ${(badTime as string).slice(0, 200)}`], startLine);
       },
       reject(reason, startLine, text) {
         reject(startLine, reason, text);

@@ -26,6 +26,8 @@ export interface IngestSettings {
    * reference the fast paths are tested against.
    */
   duckdbReaders: boolean;
+  /** JSON files (and EVTX renderings) of at most this many bytes go to the JS reader even so (import-run.ts says why). */
+  jsonJsMaxBytes: number;
   /** Sources of at most this many bytes share a field table of their family (source-tables.ts). */
   shareMaxBytes: number;
   /** Field columns a shared table grows to before its family starts another. */
@@ -69,6 +71,7 @@ export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
   maxColumns: 500,
   memoryLimit: '512MB',
   duckdbReaders: true,
+  jsonJsMaxBytes: 1 << 20,
   shareMaxBytes: DEFAULT_SHARING.shareMaxBytes,
   sharedMaxColumns: DEFAULT_SHARING.sharedMaxColumns,
   splitJsonMinBytes: 64 << 20,

@@ -24,7 +24,7 @@ export const ROW_GROUP_ROWS = 122_880;
 export type ParseMode =
   | { kind: 'lines'; format: LineFormatName; parser: ParserOptions }
   /** `hoist`: a top-level object whose fields take their bare names (EVTX EventData). */
-  | { kind: 'json'; shape: 'ndjson' | 'array' | 'concat'; family: JsonFamily; path?: string | null; hoist?: string };
+  | { kind: 'json'; shape: 'ndjson' | 'array' | 'concat'; family: JsonFamily; path?: string | null; hoist?: string; tz?: string | null };
 
 export interface ParseJob {
   type: 'job';

@@ -514,6 +514,10 @@ function isZeekId(v: unknown): boolean {
 export interface MapContext {
   /** Zeek log path known from the file (#path, file name) for records without `_path`. */
   path?: string | null;
+  /** Zone of zone-less times (IANA name or +hh:mm), as the analyst stated it at import; UTC when absent. */
+  tz?: string | null;
+  /** Told the text of a time that is there but does not parse (the record keeps ts NULL; the caller warns). */
+  onBadTime?: (text: string) => void;
 }
 
 export type Getter = (name: string) => FieldValue | undefined;
@@ -688,8 +692,8 @@ function isPlainValid(v: string, m: RegExpExecArray): boolean {
   return day <= 28 || day <= daysInMonth(Number(v.slice(0, 4)), month);
 }
 
-/** Text -> ISO: RFC 3339 / ISO (zone-less = UTC) or an epoch number by magnitude. */
-function toTimestamp(v: FieldValue | string | null): string | null {
+/** Text -> ISO: RFC 3339 / ISO (zone-less read in `tz`, default UTC) or an epoch number by magnitude. */
+function toTimestamp(v: FieldValue | string | null, tz: string | null | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return epochToIso(v, 'auto');
   if (typeof v !== 'string') return null;
@@ -699,7 +703,7 @@ function toTimestamp(v: FieldValue | string | null): string | null {
     // Same text as isoFromMs writes: microseconds only when they are not zero.
     return v.length === 27 && v.endsWith('000Z') ? `${v.slice(0, 23)}Z` : v;
   }
-  return parseTimestamp(v, { allowEpoch: true });
+  return parseTimestamp(v, { allowEpoch: true, ...(tz ? { tz } : {}) });
 }
 
 export type CoreMapper = (get: Getter, ctx: MapContext) => CoreFields;
@@ -715,7 +719,8 @@ function buildMapper(cols: ReadonlyArray<readonly [keyof CoreFields, Compiled, s
       const v = fn(src, ctx, core);
       switch (conv) {
         case 'timestamp':
-          core.ts = toTimestamp(v);
+          core.ts = toTimestamp(v, ctx.tz);
+          if (core.ts === null && v !== null && ctx.onBadTime) ctx.onBadTime(v);
           break;
         case 'ip':
           (core as unknown as Record<string, unknown>)[col] = canonicalIp(v);
