@@ -92,6 +92,19 @@ describe('import pipeline', () => {
     expect(await threshold()).toBe(defaultThreshold);
   }, 60_000);
 
+  it('reads Windows records whose EventData is XML text (Azure Sentinel) with the JS reader at any size, so its fields are columns', async () => {
+    // jsonJsMaxBytes 0: any other JSON file would go to read_json, which would keep EventData as one string.
+    const { engine, write } = await setup({ jsonJsMaxBytes: 0 });
+    const xml = (i: number): string => `<EventData xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><Data Name="TargetUserName">user${i}</Data><Data Name="IpAddress">10.0.0.${i}</Data><Data Name="LogonType">3</Data></EventData>`;
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ TimeGenerated: `2022-05-13T04:54:0${i % 10}Z`, Computer: 'WORKSTATION5', EventID: 4624, Channel: 'Security', EventData: xml(i + 1) }));
+    const s = await importAndWait(engine, { paths: [write('sentinel.json', `${lines.join('\n')}\n`)] });
+    await expectReconciled(engine, s);
+    expect(s.files[0]).toMatchObject({ format: 'ndjson', status: 'imported', stored: 20 });
+    const id = s.files[0]?.evidenceId as number;
+    const [first] = await sql(engine, `SELECT e."user", e.src_ip, s."EventData.LogonType" AS lt FROM events e JOIN "${await fieldTable(engine, id)}" s ON s.rid = e.rid WHERE e.evidence_id = ${id} ORDER BY e.pos LIMIT 1`);
+    expect(first).toEqual({ user: 'user1', src_ip: '10.0.0.1', lt: '3' });
+  });
+
   it('falls back to record-by-record reading when read_json refuses a file: every bad record reported with its line', async () => {
     const { engine, write } = await setup({ jsonJsMaxBytes: 0 });
     const file = write('broken.json', '{"a": 1, "message": "one"}\n{"a": 2, "message": \n{"a": 3, "message": "three"}\nGARBAGE LINE\n{"a": 4}\n');

@@ -87,6 +87,14 @@ describe('sniffFormat: encodings', () => {
 });
 
 describe('sniffFormat: content', () => {
+  it('notes Windows records whose EventData is text (JSON, XML, or XML escaped as \\u003c)', () => {
+    expect(sniffFormat(b('{"EventData":{"a":1}}\n{"EventData":{"a":2}}\n')).eventDataText).toBeUndefined();
+    expect(sniffFormat(b('{"EventData":"{\\"a\\":1}"}\n')).eventDataText).toBe(true);
+    expect(sniffFormat(b('{"EventData": "<EventData/>"}\n')).eventDataText).toBe(true);
+    expect(sniffFormat(b('{"EventData":"\\u003cEventData xmlns=\\"x\\"/\\u003e"}\n')).eventDataText).toBe(true);
+    expect(sniffFormat(b('{"EventData":"plain words"}\n')).eventDataText).toBeUndefined();
+  });
+
   it('tells JSON shapes apart', () => {
     expect(sniffFormat(b('[{"a":1},{"a":2}]')).format).toBe('json-array');
     expect(sniffFormat(b('{"a":1}\n{"a":2}\n')).format).toBe('ndjson');

@@ -727,7 +727,8 @@ export class ImportRun {
         if (note) await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: note });
         await final(c);
       };
-      if (this.readsSmallJsonInJs(file) && !(readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars)))) {
+      // EventData as text is expanded into its fields by the JS reader only (flattenRecord), whatever the size.
+      if ((this.readsSmallJsonInJs(file) || sniff.eventDataText === true) && !(readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars)))) {
         return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath, tz: node.tz ?? null }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c));
       }
       // Awaited just before DuckDB reads the file (readJson). Its reads are synchronous up to 64 MiB

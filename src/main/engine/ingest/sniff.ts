@@ -38,7 +38,15 @@ export interface SniffResult {
   jsonUnwrap?: string;
   /** Lines end with a lone CR (classic Mac OS): no LF in the sample, some CR. */
   crOnly?: boolean;
+  /**
+   * JSON: Windows records carry `EventData` as text (a JSON string or XML, as
+   * Azure Sentinel exports do). Only the JS reader expands it into its fields.
+   */
+  eventDataText?: boolean;
 }
+
+/** `"EventData": "<...` (also escaped, `\u003c`) or `"EventData": "{...`: the event's data as text, not as an object. */
+const RE_EVENTDATA_TEXT = /"EventData"\s*:\s*"\s*(?:[<{]|\\u003[cC])/;
 
 /** How much of a file sniffing reads. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -519,7 +527,7 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
   const enc8 = (enc.encoding === 'utf8' ? '' : ` (${enc.note})`) + (padding > 0 ? ` (${padding.toLocaleString('en-US')} NUL bytes of padding in the sample)` : '');
 
   const json = sniffJson(text, truncated, base);
-  if (json) return { ...json, reason: json.reason + enc8 };
+  if (json) return { ...json, reason: json.reason + enc8, ...(RE_EVENTDATA_TEXT.test(text) ? { eventDataText: true } : {}) };
 
   const lines = splitSampleLines(text, truncated);
   const first = lines.find((l) => l.trim().length > 0) ?? '';
