@@ -190,6 +190,7 @@ describe('archives', () => {
       message: expect.stringMatching(/fails its CRC-32 check \([0-9a-f]{8} where the archive records [0-9a-f]{8}\): the member is damaged/),
     });
     expect(s.files.find((f) => f.path.endsWith('crc.zip!good.log'))).toMatchObject({ status: 'imported', stored: 3 });
+    expect(s.files.find((f) => f.path.endsWith('crc.zip'))).toMatchObject({ status: 'incomplete', message: '1 of its 2 members could be read only in part' });
   });
 
   it('a damaged zip fails with a message, not a crash', async () => {

@@ -1124,7 +1124,7 @@ export class ImportRun {
     let skipped = 0;
     let problem: string | null = null;
     let bomb = false;
-    let memberCut = false;
+    let membersCut = 0;
     const notes: string[] = [];
     try {
       for await (const item of this.openContainer(node.file, sniff.format, node.label)) {
@@ -1144,7 +1144,7 @@ export class ImportRun {
           continue;
         }
         members++;
-        if (item.problem) memberCut = true;
+        if (item.problem) membersCut++;
         try {
           await this.processNode({
             file: item.file,
@@ -1175,9 +1175,9 @@ export class ImportRun {
       skipped ? `${skipped} OS metadata entr${skipped === 1 ? 'y' : 'ies'} skipped` : '',
       ...notes,
     ].filter(Boolean);
-    if (problem === null && memberCut) await finish('incomplete', { message: `a member could be read only in part: ${counts.join(', ')}` });
+    if (problem === null && membersCut > 0) await finish('incomplete', { message: `${membersCut === members ? (members === 1 ? 'its member' : `all ${members} members`) : `${membersCut} of its ${members} members`} could be read only in part${counts.length > 1 ? ` (${counts.slice(1).join(', ')})` : ''}` });
     else if (problem === null) await finish('imported', { message: counts.join(', ') });
-    else if (!bomb && (members > 0 || memberCut)) {
+    else if (!bomb && (members > 0 || membersCut > 0)) {
       // Members before the damage are in the case; whatever followed it is lost.
       await finish('incomplete', { message: `${problem}: ${counts.join(', ')} read before it; anything after it could not be read` });
     } else await finish('failed', { message: `${problem} (${counts.join(', ')})` });
