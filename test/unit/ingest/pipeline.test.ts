@@ -212,6 +212,20 @@ describe('import pipeline', () => {
     await expect(engine.imports.start({ paths: [paris], tz: 'Mars/Olympus' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 
+  it('a format chosen for a file that reads none of its records says so, naming what the content looks like', async () => {
+    const { engine, write } = await setup();
+    const file = write('auth.log', 'Mar  1 10:00:00 web1 sshd[1]: Accepted password for root from 203.0.113.5 port 4000 ssh2\n'.repeat(5));
+    const s = await importAndWait(engine, { paths: [file], format: 'ndjson' });
+    await expectReconciled(engine, s);
+    expect(s.files[0]).toMatchObject({
+      status: 'imported',
+      seen: 5,
+      stored: 0,
+      rejected: 5,
+      message: expect.stringMatching(/^none of its 5 records reads as ndjson, the format chosen for it; its content looks like auth-log \(/),
+    });
+  });
+
   it('re-reads evidence in place with another format, and removes evidence with everything it brought', async () => {
     const { engine, write } = await setup();
     const file = write('data.txt', '{"message": "a"}\n{"message": "b"}\n');

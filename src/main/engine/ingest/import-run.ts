@@ -613,6 +613,12 @@ export class ImportRun {
     if (format === 'binary') return { done: false, status: 'failed', patch: { message: `not a log Loupe can read: ${sniff.reason}` } };
     const problem = node.problem;
     const status: EvidenceStatus = problem ? 'incomplete' : 'imported';
+    /** What the analyst reads beside the counts: the member's damage, or a chosen format that read nothing. */
+    const messageFor = (c: Counts): string | null =>
+      problem ??
+      (format !== sniff.format && c.stored === 0 && c.rejected > 0
+        ? `none of its ${c.rejected.toLocaleString('en-US')} records reads as ${format}, the format chosen for it; its content looks like ${sniff.format} (${sniff.reason})`
+        : null);
     let written: EvidencePatch | null = null;
     /** The final state, written inside the loader's last transaction. */
     const final = async (c: Counts): Promise<void> => {
@@ -621,7 +627,7 @@ export class ImportRun {
         await insertIngestError(this.conn, { evidenceId: id, pos: null, posKind: null, kind: 'warning', reason: problem, excerpt: null });
         warnings++;
       }
-      const patch = await finalPatch(status, { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings, bytesRead: c.bytes ?? node.size, message: problem ?? null });
+      const patch = await finalPatch(status, { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings, bytesRead: c.bytes ?? node.size, message: messageFor(c) });
       await updateEvidence(this.conn, id, patch);
       written = patch;
     };
@@ -630,7 +636,7 @@ export class ImportRun {
       fp.bytes = node.size;
       if (written) return { done: true, status, patch: written };
       // The loader did not write the final state (it could not know its last chunk): write it now.
-      return { done: false, status, patch: { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings: c.warnings + (problem ? 1 : 0), bytesRead: c.bytes ?? node.size, message: problem ?? null } };
+      return { done: false, status, patch: { seen: c.seen, stored: c.stored, rejected: c.rejected, warnings: c.warnings + (problem ? 1 : 0), bytesRead: c.bytes ?? node.size, message: messageFor(c) } };
     };
 
     if (format === 'evtx') return loaded(await this.loadEvtx(node, id, fp, ev, final));
