@@ -51,6 +51,13 @@ const Dir = z.string().min(1).max(4096);
 export const EVIDENCE_STATUSES = ['pending', 'importing', 'imported', 'incomplete', 'failed', 'skipped-duplicate', 'cancelled'] as const;
 export const EvidenceStatus = z.enum(EVIDENCE_STATUSES);
 export type EvidenceStatus = z.infer<typeof EvidenceStatus>;
+/**
+ * The message of a file left `incomplete` because Loupe stopped while reading
+ * it: reading it again resumes it. Other incomplete files are damaged
+ * (a truncated gzip, a member failing its CRC), and reading them again reads
+ * the same damage.
+ */
+export const INTERRUPTED_MESSAGE = 'The import was interrupted (Loupe stopped while reading this file): resume or remove it';
 
 /** One row of the case's evidence manifest: a file, an archive, or an archive member. */
 export const EvidenceInfo = z.object({

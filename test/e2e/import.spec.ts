@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { writeZip } from '../fixtures/archives';
+import { writeZip, zipBuffer } from '../fixtures/archives';
 import { corpusPath, hasCorpus } from '../corpus';
 import { expect, openApp, screenshot, test } from './fixtures';
 
@@ -94,6 +94,30 @@ test('a long import can be cancelled: the file is marked, nothing of it stays', 
   await expect(page.locator('[data-testid="evidence-row"][data-status="cancelled"]')).toHaveCount(1);
   await expect(page.getByTestId('case-button')).toContainText('0 events');
   await screenshot(page, 'import-cancelled');
+});
+
+test('a damaged archive member is marked, says why, and offers to be read again (not resumed)', async ({ page, loupe }) => {
+  const data = Array.from({ length: 40 }, (_, i) => `Mar  2 11:00:${String(i).padStart(2, '0')} db1 sudo[77]: alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls ${i}`).join('\n');
+  const zip = zipBuffer([
+    { name: 'var/log/auth.log', data, stored: true },
+    { name: 'var/log/other.log', data: 'fine\n' },
+  ]);
+  // One bit flipped in the stored member: every size still matches, only its CRC-32 does not.
+  const at = zip.indexOf(Buffer.from(data)) + 200;
+  zip[at] = (zip[at] as number) ^ 0x01;
+  const file = join(loupe.tmp, 'triage.zip');
+  writeFileSync(file, zip);
+  await openApp(page, loupe, 'import');
+  await expect(page.getByTestId('evidence')).toHaveAttribute('data-state', 'loaded');
+  await page.getByTestId('import-path').fill(file);
+  await page.getByTestId('import-path-submit').click();
+  await waitForImport(page, 0);
+  const archive = page.locator('[data-testid="evidence-row"]', { hasText: 'triage.zip' }).first();
+  await expect(archive).toContainText('1 of its 2 members could be read only in part');
+  const member = page.locator('[data-testid="evidence-row"][data-status="incomplete"]', { hasText: 'var/log/auth.log' });
+  await expect(member).toContainText('fails its CRC-32 check');
+  await expect(member.getByTestId('resume')).toHaveText('Read again');
+  await screenshot(page, 'import-damaged-member');
 });
 
 test('imports corpus samples: zeek, suricata, web, auth.log and an OTRF zip', async ({ page, loupe }) => {

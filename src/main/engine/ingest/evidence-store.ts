@@ -1,5 +1,5 @@
 import { listValue as duckList, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import type { EvidenceInfo, EvidenceStatus, IngestErrorRow } from '@shared/contract';
+import { INTERRUPTED_MESSAGE, type EvidenceInfo, type EvidenceStatus, type IngestErrorRow } from '@shared/contract';
 import { queryRows, queryValue, type Row } from '../db/sql';
 import { deleteSourceRows } from './source-tables';
 
@@ -233,7 +233,8 @@ export async function markInterrupted(conn: DuckDBConnection): Promise<number> {
   const n = Number((await queryValue<number>(conn, `SELECT count(*) FROM evidence WHERE status IN ('importing', 'pending')`)) ?? 0);
   if (n > 0) {
     await conn.run(
-      `UPDATE evidence SET status = 'incomplete', message = 'The import was interrupted (Loupe stopped while reading this file): resume or remove it' WHERE status IN ('importing', 'pending')`,
+      `UPDATE evidence SET status = 'incomplete', message = $m WHERE status IN ('importing', 'pending')`,
+      { m: INTERRUPTED_MESSAGE },
     );
   }
   await conn.run(`UPDATE imports SET status = 'interrupted' WHERE status = 'running'`);

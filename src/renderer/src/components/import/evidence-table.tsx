@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { EvidenceInfo } from '@shared/contract';
+import { INTERRUPTED_MESSAGE, type EvidenceInfo } from '@shared/contract';
 import { bytes, count, seconds, STATUS_LABEL } from './format';
 
 interface Props {
@@ -115,7 +115,7 @@ export function EvidenceTable({ evidence, formats, busy, onShowErrors, onReimpor
               <td className="actions">
                 {e.status === 'incomplete' || e.status === 'cancelled' || (e.status === 'failed' && e.format !== null) ? (
                   <button type="button" className="secondary small" disabled={busy} onClick={() => onReimport([e.id])} data-testid="resume">
-                    {e.status === 'incomplete' ? 'Resume' : 'Retry'}
+                    {e.status !== 'incomplete' ? 'Retry' : e.message === INTERRUPTED_MESSAGE ? 'Resume' : 'Read again'}
                   </button>
                 ) : null}
                 <button type="button" className="ghost small" disabled={busy} onClick={() => onRemove([e.id])} data-testid="remove" aria-label={`Remove ${e.path}`}>
