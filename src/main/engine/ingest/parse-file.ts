@@ -135,6 +135,12 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
     // A time that is there but does not parse is kept as NULL and reported, as the SQL path does (source-events.ts).
     let badTime: string | null = null;
     const ctx: MapContext = { path: path ?? null, tz: tz ?? null, onBadTime: (text) => (badTime = text) };
+    /** The unreadable time the last mapping reported, if any (and forget it). */
+    const takeBadTime = (): string | null => {
+      const t = badTime;
+      badTime = null;
+      return t;
+    };
     const splitterJson = new JsonRecordSplitter(job.mode.shape, job.maxRecordChars, {
       record(value, startLine) {
         if (valueNestsDeeperThan(value)) {
@@ -146,9 +152,9 @@ export async function parseFile(job: ParseJob, read: (buf: Buffer) => number, ou
         const obj = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value: JSON.stringify(value) };
         let fields = flattenRecord(obj);
         if (prefix) fields = hoistFields(fields, prefix);
-        badTime = null;
         const core = mapFlatRecord(fields, family, ctx);
-        store(fields, core, recordNo, null, badTime === null ? undefined : [`time not understood: ${(badTime as string).slice(0, 200)}`], startLine);
+        const unreadable = takeBadTime();
+        store(fields, core, recordNo, null, unreadable === null ? undefined : [`time not understood: ${unreadable.slice(0, 200)}`], startLine);
       },
       reject(reason, startLine, text) {
         reject(startLine, reason, text);
