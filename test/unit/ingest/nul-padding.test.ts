@@ -48,4 +48,18 @@ describe('NUL padding in a log', () => {
     await expectReconciled(f.engine, s);
     expect(s.files[0]).toMatchObject({ format: 'csv', status: 'imported', stored: 20, rejected: 0 });
   });
+
+  it('in JSON lines (an eve.json after a power loss): read_json refuses the file, the JS reader loses no record', async () => {
+    // jsonJsMaxBytes 0: as a file over 1 MiB, it goes to read_json first.
+    const f = await fresh({ jsonJsMaxBytes: 0 });
+    const file = join(f.dir, 'eve.json');
+    const rec = (i: number): string => JSON.stringify({ timestamp: `2024-03-01T10:00:${String(i % 60).padStart(2, '0')}.000000+0000`, flow_id: 1000 + i, event_type: 'dns', src_ip: '10.0.0.1', dest_ip: '10.0.0.53', proto: 'UDP' });
+    const part = (from: number, n: number): string => Array.from({ length: n }, (_, i) => rec(from + i)).join('\n');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${part(0, 100)}\n`), Buffer.alloc(8192, 0), Buffer.from(`${part(100, 100)}\n`)]));
+    const s = await importAndWait(f.engine, { paths: [file] });
+    await expectReconciled(f.engine, s);
+    expect(s.files[0]).toMatchObject({ format: 'suricata-eve', status: 'imported', stored: 200, rejected: 0 });
+    const warns = await sql(f.engine, `SELECT pos::INTEGER AS pos, reason FROM ingest_errors WHERE kind = 'warning'`);
+    expect(warns).toEqual([{ pos: 101, reason: '8,192 NUL bytes of padding removed around this line' }]);
+  });
 });
