@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportProgress } from '../../../src/shared/contract';
@@ -31,6 +31,16 @@ async function setup(ingest = {}) {
 const LSASS_ZIP = 'ndjson/otrf/datasets/compound/LSASS_campaign_02/metasploit_procdump_lsass_memory_dump.zip';
 
 describe('import pipeline', () => {
+  it('records the SHA-256 of every file: one read for a file within the sniffed head, a stream for a bigger one', async () => {
+    const { engine, write } = await setup();
+    const small = write('small.log', 'one line\nanother line\n');
+    const big = write('big.log', Array.from({ length: 5000 }, (_, i) => `line ${i} of a file longer than the 64 KiB sniff`).join('\n'));
+    const s = await importAndWait(engine, { paths: [small, big] });
+    await expectReconciled(engine, s);
+    const rows = await sql(engine, 'SELECT path, sha256 FROM evidence ORDER BY id');
+    expect(rows).toEqual([small, big].map((p) => ({ path: p, sha256: createHash('sha256').update(readFileSync(p)).digest('hex') })));
+  });
+
   it.each([
     ['DuckDB (read_json)', 0],
     ['the JS reader (a small file)', 1 << 20],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -372,8 +373,12 @@ export class ImportRun {
     // Sniffed before the manifest row is written, so the row is written once with its format.
     let sniff: SniffResult | null = null;
     let unreadable: string | null = null;
+    /** The whole file, when it fits in the sniffed head: hashed from memory, not read again. */
+    let whole: Buffer | null = null;
     try {
-      sniff = sniffFormat(readHead(node.file, SNIFF_BYTES), basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label));
+      const head = readHead(node.file, SNIFF_BYTES);
+      if (head.length === node.size && head.length < SNIFF_BYTES) whole = head;
+      sniff = sniffFormat(head, basename(node.member ? (node.member.split('!').pop() ?? node.label) : node.label));
     } catch (e) {
       unreadable = `cannot be read: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -389,7 +394,7 @@ export class ImportRun {
       encoding: container || sniff === null ? null : sniff.encoding,
     };
     const reuse = node.reuseId !== undefined;
-    let sha = node.sha256;
+    let sha = node.sha256 ?? (whole ? createHash('sha256').update(whole).digest('hex') : null);
     const startedAt = new Date().toISOString();
     /**
      * The evidence row as a file starts: written by the loader inside its
