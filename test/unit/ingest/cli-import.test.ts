@@ -55,6 +55,9 @@ describe('loupe import', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/status\s+format\s+events\s+rejected\s+seconds\s+path/);
     expect(r.stdout).toMatch(/imported\s+text\s+3\s+0/);
+    // A chosen format that reads none of the records: the file's note on stderr says so.
+    const wrong = await runCli(['import', '--case', caseDir, join(input, 'a.log'), '--format', 'ndjson'], env);
+    expect(wrong.stderr).toMatch(/a\.log {2}\(ndjson: 0 events, 3 rejected\) {2}none of its 3 records reads as ndjson, the format chosen for it/);
     const list = await runCli(['evidence', 'list', '--case', caseDir, '--json'], env);
     const ev = (JSON.parse(list.stdout) as { evidence: Array<{ id: number; tz: string; formatForced: boolean }> }).evidence[0];
     expect(ev).toMatchObject({ tz: 'Europe/Paris', formatForced: true });

@@ -58,7 +58,7 @@ export async function runImport(engine: Engine, io: CliIo, req: Parameters<Engin
     for (const f of p.files) {
       if (f.status === 'importing' || reported.has(f.evidenceId)) continue;
       reported.add(f.evidenceId);
-      io.note(`${f.status.padEnd(17)} ${f.path}${f.kind === 'container' ? '' : `  (${f.format ?? '?'}: ${f.stored.toLocaleString('en-US')} events, ${f.rejected.toLocaleString('en-US')} rejected)`}${f.status !== 'imported' && f.message ? `  ${f.message}` : ''}`);
+      io.note(`${f.status.padEnd(17)} ${f.path}${f.kind === 'container' ? '' : `  (${f.format ?? '?'}: ${f.stored.toLocaleString('en-US')} events, ${f.rejected.toLocaleString('en-US')} rejected)`}${f.message ? `  ${f.message}` : ''}`);
     }
     const now = Date.now();
     if (p.state === 'running' && now - lastLine > 1000) {
