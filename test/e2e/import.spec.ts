@@ -46,6 +46,8 @@ test('imports by path and by upload, shows progress, the summary and the rejecte
   const rows = page.getByTestId('evidence-row');
   await expect(rows).toHaveCount(4);
   await expect(page.locator('[data-testid="evidence-row"][data-status="failed"]')).toContainText('escape.log');
+  // An imported archive's note is shown too (it tells of the entry it refused).
+  await expect(page.locator('[data-testid="evidence-row"][data-status="imported"]', { hasText: 'bundle.zip' }).first()).toContainText('1 member, 1 refused');
   await expect(page.getByTestId('reconciled')).toContainText('seen = stored + rejected');
   await screenshot(page, 'import-summary');
 

@@ -56,7 +56,7 @@ export function EvidenceTable({ evidence, formats, busy, onShowErrors, onReimpor
               <td className="path" title={`${e.path}${e.sha256 ? `\nSHA-256 ${e.sha256}` : ''}`}>
                 {e.parentId !== null ? <span className="muted">↳ </span> : null}
                 {displayPath(e)}
-                {e.message && e.status !== 'imported' ? <div className="row-message">{e.message}</div> : null}
+                {e.message ? <div className="row-message">{e.message}</div> : null}
               </td>
               <td>
                 {editing === e.id ? (
