@@ -47,6 +47,14 @@ describe('sniffFormat: magic numbers', () => {
 
   it('does not mistake text starting with "MZ" or "BZh" for binaries', () => {
     expect(sniffFormat(b('MZ is a prefix of this plain line\nand another line\n')).format).toBe('text');
+    // A PE header: NUL runs and control bytes around the DOS stub's text.
+    const pe = Buffer.alloc(1024, 0);
+    Buffer.from([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0xff, 0xff, 0, 0, 0xb8]).copy(pe, 0);
+    pe.writeUInt32LE(0x80, 0x3c);
+    pe.write('This program cannot be run in DOS mode.\r\r\n$', 0x4e, 'latin1');
+    pe.write('PE\0\0', 0x80, 'latin1');
+    Buffer.from([0x4c, 0x01, 3, 0, 0x1a, 0x2b, 0x11, 0x5e]).copy(pe, 0x84);
+    expect(sniffFormat(pe)).toMatchObject({ format: 'binary', reason: 'binary: a Windows executable (MZ)' });
   });
 });
 

@@ -156,25 +156,6 @@ export function decodeText(b: Buffer, encoding: TextEncodingName, bom: number): 
   }
 }
 
-/**
- * How binary a few bytes look (for a weak magic such as "MZ"): controls other
- * than tab/newline/CR/FF/ESC per character, a NUL weighing four times.
- */
-function controlRatio(text: string): { score: number } {
-  const n = Math.min(text.length, 16384);
-  if (n === 0) return { score: 0 };
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0) {
-      bad += 4;
-    } else if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 27) || c === 0xfffd) {
-      bad++;
-    }
-  }
-  return { score: bad / n };
-}
-
 /** A run of this many NULs is padding, not content. */
 const NUL_PADDING_RUN = 16;
 
@@ -508,7 +489,7 @@ export function sniffFormat(head: Buffer, name?: string): SniffResult {
     if (startsWith(buf, m.bytes, 0)) {
       // "MZ" and "BZh" also begin ordinary words: only trust them when the rest is not text.
       const weak = m.bytes.length <= 3;
-      if (!weak || controlRatio(buf.subarray(0, 4096).toString('latin1')).score > 0.05) {
+      if (!weak || sampleDamage(buf.subarray(0, 4096).toString('latin1')).score > 0.05) {
         return { format: 'binary', confidence: 0.95, reason: `binary: ${m.what}`, encoding: 'utf8', bom: 0 };
       }
     }
