@@ -738,10 +738,13 @@ export class ImportRun {
         if (note) await this.conn.run(`UPDATE evidence SET format_reason = format_reason || $why WHERE id = $id`, { id, why: note });
         await final(c);
       };
+      /** The records through the JS reader, from the file as it now stands (`why` tells the analyst how it was read). */
+      const byWorker = (why: string): Promise<Counts> =>
+        this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath, tz: node.tz ?? null }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c, why));
+      // One array on a line longer than the line reader takes (a compact export).
+      const longArrayLine = readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars));
       // EventData as text is expanded into its fields by the JS reader only (flattenRecord), whatever the size.
-      if ((this.readsSmallJsonInJs(file) || sniff.eventDataText === true) && !(readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars)))) {
-        return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath, tz: node.tz ?? null }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c));
-      }
+      if ((this.readsSmallJsonInJs(file) || sniff.eventDataText === true) && !longArrayLine) return await byWorker('');
       // Awaited just before DuckDB reads the file (readJson). Its reads are synchronous up to 64 MiB
       // (json-depth.ts), so starting it earlier, at the sniff, overlapped nothing and read duplicates for naught.
       const tooDeep = nestsDeeperThan(file, readShape === 'ndjson', MAX_JSON_DEPTH, this.signal);
@@ -760,9 +763,8 @@ export class ImportRun {
       if (result.interrupted || this.signal.aborted) throw abortError();
       // read_json refused the file: read it in JS, record by record, so each bad one is reported.
       let why = ` (read record by record: DuckDB's reader refused it: ${result.reason.slice(0, 300)})`;
-      if (readShape === 'array' && (await firstLineLonger(file, this.settings.maxLineChars))) {
-        // One line longer than the line reader takes (a compact export): its elements one per line instead,
-        // so a bad one costs only itself. Positions are then the elements' ordinals.
+      if (longArrayLine) {
+        // Its elements one per line instead, so a bad one costs only itself. Positions are then the elements' ordinals.
         const elements = this.tmpFile('elements.ndjson');
         if (await unwrapJsonArray(file, elements, null, this.signal)) {
           unwrapped2 = elements;
@@ -771,7 +773,7 @@ export class ImportRun {
           why += '; its one long line read element by element (positions are element numbers)';
         } else rmSync(elements, { force: true });
       }
-      return await this.loadWithWorker(node, id, format, fp, { kind: 'json', shape: readShape, family, path: zeekPath, tz: node.tz ?? null }, file === node.file ? sniff : { ...sniff, encoding: 'utf8', bom: 0 }, file, ev, async (c) => done(c, why));
+      return await byWorker(why);
     } finally {
       if (transcoded) rmSync(transcoded, { force: true });
       if (unwrapped) rmSync(unwrapped, { force: true });
